@@ -1,0 +1,77 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "mysql-server-mock",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mysql_server_mock", targets: ["mysql_server_mock"]),
+        .library(name: "MySQLWire", targets: ["MySQLWire"]),
+        .library(name: "MockModel", targets: ["MockModel"]),
+        .library(name: "MockScript", targets: ["MockScript"]),
+        .library(name: "MockServer", targets: ["MockServer"]),
+        .library(name: "MockTesting", targets: ["MockTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "MySQLWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "MockModel"),
+        .target(name: "MockScript", dependencies: ["MockModel"]),
+        .target(
+            name: "MockServer",
+            dependencies: [
+                "MySQLWire", "MockModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "MockTesting",
+            dependencies: [
+                "MockServer", "MockScript", "MySQLWire", "MockModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "mysql_server_mock",
+            dependencies: [
+                "MockServer", "MockScript", "MockModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MySQLWireTests",
+            dependencies: ["MySQLWire", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(name: "MockScriptTests", dependencies: ["MockScript", "MockModel"]),
+        .testTarget(
+            name: "MockServerTests",
+            dependencies: ["MockServer", "MockTesting", "MockScript", "MySQLWire", "MockModel",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,54 @@
+/// When the trace's `handshake` is consulted: before the greeting, and after the client's
+/// handshake response (the reference calls a `handshake` function with `is_greeting`).
+public enum HandshakePhase: Sendable, Hashable {
+    case greeting
+    case auth
+}
+
+/// What a trace says about the handshake of one connection. Every field is optional: the server
+/// fills in its defaults.
+public struct HandshakeScript: Sendable, Hashable {
+    public var greeting = Greeting()
+    public var auth = Auth()
+    /// If set, the client gets this ERR instead of the greeting (greeting phase) or instead of the
+    /// OK after authentication (auth phase), and the connection is closed.
+    public var error: ErrorResponse?
+
+    public init(greeting: Greeting = Greeting(), auth: Auth = Auth(), error: ErrorResponse? = nil) {
+        self.greeting = greeting
+        self.auth = auth
+        self.error = error
+    }
+
+    /// `handshake.greeting`.
+    public struct Greeting: Sendable, Hashable {
+        public var serverVersion: String?
+        public var connectionID: UInt32?
+        public var capabilities: UInt32?
+        public var statusFlags: UInt16?
+        public var characterSet: UInt8?
+        public var authMethod: String?
+        public var nonce: [UInt8]?
+        /// Delay before the greeting.
+        public var execTime: Duration?
+
+        public init() {}
+    }
+
+    /// `handshake.auth`.
+    public struct Auth: Sendable, Hashable {
+        /// Required user name; `nil` accepts any.
+        public var username: String?
+        /// Required password; `nil` accepts any credentials.
+        public var password: String?
+        /// Auth plugin the client is switched to if it used another (`method_name` /
+        /// `auth_method_name`).
+        public var methodName: String?
+
+        public init(username: String? = nil, password: String? = nil, methodName: String? = nil) {
+            self.username = username
+            self.password = password
+            self.methodName = methodName
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// Facts about one client session that traces may read (`mysqld.session` in JavaScript).
+public struct SessionInfo: Sendable, Hashable {
+    public enum WireProtocol: String, Sendable, Hashable {
+        case classic
+        case x
+    }
+
+    public var connectionID: UInt32
+    public var wireProtocol: WireProtocol
+    /// The port of the listener the client connected to; 0 for a Unix socket.
+    public var port: Int
+    /// The peer's address as text (`127.0.0.1:53012`, or the socket path).
+    public var peer: String
+    /// The authenticated user; `nil` before authentication.
+    public var user: String?
+    /// The default schema (from the handshake, COM_INIT_DB or COM_CHANGE_USER).
+    public var schema: String?
+
+    public init(connectionID: UInt32, wireProtocol: WireProtocol = .classic, port: Int, peer: String = "",
+                user: String? = nil, schema: String? = nil) {
+        self.connectionID = connectionID
+        self.wireProtocol = wireProtocol
+        self.port = port
+        self.peer = peer
+        self.user = user
+        self.schema = schema
+    }
+}
+
+/// A loaded trace: made once at start, shared by every listener and connection.
+public protocol Trace: Sendable {
+    /// A human-readable name of where the trace came from (a path or `builtin:default`).
+    var name: String { get }
+    /// The per-connection responder. Called on the connection's event loop when it is accepted.
+    func makeResponder(for session: SessionInfo) -> any StatementResponder
+}
+
+/// Answers the statements of one connection. Used from that connection's event loop only, so it
+/// may keep state (position in an ordered trace, a JavaScript heap) without locks.
+public protocol StatementResponder: AnyObject {
+    /// The handshake contents for `phase`.
+    func handshake(_ phase: HandshakePhase) -> HandshakeScript
+    /// The response to one statement (COM_QUERY text, or an X protocol StmtExecute).
+    func respond(to statement: String) -> StatementResponse
+    /// Called when the session's user or schema changed (after authentication, COM_INIT_DB,
+    /// COM_CHANGE_USER).
+    func sessionChanged(_ session: SessionInfo)
+}
+
+extension StatementResponder {
+    public func sessionChanged(_ session: SessionInfo) {}
+}

@@ -1,0 +1,300 @@
+import MockModel
+
+/// `builtin:default`: what a server looks like to a person poking at it and to connectors that ask
+/// questions on connect. It answers
+///
+/// - `SELECT` lists of system variables (`@@version_comment`, `@@session.auto_increment_increment
+///   AS auto_increment_increment`, …), literals and the functions `DATABASE()`, `SCHEMA()`,
+///   `USER()`, `CURRENT_USER()`, `VERSION()`, `CONNECTION_ID()`, `NOW()`, `LAST_INSERT_ID()`,
+///   with an optional `LIMIT` / `FROM DUAL`;
+/// - `SHOW [SESSION|GLOBAL] VARIABLES|STATUS [LIKE '…']`, `SHOW DATABASES`, `SHOW TABLES`,
+///   `SHOW WARNINGS`, `SHOW ERRORS`, `SHOW COLLATION`, `SHOW CHARACTER SET`, `SHOW ENGINES`;
+/// - `SET …`, `USE …`, `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK` with OK.
+///
+/// Anything else gets ERR 1064 naming the statement.
+public struct DefaultTrace: Trace {
+    public let name = "builtin:default"
+
+    public init() {}
+
+    public func makeResponder(for session: SessionInfo) -> any StatementResponder {
+        DefaultTraceResponder(session: session)
+    }
+}
+
+final class DefaultTraceResponder: StatementResponder {
+    var session: SessionInfo
+    var questions = 0
+
+    init(session: SessionInfo) { self.session = session }
+
+    func handshake(_ phase: HandshakePhase) -> HandshakeScript { HandshakeScript() }
+
+    func sessionChanged(_ session: SessionInfo) { self.session = session }
+
+    static let version = "8.0.23-mock"
+
+    /// System variables with plausible values of a MySQL 8.0 server.
+    var variables: [(String, String)] {
+        [
+            ("auto_increment_increment", "1"), ("auto_increment_offset", "1"), ("autocommit", "1"),
+            ("character_set_client", "utf8mb4"), ("character_set_connection", "utf8mb4"),
+            ("character_set_database", "utf8mb4"), ("character_set_filesystem", "binary"),
+            ("character_set_results", "utf8mb4"), ("character_set_server", "utf8mb4"),
+            ("character_set_system", "utf8mb3"), ("collation_connection", "utf8mb4_0900_ai_ci"),
+            ("collation_database", "utf8mb4_0900_ai_ci"), ("collation_server", "utf8mb4_0900_ai_ci"),
+            ("default_authentication_plugin", "caching_sha2_password"), ("default_storage_engine", "InnoDB"),
+            ("hostname", "localhost"), ("init_connect", ""), ("interactive_timeout", "28800"),
+            ("license", "GPL"), ("lower_case_table_names", "0"), ("max_allowed_packet", "67108864"),
+            ("max_connections", "10000"), ("net_buffer_length", "16384"), ("net_write_timeout", "60"),
+            ("performance_schema", "1"), ("port", String(session.port)), ("query_cache_size", "0"),
+            ("query_cache_type", "OFF"), ("read_only", "0"), ("server_id", "1"),
+            ("sql_mode", "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                + "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"),
+            ("sql_select_limit", "18446744073709551615"), ("super_read_only", "0"),
+            ("system_time_zone", "UTC"), ("time_zone", "SYSTEM"), ("transaction_isolation", "REPEATABLE-READ"),
+            ("transaction_read_only", "0"), ("tx_isolation", "REPEATABLE-READ"), ("tx_read_only", "0"),
+            ("version", Self.version), ("version_comment", "mysql-server-mock"),
+            ("version_compile_machine", "x86_64"), ("version_compile_os", "Linux"), ("wait_timeout", "28800"),
+        ]
+    }
+
+    var status: [(String, String)] {
+        [
+            ("Questions", String(questions)), ("Ssl_cipher", ""), ("Ssl_session_cache_hits", "0"),
+            ("Ssl_version", ""), ("Threads_connected", "1"), ("Uptime", "1"),
+        ]
+    }
+
+    func respond(to statement: String) -> StatementResponse {
+        questions += 1
+        let text = Self.stripComments(statement)
+        let lower = text.lowercased()
+        let words = lower.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        guard let first = words.first else { return unknown(statement) }
+        switch first {
+        case "set", "begin", "commit", "rollback":
+            return .ok()
+        case "start" where words.dropFirst().first == "transaction":
+            return .ok()
+        case "use":
+            if words.count > 1 { session.schema = String(text.split(separator: " ").last ?? "").trimmingQuotes() }
+            return .ok()
+        case "show":
+            return show(words: Array(words.dropFirst()), text: text) ?? unknown(statement)
+        case "select":
+            return select(String(text.dropFirst(6))) ?? unknown(statement)
+        default:
+            return unknown(statement)
+        }
+    }
+
+    private func unknown(_ statement: String) -> StatementResponse {
+        .error(ErrorResponse(code: 1064, sqlState: "42000",
+                             message: "Unknown statement: \"\(statement)\" (builtin:default does not answer it)"))
+    }
+
+    // MARK: SHOW
+
+    private func show(words: [String], text: String) -> StatementResponse? {
+        var rest = words
+        if let scope = rest.first, ["session", "global", "local", "full"].contains(scope) { rest.removeFirst() }
+        guard let what = rest.first else { return nil }
+        let pattern = Self.likePattern(text)
+        switch what {
+        case "variables":
+            return Self.table(["Variable_name", "Value"], variables.filter { pattern.map($0.0.matchesLike) ?? true })
+        case "status":
+            return Self.table(["Variable_name", "Value"], status.filter { pattern.map($0.0.matchesLike) ?? true })
+        case "databases", "schemas":
+            let names = ["information_schema", "mock", "mysql", "performance_schema", "sys"]
+            return Self.table(["Database"], names.filter { pattern.map($0.matchesLike) ?? true }.map { ($0, nil) })
+        case "tables":
+            return Self.table(["Tables_in_\(session.schema ?? "mock")"], [(String, String)]())
+        case "warnings", "errors":
+            return .result(ResultSet(columns: [
+                Column(name: "Level", type: 253), Column(name: "Code", type: 3), Column(name: "Message", type: 253),
+            ]))
+        case "collation":
+            return .result(ResultSet(
+                columns: ["Collation", "Charset", "Id", "Default", "Compiled", "Sortlen", "Pad_attribute"].map {
+                    Column(name: $0, type: $0 == "Id" || $0 == "Sortlen" ? 8 : 253)
+                },
+                rows: [
+                    ["utf8mb4_0900_ai_ci", "utf8mb4", "255", "Yes", "Yes", "0", "NO PAD"],
+                    ["utf8mb4_general_ci", "utf8mb4", "45", "", "Yes", "1", "PAD SPACE"],
+                    ["utf8mb4_bin", "utf8mb4", "46", "", "Yes", "1", "PAD SPACE"],
+                    ["latin1_swedish_ci", "latin1", "8", "Yes", "Yes", "1", "PAD SPACE"],
+                    ["binary", "binary", "63", "Yes", "Yes", "1", "NO PAD"],
+                ].filter { row in pattern.map { (row[0] ?? "").matchesLike($0) } ?? true }))
+        case "character", "charset":
+            return .result(ResultSet(
+                columns: ["Charset", "Description", "Default collation", "Maxlen"].map {
+                    Column(name: $0, type: $0 == "Maxlen" ? 8 : 253)
+                },
+                rows: [
+                    ["utf8mb4", "UTF-8 Unicode", "utf8mb4_0900_ai_ci", "4"],
+                    ["latin1", "cp1252 West European", "latin1_swedish_ci", "1"],
+                    ["binary", "Binary pseudo charset", "binary", "1"],
+                ]))
+        case "engines":
+            return .result(ResultSet(
+                columns: ["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"].map {
+                    Column(name: $0, type: 253)
+                },
+                rows: [["InnoDB", "DEFAULT", "Supports transactions, row-level locking, and foreign keys",
+                        "YES", "YES", "YES"]]))
+        default:
+            return nil
+        }
+    }
+
+    /// The pattern of a `LIKE '…'` clause, if any.
+    static func likePattern(_ text: String) -> String? {
+        guard let match = text.firstMatch(of: #/(?i)\slike\s+(?:'([^']*)'|"([^"]*)")/#) else { return nil }
+        return String(match.output.1 ?? match.output.2 ?? "")
+    }
+
+    static func table(_ names: [String], _ rows: [(String, String?)]) -> StatementResponse {
+        .result(ResultSet(columns: names.map { Column(name: $0, type: 253) },
+                          rows: rows.map { names.count == 1 ? [$0.0] : [$0.0, $0.1] }))
+    }
+
+    static func table(_ names: [String], _ rows: [(String, String)]) -> StatementResponse {
+        table(names, rows.map { ($0.0, Optional($0.1)) })
+    }
+
+    // MARK: SELECT
+
+    /// Answers `SELECT item, … [FROM DUAL] [LIMIT n]` when every item is a literal, a system
+    /// variable or a known function; `nil` otherwise.
+    private func select(_ list: String) -> StatementResponse? {
+        var body = list.trimmed()
+        if let limit = body.firstMatch(of: #/(?i)\s+limit\s+\d+\s*$/#) {
+            body = String(body[..<limit.range.lowerBound])
+        }
+        if let dual = body.firstMatch(of: #/(?i)\s+from\s+dual\s*$/#) {
+            body = String(body[..<dual.range.lowerBound])
+        }
+        var columns: [Column] = []
+        var row: [String?] = []
+        for item in Self.splitTopLevel(body) {
+            var expression = item.trimmed()
+            var alias: String?
+            if let match = expression.firstMatch(of: #/(?i)^(.*\S)\s+as\s+(\S+)$/#) {
+                alias = String(match.output.2).trimmingQuotes()
+                expression = String(match.output.1)
+            }
+            guard let (value, type) = evaluate(expression) else { return nil }
+            columns.append(Column(name: alias ?? expression, type: type))
+            row.append(value)
+        }
+        guard !columns.isEmpty else { return nil }
+        return .result(ResultSet(columns: columns, rows: [row]))
+    }
+
+    private func evaluate(_ expression: String) -> (String?, UInt8)? {
+        let e = expression.trimmed()
+        let lower = e.lowercased()
+        if lower.hasPrefix("@@") {
+            var name = String(lower.dropFirst(2))
+            for scope in ["session.", "global.", "local."] where name.hasPrefix(scope) {
+                name = String(name.dropFirst(scope.count))
+            }
+            guard let value = variables.first(where: { $0.0 == name })?.1 else { return nil }
+            return (value, Int64(value) != nil ? 8 : 253)
+        }
+        if lower == "null" { return (nil, 6) }
+        if Int64(e) != nil { return (e, 8) }
+        if Double(e) != nil { return (e, 246) }
+        if let quote = e.first, quote == "'" || quote == "\"", e.count >= 2, e.last == quote {
+            return (String(e.dropFirst().dropLast()), 253)
+        }
+        switch lower.filter({ $0 != " " }) {
+        case "database()", "schema()": return (session.schema, 253)
+        case "user()", "current_user()", "session_user()", "system_user()":
+            return ("\(session.user ?? "")@localhost", 253)
+        case "version()": return (Self.version, 253)
+        case "connection_id()": return (String(session.connectionID), 8)
+        case "last_insert_id()": return ("0", 8)
+        case "now()", "current_timestamp()", "current_timestamp", "sysdate()":
+            return ("2026-01-01 00:00:00", 12)
+        default: return nil
+        }
+    }
+
+    /// Splits on commas outside parentheses and quotes.
+    static func splitTopLevel(_ text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var depth = 0
+        var quote: Character?
+        for ch in text {
+            if let q = quote {
+                if ch == q { quote = nil }
+            } else if ch == "'" || ch == "\"" || ch == "`" {
+                quote = ch
+            } else if ch == "(" {
+                depth += 1
+            } else if ch == ")" {
+                depth -= 1
+            } else if ch == ",", depth == 0 {
+                parts.append(current)
+                current = ""
+                continue
+            }
+            current.append(ch)
+        }
+        if !current.trimmed().isEmpty { parts.append(current) }
+        return parts
+    }
+
+    /// Removes `/* … */` comments and a trailing `;`, and trims.
+    static func stripComments(_ statement: String) -> String {
+        var out = ""
+        var rest = Substring(statement)
+        while let start = rest.firstRange(of: "/*") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstRange(of: "*/") else { rest = ""; break }
+            rest = rest[end.upperBound...]
+        }
+        out += rest
+        var trimmed = out.trimmed()
+        while trimmed.hasSuffix(";") { trimmed = String(trimmed.dropLast()).trimmed() }
+        return trimmed
+    }
+}
+
+extension String {
+    /// SQL `LIKE` with `%` and `_`, case-insensitive.
+    func matchesLike(_ pattern: String) -> Bool {
+        let s = Array(lowercased()), p = Array(pattern.lowercased())
+        var memo = [[Bool?]](repeating: [Bool?](repeating: nil, count: p.count + 1), count: s.count + 1)
+        func match(_ i: Int, _ j: Int) -> Bool {
+            if let known = memo[i][j] { return known }
+            let result: Bool
+            if j == p.count {
+                result = i == s.count
+            } else if p[j] == "%" {
+                result = match(i, j + 1) || (i < s.count && match(i + 1, j))
+            } else if p[j] == "\\", j + 1 < p.count {
+                result = i < s.count && s[i] == p[j + 1] && match(i + 1, j + 2)
+            } else {
+                result = i < s.count && (p[j] == "_" || p[j] == s[i]) && match(i + 1, j + 1)
+            }
+            memo[i][j] = result
+            return result
+        }
+        return match(0, 0)
+    }
+
+    /// Without leading and trailing white space.
+    func trimmed() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+
+    func trimmingQuotes() -> String {
+        guard let first, ["`", "'", "\""].contains(first), count >= 2, last == first else { return self }
+        return String(dropFirst().dropLast())
+    }
+}

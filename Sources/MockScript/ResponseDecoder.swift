@@ -1,0 +1,187 @@
+import MockModel
+
+/// Turns trace response objects (`{ok: …}`, `{error: …}`, `{result: …}`) into `StatementResponse`s,
+/// with the checks and messages of the reference (reference spec §3.4–§3.7).
+enum ResponseDecoder {
+    /// Decodes one response object. `defaultExecTime` applies when the object has no `exec_time`.
+    static func response(_ node: TraceNode, defaultExecTime: Duration = .zero, answeredBy: String? = nil)
+        throws(TraceError) -> StatementResponse
+    {
+        try node.requireObject()
+        let kinds = ["result", "error", "ok"].filter { node.has($0) }
+        guard kinds.count == 1, let kind = kinds.first else {
+            throw node.error(kinds.isEmpty
+                ? "expected 'error', 'ok' or 'result'"
+                : "expected exactly one of 'error', 'ok' or 'result', got \(kinds.joined(separator: " and "))")
+        }
+        let execTime = try node.member("exec_time")?.milliseconds() ?? defaultExecTime
+        let body: StatementResponse.Kind
+        switch kind {
+        case "result":
+            guard let r = node.member("result") else { throw node.error("missing 'result'") }
+            body = .result(try resultSet(r))
+        case "error":
+            guard let e = node.member("error") else { throw node.error("missing 'error'") }
+            body = .error(try error(e))
+        default:
+            guard let o = node.member("ok") else { throw node.error("missing 'ok'") }
+            body = .ok(try ok(o))
+        }
+        return StatementResponse(body, execTime: execTime, answeredBy: answeredBy)
+    }
+
+    static func error(_ node: TraceNode) throws(TraceError) -> ErrorResponse {
+        try node.requireObject()
+        guard let code = node.member("code") else { throw node.error("missing field \"code\"") }
+        guard let message = node.member("message") else { throw node.error("missing field \"message\"") }
+        return ErrorResponse(
+            code: try code.unsigned(UInt16.self),
+            sqlState: try node.optionalString("sql_state") ?? "HY000",
+            message: try message.string())
+    }
+
+    static func ok(_ node: TraceNode) throws(TraceError) -> OKResponse {
+        try node.requireObject()
+        return OKResponse(
+            affectedRows: try node.optionalUnsigned("affected_rows") ?? 0,
+            lastInsertID: try node.optionalUnsigned("last_insert_id") ?? 0,
+            status: try node.optionalUnsigned("status") ?? 0,
+            warningCount: try node.optionalUnsigned("warning_count") ?? 0,
+            message: try node.optionalString("message") ?? "",
+            sessionTrackers: try sessionTrackers(node.member("session_trackers")))
+    }
+
+    static func resultSet(_ node: TraceNode) throws(TraceError) -> ResultSet {
+        try node.requireObject()
+        guard let columnsNode = node.member("columns") else { throw node.error("missing field \"columns\"") }
+        var columns: [Column] = []
+        for c in try columnsNode.elements() { columns.append(try column(c)) }
+        var rows: [[String?]] = []
+        if let rowsNode = node.member("rows") {
+            guard case .array = rowsNode.value else {
+                throw rowsNode.error("rows: expected array or undefined, got \(rowsNode.value.typeName)")
+            }
+            for r in try rowsNode.elements() {
+                guard case .array(let cells) = r.value else {
+                    throw r.error("expected a row (an array of cells), got \(r.value.typeName)")
+                }
+                rows.append(cells.map(cellText))
+            }
+        }
+        return ResultSet(columns: columns, rows: rows, end: try ok(node))
+    }
+
+    static func column(_ node: TraceNode) throws(TraceError) -> Column {
+        try node.requireObject()
+        if node.child("repeat") != nil { throw node.error("repeat is not supported") }
+        guard let nameNode = node.member("name") else {
+            throw node.error("Wrong statements document structure: missing field \"name\"")
+        }
+        guard let typeNode = node.member("type") else { throw node.error("missing field \"type\"") }
+        let type: UInt8
+        switch typeNode.value {
+        case .string(let s):
+            guard let code = ColumnTypeName.code(for: s) else { throw typeNode.error("Unknown type: \"\(s)\"") }
+            type = code
+        default:
+            type = try typeNode.unsigned(UInt8.self)
+        }
+        var column = Column(name: try nameNode.string(), type: type)
+        column.orgName = try node.optionalString("orig_name") ?? ""
+        column.table = try node.optionalString("table") ?? ""
+        column.orgTable = try node.optionalString("orig_table") ?? ""
+        column.schema = try node.optionalString("schema") ?? ""
+        column.catalog = try node.optionalString("catalog") ?? "def"
+        column.characterSet = try node.optionalUnsigned("character_set") ?? 255
+        column.length = try node.optionalUnsigned("length") ?? 0
+        column.flags = try node.optionalUnsigned("flags") ?? 0
+        column.decimals = try node.optionalUnsigned("decimals") ?? 0
+        return column
+    }
+
+    /// A row cell as text: `null` is SQL NULL, strings as they are, numbers as JavaScript prints
+    /// them, booleans as `1`/`0`, arrays and objects as JSON text.
+    static func cellText(_ value: JSONValue) -> String? {
+        switch value {
+        case .null: nil
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .uint(let u): String(u)
+        case .double(let d): JSONValue.format(d)
+        case .bool(let b): b ? "1" : "0"
+        case .array, .object: value.jsonText
+        }
+    }
+
+    static func sessionTrackers(_ node: TraceNode?) throws(TraceError) -> [SessionTracker] {
+        guard let node else { return [] }
+        guard case .array = node.value else { throw node.error("expected .session_tracker to be an array") }
+        var trackers: [SessionTracker] = []
+        for t in try node.elements() {
+            try t.requireObject()
+            let type = try t.member("type")?.string() ?? ""
+            switch type {
+            case "system_variable":
+                trackers.append(.systemVariable(name: try t.optionalString("name") ?? "",
+                                                value: try t.optionalString("value") ?? ""))
+            case "schema":
+                trackers.append(.schema(try t.optionalString("schema") ?? ""))
+            case "state":
+                let state = try t.optionalString("state") ?? ""
+                guard state.count == 1 else { throw t.error("state must be exactly 1 character, got \"\(state)\"") }
+                trackers.append(.state(state))
+            case "gtid":
+                trackers.append(.gtid(try t.optionalString("gtid") ?? ""))
+            case "trx_characteristics":
+                trackers.append(.transactionCharacteristics(try t.optionalString("trx_stmt") ?? ""))
+            case "trx_state":
+                let state = try t.optionalString("state") ?? ""
+                guard state.count == 8 else { throw t.error("trx_state must be exactly 8 characters, got \"\(state)\"") }
+                trackers.append(.transactionState(state))
+            default:
+                throw t.error("unknown session_tracker.type = \(type)")
+            }
+        }
+        return trackers
+    }
+
+    /// `handshake` (reference spec §3.8).
+    static func handshake(_ node: TraceNode) throws(TraceError) -> HandshakeScript {
+        guard case .object = node.value else {
+            throw node.error("handshake must be an object, if set. Is \(node.value.typeName)")
+        }
+        var script = HandshakeScript()
+        if let g = node.member("greeting") {
+            try g.requireObject()
+            script.greeting.serverVersion = try g.optionalString("server_version")
+            script.greeting.connectionID = try g.optionalUnsigned("connection_id")
+            script.greeting.capabilities = try g.optionalUnsigned("capabilities")
+            script.greeting.statusFlags = try g.optionalUnsigned("status_flags")
+            script.greeting.characterSet = try g.optionalUnsigned("character_set")
+            script.greeting.authMethod = try g.optionalString("auth_method")
+            if let nonce = try g.optionalString("nonce") {
+                var bytes = Array(nonce.utf8)
+                if bytes.count == 21 || bytes.last == 0 { bytes.removeLast() }
+                script.greeting.nonce = bytes
+            }
+            if let e = g.member("exec_time") {
+                switch e.value {
+                case .int, .uint, .double: script.greeting.execTime = try e.milliseconds()
+                default: throw e.error("exec_time must be a number, if set. Is \(e.value.typeName)")
+                }
+            }
+        }
+        if let a = node.member("auth") {
+            try a.requireObject()
+            script.auth.username = try a.optionalString("username")
+            script.auth.password = try a.optionalString("password")
+            if let method = try a.optionalString("method_name") {
+                script.auth.methodName = method
+            } else {
+                script.auth.methodName = try a.optionalString("auth_method_name")
+            }
+        }
+        if let e = node.member("error") { script.error = try error(e) }
+        return script
+    }
+}

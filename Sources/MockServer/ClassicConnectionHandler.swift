@@ -1,0 +1,178 @@
+import Logging
+import MockModel
+import MySQLWire
+import NIOCore
+
+/// Runs one classic-protocol connection: frames inbound bytes into packets, feeds them to the
+/// `ClassicConnectionStateMachine`, and performs the actions it returns (asks the trace's
+/// responder, writes packets, waits `exec_time`, closes).
+///
+/// Everything happens on the channel's event loop. While a response is delayed, further packets
+/// stay in the inbound buffer, so pipelined commands are answered in order.
+final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let configuration: ServerConfiguration
+    private let registry: SessionRegistry
+    private let listenerName: String
+    private var session: SessionInfo
+    private var logger: Logger
+    private var stateMachine: ClassicConnectionStateMachine
+    private var framer: PacketFramer
+    private var responder: (any StatementResponder)?
+    private var inbound: ByteBuffer?
+    /// A delayed greeting or response is pending: leave inbound packets buffered until it is sent.
+    private var busy = false
+    private var connectTimer: Scheduled<Void>?
+    private var delayed: Scheduled<Void>?
+
+    init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
+         peerHost: String) {
+        self.configuration = configuration
+        self.registry = registry
+        self.listenerName = listenerName
+        self.session = session
+        self.framer = PacketFramer(maxPacketSize: configuration.maxPacketSize)
+        self.stateMachine = ClassicConnectionStateMachine(
+            configuration: .init(connectionID: session.connectionID, peerHost: peerHost))
+        var logger = configuration.logger
+        logger[metadataKey: "mock.connection_id"] = "\(session.connectionID)"
+        self.logger = logger
+    }
+
+    // MARK: Inbound
+
+    func channelActive(context: ChannelHandlerContext) {
+        registry.add(session.connectionID, channel: context.channel, listener: listenerName)
+        logger.info("accepted from \(session.peer)")
+        let loop = context.eventLoop.assumeIsolated()
+        connectTimer = loop.scheduleTask(in: .init(configuration.connectTimeout)) { [weak self] in
+            guard let self else { return }
+            self.logger.notice("closing: handshake not completed within the connect timeout")
+            context.close(promise: nil)
+        }
+        let responder = configuration.trace.makeResponder(for: session)
+        self.responder = responder
+        run(stateMachine.connectionStarted(script: responder.handshake(.greeting)), context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connectTimer?.cancel()
+        delayed?.cancel()
+        registry.remove(session.connectionID)
+        logger.info("closed")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil {
+            inbound = bytes
+        } else {
+            inbound?.writeBuffer(&bytes)
+        }
+        processInbound(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    private func processInbound(context: ChannelHandlerContext) {
+        while !busy, context.channel.isActive, var buffer = inbound {
+            inbound = nil
+            let packet: Packet?
+            do {
+                packet = try framer.nextPacket(from: &buffer)
+            } catch {
+                logger.notice("closing: \(error)")
+                run(stateMachine.wireErrorReceived(error), context: context)
+                return
+            }
+            if buffer.readableBytes > 0 {
+                if buffer.readerIndex > 65536 { buffer.discardReadBytes() }
+                inbound = buffer
+            }
+            guard let packet else { return }
+            let action = stateMachine.packetReceived(packet) { [responder] in
+                responder?.handshake(.auth) ?? HandshakeScript()
+            }
+            run(action, context: context)
+        }
+    }
+
+    // MARK: Actions
+
+    private func run(_ action: ClassicConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .close:
+            context.close(promise: nil)
+        case .sendGreeting(let greeting, let delay):
+            send(after: delay, context: context) { buffer in
+                var writer = PacketWriter(buffer: buffer, sequenceID: 0)
+                writer.writePacket { greeting.write(to: &$0) }
+                return writer.buffer
+            }
+        case .write(let packets, let sequenceID, let after):
+            let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
+            var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 256), sequenceID: sequenceID)
+            for packet in packets { encoder.write(packet, to: &writer) }
+            if after == .sessionChanged {
+                connectTimer?.cancel()
+                connectTimer = nil
+                session.user = stateMachine.user
+                session.schema = stateMachine.schema
+                responder?.sessionChanged(session)
+            }
+            write(writer.buffer, close: after == .close, context: context)
+        case .answerQuery(let statement, let sequenceID):
+            let start = NIODeadline.now()
+            guard let responder else { return }
+            let response = responder.respond(to: statement)
+            logger.debug("(\((NIODeadline.now() - start).nanoseconds / 1000) us)> \(statement)")
+            let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
+            send(after: response.execTime, context: context) { buffer in
+                var writer = PacketWriter(buffer: buffer, sequenceID: sequenceID)
+                encoder.write(response, to: &writer)
+                return writer.buffer
+            }
+        }
+    }
+
+    /// Encodes and writes now, or after `delay` (holding further inbound packets meanwhile).
+    private func send(after delay: Duration, context: ChannelHandlerContext,
+                      encode: @escaping (ByteBuffer) -> ByteBuffer) {
+        guard delay > .zero else {
+            write(encode(context.channel.allocator.buffer(capacity: 256)), close: false, context: context)
+            return
+        }
+        busy = true
+        delayed = context.eventLoop.assumeIsolated().scheduleTask(in: .init(delay)) { [weak self] in
+            guard let self else { return }
+            self.busy = false
+            self.delayed = nil
+            self.write(encode(context.channel.allocator.buffer(capacity: 256)), close: false, context: context)
+            self.processInbound(context: context)
+        }
+    }
+
+    private func write(_ buffer: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        let written = context.writeAndFlush(wrapOutboundOut(buffer))
+        if close {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

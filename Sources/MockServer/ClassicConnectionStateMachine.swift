@@ -1,0 +1,294 @@
+import MockModel
+import MySQLWire
+import NIOCore
+
+/// The classic protocol's connection life cycle as a pure state machine: events in (the connection
+/// started, a packet arrived, the wire was bad), actions out. No I/O, clocks or channels here; the
+/// `ClassicConnectionHandler` runs the actions.
+///
+/// Handshake: greeting (seq 0) → HandshakeResponse41 (seq 1) → optional AuthSwitchRequest (seq 2) →
+/// AuthSwitchResponse (seq 3) → optional AuthMoreData → OK/ERR. Command phase: every command starts
+/// with sequence id 0; the response continues from 1.
+struct ClassicConnectionStateMachine {
+    /// Server-side settings that do not come from the trace.
+    struct Configuration {
+        var connectionID: UInt32
+        /// Host part for `Access denied for user '…'@'<host>'`.
+        var peerHost: String
+        var serverVersion = "8.0.23-mock"
+        var capabilities = CapabilityFlags.mockDefault
+        var characterSet: UInt8 = 255
+        var nonce: [UInt8] = Array("01234567890123456789".utf8)
+        var authMethod = AuthPlugin.nativePassword
+    }
+
+    /// An authentication in progress: what the client claimed and what the trace expects.
+    struct PendingAuth {
+        var username: String
+        var schema: String?
+        var script: HandshakeScript
+        /// The plugin the client was switched to.
+        var plugin: String
+        /// `true` for COM_CHANGE_USER (on success the session changes, not starts).
+        var changeUser: Bool
+    }
+
+    enum State {
+        case initial
+        /// Greeting sent; waiting for the HandshakeResponse41 (sequence id 1).
+        case greetingSent
+        /// AuthSwitchRequest sent; waiting for the client's answer with `expectedSequenceID`.
+        case authSwitchSent(PendingAuth, expectedSequenceID: UInt8)
+        case command
+        case closed
+    }
+
+    /// What happens after the packets of a `write` action are sent.
+    enum After: Equatable {
+        case keepOpen
+        case close
+        /// User or schema changed (authenticated, COM_INIT_DB, COM_CHANGE_USER): tell the responder.
+        case sessionChanged
+    }
+
+    enum Action {
+        /// Send the greeting after `delay`.
+        case sendGreeting(HandshakeV10, delay: Duration)
+        /// Send packets (numbered from `sequenceID`), then do `after`.
+        case write([OutboundPacket], sequenceID: UInt8, after: After)
+        /// Ask the responder for the answer to `statement`; the response starts at `sequenceID`.
+        case answerQuery(String, sequenceID: UInt8)
+        case close
+        case none
+    }
+
+    /// A packet the server sends, encoded by the handler for the negotiated capabilities.
+    enum OutboundPacket: Equatable {
+        case ok(OKPacket)
+        case err(ERRPacket)
+        case eof(EOFPacket)
+        case authSwitch(AuthSwitchRequest)
+        case authMoreData(AuthMoreData)
+        /// COM_STATISTICS answers with a bare string.
+        case text(String)
+    }
+
+    private(set) var state: State = .initial
+    private(set) var configuration: Configuration
+    /// Capabilities both sides have (set by the handshake response).
+    private(set) var capabilities: CapabilityFlags = [.protocol41]
+    private(set) var greeting: HandshakeV10?
+    private(set) var user: String?
+    private(set) var schema: String?
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The nonce of this connection's greeting (also used for every auth switch).
+    var nonce: [UInt8] { greeting?.nonce ?? configuration.nonce }
+
+    // MARK: Events
+
+    /// The connection is up; `script` is the trace's handshake for the greeting phase.
+    mutating func connectionStarted(script: HandshakeScript) -> Action {
+        guard case .initial = state else { return .none }
+        if let error = script.error {
+            state = .closed
+            return .write([.err(ERRPacket(error))], sequenceID: 0, after: .close)
+        }
+        let g = script.greeting
+        var caps = CapabilityFlags(rawValue: g.capabilities ?? configuration.capabilities.rawValue)
+        caps.remove(.ssl)
+        let greeting = HandshakeV10(
+            serverVersion: g.serverVersion ?? configuration.serverVersion,
+            connectionID: g.connectionID ?? configuration.connectionID,
+            nonce: g.nonce ?? configuration.nonce,
+            capabilities: caps,
+            characterSet: g.characterSet ?? configuration.characterSet,
+            statusFlags: ServerStatus(rawValue: g.statusFlags ?? 0),
+            authPluginName: g.authMethod ?? configuration.authMethod)
+        self.greeting = greeting
+        state = .greetingSent
+        return .sendGreeting(greeting, delay: g.execTime ?? .zero)
+    }
+
+    /// A packet arrived. `authScript` gives the trace's handshake for the auth phase; it is called
+    /// at most once per authentication.
+    mutating func packetReceived(_ packet: Packet, authScript: () -> HandshakeScript) -> Action {
+        var payload = packet.payload
+        switch state {
+        case .initial, .closed:
+            return .none
+        case .greetingSent:
+            guard packet.sequenceID == 1 else { return outOfOrder(packet.sequenceID, expected: 1) }
+            if HandshakeResponse41.isSSLRequest(payload) {
+                return fail(ERRPacket(code: ErrorCode.malformedPacket,
+                                      message: "Malformed communication packet. (TLS requested, but not enabled)"))
+            }
+            do {
+                let response = try HandshakeResponse41(from: &payload)
+                return handshakeResponseReceived(response, authScript: authScript)
+            } catch {
+                return malformed(error)
+            }
+        case .authSwitchSent(let pending, let expected):
+            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
+            return verify(pending, response: Array(buffer: payload), sequenceID: expected &+ 1)
+        case .command:
+            guard packet.sequenceID == 0 else { return outOfOrder(packet.sequenceID, expected: 0) }
+            do {
+                let command = try ClientCommand(from: &payload, capabilities: capabilities)
+                return commandReceived(command, authScript: authScript)
+            } catch {
+                return malformed(error)
+            }
+        }
+    }
+
+    /// The framing layer failed (packet too large, fragments out of order).
+    mutating func wireErrorReceived(_ error: MySQLWireError) -> Action {
+        switch error.code {
+        case .packetTooLarge:
+            return fail(ERRPacket(code: ErrorCode.packetTooLarge, sqlState: "08S01",
+                                  message: "Got a packet bigger than 'max_allowed_packet' bytes"))
+        case .sequenceOutOfOrder:
+            return fail(ERRPacket(code: ErrorCode.packetsOutOfOrder, sqlState: "08S01", message: "Got packets out of order"))
+        case .truncated, .malformed:
+            return malformed(error)
+        }
+    }
+
+    // MARK: Handshake
+
+    private mutating func handshakeResponseReceived(_ response: HandshakeResponse41, authScript: () -> HandshakeScript)
+        -> Action
+    {
+        capabilities = response.capabilities.intersection(greeting?.capabilities ?? configuration.capabilities)
+        capabilities.insert(.protocol41)
+        let clientPlugin = response.capabilities.contains(.pluginAuth)
+            ? (response.authPluginName ?? AuthPlugin.nativePassword) : AuthPlugin.nativePassword
+        let pending = PendingAuth(username: response.username, schema: response.database, script: authScript(),
+                                  plugin: clientPlugin, changeUser: false)
+        return startAuthentication(pending, response: response.authResponse, clientPlugin: clientPlugin, sequenceID: 2)
+    }
+
+    /// Decides between verifying what the client sent and switching it to another plugin.
+    private mutating func startAuthentication(_ pending: PendingAuth, response: [UInt8], clientPlugin: String,
+                                              sequenceID: UInt8) -> Action
+    {
+        if let error = pending.script.error { return fail(ERRPacket(error), sequenceID: sequenceID) }
+        if let required = pending.script.auth.username, required != pending.username {
+            return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty)
+        }
+        let known = [AuthPlugin.nativePassword, AuthPlugin.cachingSHA2Password, AuthPlugin.clearPassword]
+        let target: String? =
+            if let forced = pending.script.auth.methodName, forced != clientPlugin {
+                forced
+            } else if !known.contains(clientPlugin) {
+                AuthPlugin.cachingSHA2Password
+            } else {
+                nil
+            }
+        guard let target else { return verify(pending, response: response, sequenceID: sequenceID) }
+        guard capabilities.contains(.pluginAuth) else {
+            return fail(ERRPacket(code: 1251, sqlState: "08004",
+                                  message: "Client does not support authentication protocol requested by server; consider upgrading MySQL client"),
+                        sequenceID: sequenceID)
+        }
+        var switched = pending
+        switched.plugin = target
+        state = .authSwitchSent(switched, expectedSequenceID: sequenceID &+ 1)
+        let data = target == AuthPlugin.clearPassword ? [] : nonce + [0]
+        return .write([.authSwitch(AuthSwitchRequest(pluginName: target, pluginData: data))],
+                      sequenceID: sequenceID, after: .keepOpen)
+    }
+
+    /// Checks the client's auth response for `pending.plugin` and ends the authentication.
+    private mutating func verify(_ pending: PendingAuth, response: [UInt8], sequenceID: UInt8) -> Action {
+        let sent = response == [0] ? [] : response
+        if let password = pending.script.auth.password {
+            let ok = AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce)
+            guard ok else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty) }
+        }
+        if let error = pending.script.error { return fail(ERRPacket(error), sequenceID: sequenceID) }
+        user = pending.username
+        if let schema = pending.schema, !schema.isEmpty { self.schema = schema }
+        state = .command
+        var packets: [OutboundPacket] = []
+        if pending.plugin == AuthPlugin.cachingSHA2Password, !sent.isEmpty {
+            packets.append(.authMoreData(.fastAuthSuccess))
+        }
+        packets.append(.ok(OKPacket(status: greeting?.statusFlags ?? [])))
+        return .write(packets, sequenceID: sequenceID, after: .sessionChanged)
+    }
+
+    private mutating func accessDenied(_ pending: PendingAuth, sequenceID: UInt8, usingPassword: Bool) -> Action {
+        fail(ERRPacket(code: ErrorCode.accessDenied, sqlState: "28000",
+                       message: "Access denied for user '\(pending.username)'@'\(configuration.peerHost)' "
+                           + "(using password: \(usingPassword ? "YES" : "NO"))"),
+             sequenceID: sequenceID)
+    }
+
+    // MARK: Commands
+
+    private mutating func commandReceived(_ command: ClientCommand, authScript: () -> HandshakeScript) -> Action {
+        switch command {
+        case .query(let text):
+            return .answerQuery(text, sequenceID: 1)
+        case .ping, .resetConnection:
+            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: 1, after: .keepOpen)
+        case .quit:
+            state = .closed
+            return .close
+        case .initDB(let name):
+            schema = name
+            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: 1, after: .sessionChanged)
+        case .setOption:
+            return .write([.eof(EOFPacket())], sequenceID: 1, after: .keepOpen)
+        case .statistics:
+            return .write([.text("Uptime: 1  Threads: 1  Questions: 0  Slow queries: 0  Opens: 0  "
+                                 + "Flush tables: 1  Open tables: 0  Queries per second avg: 0.000")],
+                          sequenceID: 1, after: .keepOpen)
+        case .changeUser(let change):
+            let plugin = change.authPluginName ?? AuthPlugin.nativePassword
+            let pending = PendingAuth(username: change.username, schema: change.schema, script: authScript(),
+                                      plugin: plugin, changeUser: true)
+            return startAuthentication(pending, response: change.authResponse, clientPlugin: plugin, sequenceID: 1)
+        case .unsupported(let byte):
+            return .write([.err(ERRPacket(code: ErrorCode.unknownCommand, sqlState: "08S01",
+                                          message: "Unknown command (0x\(String(byte, radix: 16)))"))],
+                          sequenceID: 1, after: .keepOpen)
+        }
+    }
+
+    // MARK: Failures
+
+    private mutating func outOfOrder(_ got: UInt8, expected: UInt8) -> Action {
+        fail(ERRPacket(code: ErrorCode.packetsOutOfOrder, sqlState: "08S01",
+                       message: "Got packets out of order (sequence id \(got), expected \(expected))"))
+    }
+
+    private mutating func malformed(_ error: any Error) -> Action {
+        fail(ERRPacket(code: ErrorCode.malformedPacket, message: "Malformed communication packet. (\(error))"))
+    }
+
+    /// Sends `err` and closes. Outside a response the ERR gets sequence id 0 by convention… except
+    /// during the handshake, where the client expects the next id of the exchange.
+    private mutating func fail(_ err: ERRPacket, sequenceID: UInt8? = nil) -> Action {
+        let seq: UInt8
+        switch state {
+        case .greetingSent: seq = sequenceID ?? 2
+        case .authSwitchSent(_, let expected): seq = sequenceID ?? expected &+ 1
+        default: seq = sequenceID ?? 1
+        }
+        state = .closed
+        return .write([.err(err)], sequenceID: seq, after: .close)
+    }
+}
+
+extension ERRPacket {
+    init(_ error: ErrorResponse) {
+        self.init(code: error.code, sqlState: error.sqlState, message: error.message)
+    }
+}

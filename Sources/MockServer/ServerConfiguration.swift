@@ -1,0 +1,36 @@
+import Logging
+import MockModel
+
+/// Where a listener listens.
+public enum ListenTarget: Sendable, Hashable, CustomStringConvertible {
+    /// A TCP address; port 0 picks a free port.
+    case tcp(host: String, port: Int)
+    /// A Unix-domain socket path (the file is replaced on start and removed at exit).
+    case unixSocket(path: String)
+
+    public var description: String {
+        switch self {
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unixSocket(let path): path
+        }
+    }
+}
+
+/// Settings shared by the listeners of one server.
+public struct ServerConfiguration: Sendable {
+    /// The trace every connection is answered from.
+    public var trace: any Trace
+    /// Largest packet payload accepted from a client (`--max-packet-size`).
+    public var maxPacketSize: Int
+    /// A client that has not finished the handshake by then is disconnected (`--connect-timeout`).
+    public var connectTimeout: Duration
+    public var logger: Logger
+
+    public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
+                logger: Logger = Logger(label: "mock_server")) {
+        self.trace = trace
+        self.maxPacketSize = maxPacketSize
+        self.connectTimeout = connectTimeout
+        self.logger = logger
+    }
+}

@@ -1,0 +1,70 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Every open client session of the process, across listeners and protocols: lets the REST API
+/// and shutdown close them all and wait until they are gone.
+public final class SessionRegistry: Sendable {
+    private struct Entry {
+        var channel: any Channel
+        var listener: String
+    }
+
+    private struct State {
+        var sessions: [UInt32: Entry] = [:]
+        var waiters: [(listener: String?, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let nextID = NIOLockedValueBox<UInt32>(1)
+
+    public init() {}
+
+    /// The next connection id (1, 2, 3, … for the whole process).
+    public func makeConnectionID() -> UInt32 {
+        nextID.withLockedValue { id in
+            defer { id = id == UInt32.max ? 1 : id + 1 }
+            return id
+        }
+    }
+
+    func add(_ id: UInt32, channel: any Channel, listener: String) {
+        state.withLockedValue { $0.sessions[id] = Entry(channel: channel, listener: listener) }
+    }
+
+    func remove(_ id: UInt32) {
+        let ready = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.sessions[id] = nil
+            var ready: [CheckedContinuation<Void, Never>] = []
+            state.waiters.removeAll { waiter in
+                let empty = !state.sessions.values.contains { waiter.listener == nil || $0.listener == waiter.listener }
+                if empty { ready.append(waiter.continuation) }
+                return empty
+            }
+            return ready
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    /// How many sessions are open (of `listener`, or of all listeners).
+    public func count(listener: String? = nil) -> Int {
+        state.withLockedValue { $0.sessions.values.filter { listener == nil || $0.listener == listener }.count }
+    }
+
+    /// Closes every session (of `listener`, or of all listeners). Listeners keep accepting.
+    public func closeAll(listener: String? = nil) {
+        let channels = state.withLockedValue { $0.sessions.values.filter { listener == nil || $0.listener == listener } }
+        for entry in channels { entry.channel.close(promise: nil) }
+    }
+
+    /// Returns once no session (of `listener`, or of any listener) is open.
+    public func waitUntilEmpty(listener: String? = nil) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLockedValue { state -> Bool in
+                let empty = !state.sessions.values.contains { listener == nil || $0.listener == listener }
+                if !empty { state.waiters.append((listener, continuation)) }
+                return empty
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// Server error codes the mock sends on its own (trace errors carry whatever code the trace says).
+public enum ErrorCode {
+    /// `ER_CON_COUNT_ERROR`, SQLSTATE 08004: `Too many connections`.
+    public static let tooManyConnections: UInt16 = 1040
+    /// `ER_ACCESS_DENIED_ERROR`, SQLSTATE 28000: `Access denied for user '%s'@'%s' (using password: %s)`.
+    public static let accessDenied: UInt16 = 1045
+    /// `ER_UNKNOWN_COM_ERROR`, SQLSTATE 08S01: `Unknown command`.
+    public static let unknownCommand: UInt16 = 1047
+    /// `ER_PARSE_ERROR`, used by the reference for every trace-level failure (SQLSTATE HY000 there).
+    public static let parseError: UInt16 = 1064
+    /// `ER_NET_PACKET_TOO_LARGE`, SQLSTATE 08S01: `Got a packet bigger than 'max_allowed_packet' bytes`.
+    public static let packetTooLarge: UInt16 = 1153
+    /// `ER_NET_PACKETS_OUT_OF_ORDER`, SQLSTATE 08S01: `Got packets out of order`.
+    public static let packetsOutOfOrder: UInt16 = 1156
+    /// `ER_MALFORMED_PACKET`, SQLSTATE HY000: `Malformed communication packet.`
+    public static let malformedPacket: UInt16 = 1835
+    /// `ER_SECURE_TRANSPORT_REQUIRED`, SQLSTATE HY000.
+    public static let secureTransportRequired: UInt16 = 3159
+}

@@ -1,0 +1,166 @@
+import NIOCore
+
+/// What a client answers the greeting with: either an SSLRequest (then TLS) or
+/// `Protocol::HandshakeResponse41`:
+///
+/// ```
+/// int<4>      client_flag
+/// int<4>      max_packet_size
+/// int<1>      character_set
+/// string[23]  filler (zeros)                                  ← an SSLRequest ends here (32 bytes)
+/// string<NUL> username
+/// auth_response: string<lenenc> if CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
+///                else int<1> length + bytes if CLIENT_SECURE_CONNECTION, else string<NUL>
+/// string<NUL> database          (if CLIENT_CONNECT_WITH_DB)
+/// string<NUL> client_plugin_name (if CLIENT_PLUGIN_AUTH)
+/// int<lenenc> attributes length + (string<lenenc> key, string<lenenc> value)* (if CLIENT_CONNECT_ATTRS)
+/// ```
+public struct HandshakeResponse41: Sendable, Hashable {
+    public var capabilities: CapabilityFlags
+    public var maxPacketSize: UInt32
+    public var characterSet: UInt8
+    public var username: String
+    public var authResponse: [UInt8]
+    public var database: String?
+    public var authPluginName: String?
+    /// Connection attributes in the order sent.
+    public var attributes: [(key: String, value: String)]
+
+    public init(
+        capabilities: CapabilityFlags, maxPacketSize: UInt32 = 1 << 24, characterSet: UInt8 = 255,
+        username: String, authResponse: [UInt8], database: String? = nil, authPluginName: String? = nil,
+        attributes: [(key: String, value: String)] = []
+    ) {
+        self.capabilities = capabilities
+        self.maxPacketSize = maxPacketSize
+        self.characterSet = characterSet
+        self.username = username
+        self.authResponse = authResponse
+        self.database = database
+        self.authPluginName = authPluginName
+        self.attributes = attributes
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.capabilities == rhs.capabilities && lhs.maxPacketSize == rhs.maxPacketSize
+            && lhs.characterSet == rhs.characterSet && lhs.username == rhs.username
+            && lhs.authResponse == rhs.authResponse && lhs.database == rhs.database
+            && lhs.authPluginName == rhs.authPluginName
+            && lhs.attributes.map(\.key) == rhs.attributes.map(\.key)
+            && lhs.attributes.map(\.value) == rhs.attributes.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(username)
+        hasher.combine(authResponse)
+    }
+
+    /// `true` if `payload` is an SSLRequest: exactly the 32 fixed bytes, with CLIENT_SSL set.
+    public static func isSSLRequest(_ payload: ByteBuffer) -> Bool {
+        guard payload.readableBytes == 32,
+              let flags = payload.getInteger(at: payload.readerIndex, endianness: .little, as: UInt32.self)
+        else { return false }
+        return CapabilityFlags(rawValue: flags).contains(.ssl)
+    }
+
+    public init(from buffer: inout ByteBuffer) throws(MySQLWireError) {
+        let original = buffer
+        guard let flags = buffer.readInteger(endianness: .little, as: UInt32.self),
+              let maxPacket = buffer.readInteger(endianness: .little, as: UInt32.self),
+              let charset = buffer.readInteger(as: UInt8.self),
+              buffer.readBytes(length: 23) != nil
+        else {
+            throw MySQLWireError(.truncated, "HandshakeResponse41 fixed part (32 bytes)", bytes: original)
+        }
+        let caps = CapabilityFlags(rawValue: flags)
+        guard caps.contains(.protocol41) else {
+            throw MySQLWireError(.malformed, "HandshakeResponse320 (client without CLIENT_PROTOCOL_41) is not supported",
+                                 bytes: original)
+        }
+        capabilities = caps
+        maxPacketSize = maxPacket
+        characterSet = charset
+        guard let user = buffer.readNullTerminatedString() else {
+            throw MySQLWireError(.truncated, "HandshakeResponse41.username", bytes: original)
+        }
+        username = user
+        if caps.contains(.pluginAuthLenencClientData) {
+            guard let slice = buffer.readLengthEncodedSlice() else {
+                throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response (lenenc)", bytes: original)
+            }
+            authResponse = Array(buffer: slice)
+        } else if caps.contains(.secureConnection) {
+            guard let length = buffer.readInteger(as: UInt8.self),
+                  let bytes = buffer.readBytes(length: Int(length))
+            else {
+                throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response (int<1> length)", bytes: original)
+            }
+            authResponse = bytes
+        } else {
+            guard let slice = buffer.readNullTerminatedSlice() else {
+                throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response (NUL-terminated)", bytes: original)
+            }
+            authResponse = Array(buffer: slice)
+        }
+        database = nil
+        if caps.contains(.connectWithDB), buffer.readableBytes > 0 {
+            database = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
+        }
+        authPluginName = nil
+        if caps.contains(.pluginAuth), buffer.readableBytes > 0 {
+            authPluginName = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
+        }
+        attributes = []
+        if caps.contains(.connectAttrs), buffer.readableBytes > 0 {
+            attributes = try Self.readAttributes(from: &buffer, original: original)
+        }
+    }
+
+    static func readAttributes(from buffer: inout ByteBuffer, original: ByteBuffer) throws(MySQLWireError)
+        -> [(key: String, value: String)]
+    {
+        guard let total = buffer.readLengthEncodedInteger(), total <= UInt64(buffer.readableBytes),
+              var block = buffer.readSlice(length: Int(total))
+        else {
+            throw MySQLWireError(.truncated, "connection attributes length", bytes: original)
+        }
+        var result: [(key: String, value: String)] = []
+        while block.readableBytes > 0 {
+            guard let key = block.readLengthEncodedString(), let value = block.readLengthEncodedString() else {
+                throw MySQLWireError(.truncated, "connection attribute #\(result.count + 1)", bytes: original)
+            }
+            result.append((key, value))
+        }
+        return result
+    }
+
+    public func write(to buffer: inout ByteBuffer) {
+        var caps = capabilities
+        if database != nil { caps.insert(.connectWithDB) }
+        buffer.writeInteger(caps.rawValue, endianness: .little)
+        buffer.writeInteger(maxPacketSize, endianness: .little)
+        buffer.writeInteger(characterSet)
+        buffer.writeRepeatingByte(0, count: 23)
+        buffer.writeNullTerminatedString(username)
+        if caps.contains(.pluginAuthLenencClientData) {
+            buffer.writeLengthEncodedBytes(authResponse)
+        } else if caps.contains(.secureConnection) {
+            buffer.writeInteger(UInt8(min(authResponse.count, 255)))
+            buffer.writeBytes(authResponse.prefix(255))
+        } else {
+            buffer.writeBytes(authResponse)
+            buffer.writeInteger(UInt8(0))
+        }
+        if caps.contains(.connectWithDB) { buffer.writeNullTerminatedString(database ?? "") }
+        if caps.contains(.pluginAuth) { buffer.writeNullTerminatedString(authPluginName ?? "") }
+        if caps.contains(.connectAttrs) {
+            var block = ByteBuffer()
+            for (key, value) in attributes {
+                block.writeLengthEncodedString(key)
+                block.writeLengthEncodedString(value)
+            }
+            buffer.writeLengthEncodedInteger(UInt64(block.readableBytes))
+            buffer.writeBuffer(&block)
+        }
+    }
+}

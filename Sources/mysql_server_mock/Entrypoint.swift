@@ -1,0 +1,107 @@
+import ArgumentParser
+import Logging
+import MockModel
+import MockScript
+import MockServer
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+enum Entrypoint {
+    static func main() async {
+        let arguments = Options.normalize(Array(CommandLine.arguments.dropFirst()))
+        let options: Options
+        do {
+            options = try Options.parse(arguments)
+        } catch {
+            if Options.exitCode(for: error) == .success { Options.exit(withError: error) }
+            fail(Options.message(for: error))
+        }
+        await run(options)
+    }
+
+    /// Prints `ERROR: <message>` and exits 1, like the reference.
+    static func fail(_ message: String) -> Never {
+        MockLogHandler.Sink(fd: 2).write("ERROR: \(message)\n")
+        exit(1)
+    }
+
+    static func run(_ options: Options) async {
+        let tcpPort: Int?
+        do {
+            let given = try options.validatedPort()
+            tcpPort = given ?? (options.socket == nil ? 3306 : nil)
+        } catch {
+            fail("\(error)")
+        }
+        if options.coreFile == "1" {
+            var limit = rlimit(rlim_cur: rlim_t.max, rlim_max: rlim_t.max)
+            setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+        }
+
+        let level: Logger.Level = options.verbose ? .debug : .notice
+        let sink: MockLogHandler.Sink
+        if let folder = options.loggingFolder {
+            let path = "\(folder)/mock_server_\(tcpPort ?? 0).log"
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { fail("cannot open log file \(path): \(String(cString: strerror(errno)))") }
+            sink = .init(fd: fd)
+        } else {
+            sink = .init(fd: 2)
+        }
+        LoggingSystem.bootstrap { label in MockLogHandler(label: label, sink: sink, logLevel: level) }
+        let logger = Logger(label: "mock_server")
+
+        let trace: any Trace
+        do {
+            trace = try TraceLoader.load(options.filename)
+        } catch {
+            fail("\(error)")
+        }
+
+        let configuration = ServerConfiguration(
+            trace: trace, maxPacketSize: options.maxPacketSize,
+            connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger)
+        let registry = SessionRegistry()
+        var targets: [ListenTarget] = []
+        if let tcpPort, tcpPort != 0 { targets.append(.tcp(host: options.bindAddress, port: tcpPort)) }
+        if let socket = options.socket { targets.append(.unixSocket(path: socket)) }
+        guard !targets.isEmpty else { fail("nothing to listen on: --port is 0 and no --socket was given") }
+
+        var listeners: [MockListener] = []
+        for target in targets {
+            do {
+                listeners.append(try await MockListener.bind(target, configuration: configuration, registry: registry))
+            } catch {
+                for listener in listeners { try? await listener.stop() }
+                fail("mock_server:classic: binding to \(target) failed: \(describe(error))")
+            }
+        }
+
+        let group = ServiceGroup(configuration: .init(
+            services: listeners.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        if let problem = SystemdNotifier.notify("READY=1") { logger.warning("sd_notify: \(problem)") }
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with error: \(error)")
+            exit(1)
+        }
+        SystemdNotifier.notify("STOPPING=1\nSTATUS=mock server shutdown in progress\n")
+        exit(0)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError {
+            return String(cString: strerror(io.errnoCode))
+        }
+        return "\(error)"
+    }
+}

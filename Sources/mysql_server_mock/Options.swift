@@ -1,0 +1,85 @@
+import ArgumentParser
+
+/// The command line, compatible with MySQL Router's `mysql_server_mock` (`--opt value` and
+/// `--opt=value`), plus our own options.
+struct Options: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "mysql_server_mock",
+        abstract: "A scriptable mock MySQL server: answers the classic protocol from a trace file.",
+        version: "mysql_server_mock \(version) (mysql-server-mock, Swift)")
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
+        "Trace file to answer from (JSON), or builtin:default.", valueName: "path"))
+    var filename: String = "builtin:default"
+
+    @Option(name: [.customShort("B"), .long], help: ArgumentHelp(
+        "Address the listeners bind to.", valueName: "host"))
+    var bindAddress: String = "0.0.0.0"
+
+    @Option(name: [.customShort("P"), .long], help: ArgumentHelp(
+        "Classic-protocol TCP port (0 disables; default 3306 unless only --socket is given).", valueName: "port"))
+    var port: String?
+
+    @Option(help: ArgumentHelp("Classic protocol on this Unix-domain socket as well.", valueName: "path"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp(
+        "Prefix for JavaScript module lookup (repeatable; default: the working directory).", valueName: "dir"))
+    var modulePrefix: [String] = []
+
+    @Flag(help: "Log at debug level: every connection and statement.")
+    var verbose = false
+
+    @Option(help: ArgumentHelp(
+        "Log to <dir>/mock_server_<port>.log instead of standard error.", valueName: "dir"))
+    var loggingFolder: String?
+
+    @Option(help: ArgumentHelp("Allow a core dump on a fatal signal: 0 or 1 (bare --core-file means 1).",
+                               valueName: "0|1"))
+    var coreFile: String = "0"
+
+    @Option(help: ArgumentHelp("Largest packet accepted from a client, in bytes.", valueName: "bytes"))
+    var maxPacketSize: Int = 64 << 20
+
+    @Option(help: ArgumentHelp(
+        "Seconds a client may take to finish the handshake before it is disconnected.", valueName: "seconds"))
+    var connectTimeout: Double = 10
+
+    /// The `--port` value checked: 0–65535, decimal; `nil` when not given.
+    func validatedPort() throws -> Int? {
+        guard let port else { return nil }
+        guard !port.isEmpty else { return 0 }
+        guard port.allSatisfy(\.isNumber), let value = Int(port), (0...65535).contains(value) else {
+            throw ValidationError("invalid value for --port: expected a number between 0 and 65535, was '\(port)'")
+        }
+        return value
+    }
+
+    func validate() throws {
+        _ = try validatedPort()
+        guard coreFile == "0" || coreFile == "1" else {
+            throw ValidationError("Value for parameter '--core-file' needs to be one of: ['0', '1']")
+        }
+        guard maxPacketSize >= 1024 else {
+            throw ValidationError("invalid value for --max-packet-size: expected at least 1024, was '\(maxPacketSize)'")
+        }
+        guard connectTimeout > 0, connectTimeout.isFinite else {
+            throw ValidationError("invalid value for --connect-timeout: expected a positive number of seconds, was '\(connectTimeout)'")
+        }
+    }
+
+    /// `--core-file` may stand alone (meaning 1); ArgumentParser wants a value, so give it one.
+    static func normalize(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            result.append(argument)
+            if argument == "--core-file" {
+                let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+                if next == nil || next!.hasPrefix("-") { result[result.count - 1] = "--core-file=1" }
+            }
+        }
+        return result
+    }
+}

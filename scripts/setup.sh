@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building and testing mysql-server-mock needs, and nothing that is already there.
+#   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, pkg-config)
+#   scripts/setup.sh test    the above plus real MySQL clients: mariadb-client, openssl,
+#                            and a Python venv in .venv with PyMySQL, mysql-connector-python,
+#                            mysqlx-connector-python and pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-build}
+packages=(pkg-config duktape-dev)
+if [ "$what" = test ]; then
+    packages+=(mariadb-client openssl python3-venv)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "$what" = test ]; then
+    stamp=.venv/.requirements-installed
+    if [ ! -f "$stamp" ] || [ Tests/Integration/requirements.txt -nt "$stamp" ]; then
+        echo "setup: preparing .venv"
+        [ -x .venv/bin/python ] || python3 -m venv .venv
+        .venv/bin/pip install -q --disable-pip-version-check -r Tests/Integration/requirements.txt
+        touch "$stamp"
+    fi
+fi
