@@ -85,17 +85,6 @@ extension ByteBuffer {
         return slice
     }
 
-    /// Reads a `string<NUL>` as UTF-8; `nil` if there is no NUL.
-    public mutating func readNullTerminatedString() -> String? {
-        readNullTerminatedSlice().map { String(buffer: $0) }
-    }
-
-    /// Writes `string` followed by `0x00`.
-    @discardableResult
-    public mutating func writeNullTerminatedString(_ string: String) -> Int {
-        writeString(string) + writeInteger(UInt8(0))
-    }
-
     /// Reads everything that is left (`string<EOF>`).
     public mutating func readRemainingSlice() -> ByteBuffer {
         readSlice(length: readableBytes) ?? ByteBuffer()

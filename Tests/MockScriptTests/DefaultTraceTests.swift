@@ -1,0 +1,68 @@
+import MockModel
+@testable import MockScript
+import Testing
+
+@Suite("builtin:default")
+struct DefaultTraceTests {
+    let responder = DefaultTrace().makeResponder(for: SessionInfo(connectionID: 9, port: 3306, user: "root",
+                                                                  schema: "shop"))
+
+    @Test("the mysql CLI's and connectors' start-up questions")
+    func startup() throws {
+        let comment = try #require(responder.respond(to: "select @@version_comment limit 1").result)
+        #expect(comment.columns.map(\.name) == ["@@version_comment"])
+        #expect(comment.rows == [["mysql-server-mock"]])
+        #expect(responder.respond(to: "SELECT @@version").result?.rows == [["8.0.23-mock"]])
+        #expect(responder.respond(to: "SET NAMES utf8mb4").ok != nil)
+        #expect(responder.respond(to: "SET @@session.autocommit = OFF").ok != nil)
+        #expect(responder.respond(to: "SELECT DATABASE()").result?.rows == [["shop"]])
+        #expect(responder.respond(to: "select USER()").result?.rows == [["root@localhost"]])
+        #expect(responder.respond(to: "SELECT 1").result?.rows == [["1"]])
+        #expect(responder.respond(to: "select connection_id()").result?.rows == [["9"]])
+    }
+
+    @Test("JDBC's variable list with aliases")
+    func jdbc() throws {
+        let result = try #require(responder.respond(to: """
+            /* mysql-connector-j-8.2.0 */SELECT  @@session.auto_increment_increment AS auto_increment_increment, \
+            @@character_set_client AS character_set_client, @@net_buffer_length AS net_buffer_length, \
+            @@sql_mode AS sql_mode, @@wait_timeout AS wait_timeout
+            """).result)
+        #expect(result.columns.map(\.name)
+                    == ["auto_increment_increment", "character_set_client", "net_buffer_length", "sql_mode", "wait_timeout"])
+        #expect(result.rows.first?[0] == "1")
+        #expect(result.rows.first?[2] == "16384")
+        #expect(result.columns[0].type == 8)
+        #expect(result.columns[1].type == 253)
+    }
+
+    @Test("SHOW VARIABLES / STATUS / DATABASES with LIKE")
+    func show() throws {
+        let vars = try #require(responder.respond(to: "SHOW VARIABLES LIKE 'sql_mode'").result)
+        #expect(vars.rows.count == 1)
+        #expect(vars.rows[0][0] == "sql_mode")
+        #expect(responder.respond(to: "show session variables like 'lower_case%'").result?.rows
+                    == [["lower_case_table_names", "0"]])
+        #expect(responder.respond(to: "SHOW DATABASES").result?.rows.count == 5)
+        #expect(responder.respond(to: "show status like 'Ssl_cipher'").result?.rows == [["Ssl_cipher", ""]])
+        #expect(responder.respond(to: "show warnings").result?.rows.isEmpty == true)
+        #expect(responder.respond(to: "SHOW TABLES").result?.columns.map(\.name) == ["Tables_in_shop"])
+    }
+
+    @Test("unknown statements and variables are errors that name them")
+    func unknown() {
+        let e = responder.respond(to: "DROP TABLE t").error
+        #expect(e?.code == 1064)
+        #expect(e?.message.contains("DROP TABLE t") == true)
+        #expect(responder.respond(to: "select @@no_such_variable").error?.code == 1064)
+    }
+
+    @Test("SQL LIKE")
+    func like() {
+        #expect("sql_mode".matchesLike("sql%"))
+        #expect("sql_mode".matchesLike("SQL_MOD_"))
+        #expect(!"sql_mode".matchesLike("sql"))
+        #expect("a_b".matchesLike("a\\_b"))
+        #expect(!"axb".matchesLike("a\\_b"))
+    }
+}

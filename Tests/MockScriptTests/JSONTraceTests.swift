@@ -1,0 +1,151 @@
+import MockModel
+@testable import MockScript
+import Testing
+
+func respond(_ responder: any StatementResponder, _ statement: String) -> StatementResponse {
+    responder.respond(to: statement)
+}
+
+extension StatementResponse {
+    var error: ErrorResponse? {
+        if case .error(let e) = kind { return e }
+        return nil
+    }
+    var ok: OKResponse? {
+        if case .ok(let o) = kind { return o }
+        return nil
+    }
+    var result: ResultSet? {
+        if case .result(let r) = kind { return r }
+        return nil
+    }
+}
+
+@Suite("JSON traces")
+struct JSONTraceTests {
+    let session = SessionInfo(connectionID: 1, port: 3306)
+
+    func responder(_ json: String) throws -> any StatementResponder {
+        try JSONTrace(json: json, name: "t.json").makeResponder(for: session)
+    }
+
+    @Test("stmt and stmt.regex entries answer every matching statement; first match wins")
+    func matching() throws {
+        let r = try responder("""
+            {"stmts": [
+              {"stmt": "select 1", "result": {"columns": [{"name": "1", "type": "LONG"}], "rows": [[1]]}},
+              {"stmt.regex": "SET .*", "ok": {"affected_rows": 0}},
+              {"stmt_regex": "SET autocommit=.*", "error": {"code": 1, "message": "never reached"}},
+              {"stmt_regex": "insert into t .*", "ok": {"affected_rows": 2, "last_insert_id": 18446744073709551615}}
+            ]}
+            """)
+        for _ in 0..<3 {
+            #expect(respond(r, "select 1").result?.rows == [["1"]])
+        }
+        #expect(respond(r, "SET autocommit=1").ok != nil)
+        let insert = try #require(respond(r, "insert into t values (1)").ok)
+        #expect(insert.affectedRows == 2)
+        #expect(insert.lastInsertID == UInt64.max)
+        #expect(respond(r, "SET autocommit=1").answeredBy == "stmts[1]")
+    }
+
+    @Test("a regex must match the whole statement")
+    func wholeMatch() throws {
+        let r = try responder(#"{"stmts": [{"stmt.regex": "select \\d", "ok": {}}]}"#)
+        #expect(respond(r, "select 7").ok != nil)
+        #expect(respond(r, "select 77").error?.code == 1064)
+    }
+
+    @Test("entries without a matcher answer in order; then end of stmts")
+    func inOrder() throws {
+        let r = try responder("""
+            {"stmts": [{"ok": {"affected_rows": 1}}, {"ok": {"affected_rows": 2}}]}
+            """)
+        #expect(respond(r, "anything").ok?.affectedRows == 1)
+        #expect(respond(r, "whatever").ok?.affectedRows == 2)
+        let end = try #require(respond(r, "more").error)
+        #expect(end.code == 1064)
+        #expect(end.message == "Unknown statement. (end of stmts)")
+    }
+
+    @Test("a miss names the statement and the closest entry")
+    func closest() throws {
+        let r = try responder("""
+            {"stmts": [
+              {"stmt": "select @@version_comment limit 1", "ok": {}},
+              {"stmt": "select user()", "ok": {}},
+              {"stmt_regex": "show databases.*", "ok": {}}
+            ]}
+            """)
+        let miss = try #require(respond(r, "SELECT  USER ( )").error)
+        #expect(miss.code == 1064)
+        #expect(miss.message.contains("\"SELECT  USER ( )\""))
+        #expect(miss.message.contains("closest trace entry: stmts[1] \"select user()\""))
+    }
+
+    @Test("ordered traces consume expectations in order")
+    func ordered() throws {
+        let r = try responder("""
+            {"ordered": true, "stmts": [
+              {"stmt": "select 1", "ok": {}},
+              {"stmt_regex": "select [0-9]+", "ok": {}},
+              {"ok": {"message": "anything"}}
+            ]}
+            """)
+        let wrong = try #require(respond(r, "select 2").error)
+        #expect(wrong.message == #"Unexpected stmt, got: "select 2"; expected: "select 1""#)
+        #expect(respond(r, "select 22").ok != nil)
+        #expect(respond(r, "drop table x").ok?.message == "anything")
+        #expect(respond(r, "select 1").error?.message.contains("end of stmts") == true)
+    }
+
+    @Test("state is per connection")
+    func perConnection() throws {
+        let trace = try JSONTrace(json: #"{"stmts": [{"ok": {}}]}"#, name: "t")
+        let a = trace.makeResponder(for: session)
+        let b = trace.makeResponder(for: session)
+        #expect(respond(a, "x").ok != nil)
+        #expect(respond(b, "x").ok != nil)
+        #expect(respond(a, "x").error != nil)
+    }
+
+    @Test("exec_time in milliseconds, per entry or from defaults, for every response kind")
+    func execTime() throws {
+        let r = try responder("""
+            {"defaults": {"exec_time": 5}, "stmts": [
+              {"stmt": "a", "ok": {}},
+              {"stmt": "b", "exec_time": 1.5, "error": {"code": 1, "message": "m"}}
+            ]}
+            """)
+        #expect(respond(r, "a").execTime == .milliseconds(5))
+        #expect(respond(r, "b").execTime == .microseconds(1500))
+    }
+
+    @Test("a fallback to builtin:default answers what the trace does not")
+    func fallback() throws {
+        let r = try responder(#"{"fallback": "builtin:default", "stmts": [{"stmt": "select 1", "ok": {}}]}"#)
+        #expect(respond(r, "select 1").ok != nil)
+        #expect(respond(r, "select @@version_comment limit 1").result?.rows == [["mysql-server-mock"]])
+    }
+
+    @Test("handshake settings are read")
+    func handshake() throws {
+        let trace = try JSONTrace(json: """
+            {"stmts": [], "handshake": {
+              "greeting": {"server_version": "5.7.1", "connection_id": 7, "capabilities": 512, "status_flags": 2,
+                           "character_set": 8, "auth_method": "caching_sha2_password",
+                           "nonce": "abcdefghijabcdefghij", "exec_time": 20},
+              "auth": {"username": "u", "password": "p", "auth_method_name": "mysql_native_password"}}}
+            """, name: "t")
+        let h = trace.makeResponder(for: session).handshake(.greeting)
+        #expect(h.greeting.serverVersion == "5.7.1")
+        #expect(h.greeting.connectionID == 7)
+        #expect(h.greeting.capabilities == 512)
+        #expect(h.greeting.statusFlags == 2)
+        #expect(h.greeting.characterSet == 8)
+        #expect(h.greeting.authMethod == "caching_sha2_password")
+        #expect(h.greeting.nonce == Array("abcdefghijabcdefghij".utf8))
+        #expect(h.greeting.execTime == .milliseconds(20))
+        #expect(h.auth == HandshakeScript.Auth(username: "u", password: "p", methodName: "mysql_native_password"))
+    }
+}

@@ -1,0 +1,104 @@
+import MockModel
+@testable import MockScript
+import Testing
+
+@Suite("Trace response objects")
+struct ResponseDecoderTests {
+    func load(_ json: String) throws(TraceError) -> JSONTrace {
+        try JSONTrace(json: json, name: "trace.json")
+    }
+
+    func failure(_ json: String) -> TraceError? {
+        do {
+            _ = try load(json)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("every reference column type name, any case, and numeric codes")
+    func columnTypes() throws {
+        let names = ColumnTypeName.codes.keys.sorted()
+        let columns = names.map { #"{"name": "\#($0)", "type": "\#($0.lowercased())"}"# }.joined(separator: ",")
+        let trace = try load(#"{"stmts": [{"result": {"columns": [\#(columns), {"name": "j", "type": 245}, {"name": "k", "type": "246"}]}}]}"#)
+        let result = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").result)
+        #expect(result.columns.map(\.type) == names.compactMap { ColumnTypeName.codes[$0] } + [245, 246])
+    }
+
+    @Test("column metadata fields and defaults")
+    func columnFields() throws {
+        let trace = try load("""
+            {"stmts": [{"result": {"columns": [
+              {"name": "a", "type": "LONG", "orig_name": "oa", "table": "t", "orig_table": "ot", "schema": "s",
+               "catalog": "c", "character_set": 63, "length": 11, "flags": 1, "decimals": 2},
+              {"name": "b", "type": "STRING"}]}}]}
+            """)
+        let result = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").result)
+        var a = Column(name: "a", type: 3)
+        (a.orgName, a.table, a.orgTable, a.schema, a.catalog) = ("oa", "t", "ot", "s", "c")
+        (a.characterSet, a.length, a.flags, a.decimals) = (63, 11, 1, 2)
+        #expect(result.columns == [a, Column(name: "b", type: 254)])
+        #expect(result.columns[1].catalog == "def")
+        #expect(result.columns[1].characterSet == 255)
+    }
+
+    @Test("cells: null is NULL, numbers as JavaScript prints them, booleans 1/0, objects as JSON")
+    func cells() throws {
+        let trace = try load("""
+            {"stmts": [{"result": {"columns": [{"name": "a", "type": "STRING"}],
+              "rows": [[null], ["x"], [4097], [1.5], [100.0], [true], [[1,2]], [{"k": "v"}], [-9223372036854775808]]}}]}
+            """)
+        let result = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").result)
+        #expect(result.rows == [[nil], ["x"], ["4097"], ["1.5"], ["100"], ["1"], ["[1,2]"], [#"{"k":"v"}"#],
+                                ["-9223372036854775808"]])
+    }
+
+    @Test("session trackers of every kind")
+    func trackers() throws {
+        let trace = try load("""
+            {"stmts": [{"ok": {"session_trackers": [
+              {"type": "system_variable", "name": "autocommit", "value": "ON"},
+              {"type": "schema", "schema": "db"}, {"type": "state", "state": "1"},
+              {"type": "gtid", "gtid": "u:1"}, {"type": "trx_characteristics", "trx_stmt": "START TRANSACTION;"},
+              {"type": "trx_state", "state": "T_______"}]}}]}
+            """)
+        let ok = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").ok)
+        #expect(ok.sessionTrackers == [
+            .systemVariable(name: "autocommit", value: "ON"), .schema("db"), .state("1"), .gtid("u:1"),
+            .transactionCharacteristics("START TRANSACTION;"), .transactionState("T_______"),
+        ])
+    }
+
+    @Test("broken traces name the file, the JSON path and what was expected", arguments: [
+        (#"{"stmts": [{"ok": {}}, {"result": {"columns": [{"name": "a", "type": "VARCHAR2"}]}}]}"#,
+         #"trace.json: stmts[1].result.columns[0].type: Unknown type: "VARCHAR2""#),
+        (#"{"stmts": [{"result": {"columns": [{"type": "LONG"}]}}]}"#,
+         #"trace.json: stmts[0].result.columns[0]: Wrong statements document structure: missing field "name""#),
+        (#"{"stmts": [{"result": {"columns": [{"name": "a", "type": "LONG", "decimals": -1}]}}]}"#,
+         "trace.json: stmts[0].result.columns[0].decimals: value out-of-range, expected 0…255"),
+        (#"{"stmts": [{"result": {"columns": [{"name": "a", "type": "LONG", "repeat": 2}]}}]}"#,
+         "trace.json: stmts[0].result.columns[0]: repeat is not supported"),
+        (#"{"stmts": [{"stmt": "x"}]}"#, "trace.json: stmts[0]: expected 'error', 'ok' or 'result'"),
+        (#"{"stmts": [{"ok": {}, "error": {"code": 1, "message": "m"}}]}"#,
+         "trace.json: stmts[0]: expected exactly one of 'error', 'ok' or 'result', got error and ok"),
+        (#"{"stmts": [{"error": {"message": "m"}}]}"#, #"trace.json: stmts[0].error: missing field "code""#),
+        (#"{"stmts": [{"exec_time": -1, "ok": {}}]}"#,
+         "trace.json: stmts[0].exec_time: exec_time must be a non-negative number of milliseconds"),
+        (#"{"stmts": [{"stmt_regex": "(", "ok": {}}]}"#, "trace.json: stmts[0].stmt_regex: invalid regular expression"),
+        (#"{"stmts": "x"}"#, "trace.json: stmts: expected 'stmts' to be an array, got string"),
+        (#"{"handshake": "foo", "stmts": []}"#, "trace.json: handshake: handshake must be an object, if set. Is string"),
+        (#"{"handshake": {"greeting": {"exec_time": {}}}, "stmts": []}"#,
+         "trace.json: handshake.greeting.exec_time: exec_time must be a number, if set. Is object"),
+        (#"{"stmts": [{"ok": {"session_trackers": [{"type": "nope"}]}}]}"#,
+         "trace.json: stmts[0].ok.session_trackers[0]: unknown session_tracker.type = nope"),
+        (#"{"stmts": [}"#, "trace.json: not valid JSON"),
+        (#"{"stmts": [] "x": 1}"#, "trace.json: not valid JSON"),
+        (#"[]"#, "trace.json: expected the trace to be an object"),
+        (#"{"stmts": [], "fallback": "builtin:nope"}"#, #"trace.json: fallback: unknown fallback "builtin:nope""#),
+    ])
+    func brokenTraces(json: String, message: String) {
+        let error = failure(json)
+        #expect(error?.description.hasPrefix(message) == true, "got: \(String(describing: error))")
+    }
+}

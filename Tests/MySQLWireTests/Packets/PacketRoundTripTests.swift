@@ -1,0 +1,146 @@
+import MySQLWire
+import NIOCore
+import Testing
+
+@Suite("Packet round trips")
+struct PacketRoundTripTests {
+    let caps: CapabilityFlags = .mockDefault
+
+    @Test("HandshakeV10 with nonces of several lengths")
+    func greeting() throws {
+        for nonce in [Array("01234567890123456789".utf8), Array("short".utf8), [UInt8](repeating: 0x41, count: 30)] {
+            let g = HandshakeV10(serverVersion: "8.4.0", connectionID: 42, nonce: nonce, capabilities: .mockDefault,
+                                 characterSet: 255, statusFlags: .autocommit, authPluginName: "caching_sha2_password")
+            var buffer = ByteBuffer()
+            g.write(to: &buffer)
+            #expect(try HandshakeV10(from: &buffer) == g)
+        }
+    }
+
+    @Test("HandshakeResponse41 in each auth-response encoding")
+    func handshakeResponse() throws {
+        let encodings: [CapabilityFlags] = [
+            [.protocol41, .secureConnection, .pluginAuth, .pluginAuthLenencClientData, .connectAttrs],
+            [.protocol41, .secureConnection, .pluginAuth],
+            [.protocol41],
+        ]
+        for caps in encodings {
+            let r = HandshakeResponse41(capabilities: caps.union(.connectWithDB), username: "u", authResponse: [1, 2, 3], database: "db",
+                                        authPluginName: caps.contains(.pluginAuth) ? "mysql_native_password" : nil,
+                                        attributes: caps.contains(.connectAttrs) ? [("a", "b"), ("c", "")] : [])
+            var buffer = ByteBuffer()
+            r.write(to: &buffer)
+            let decoded = try HandshakeResponse41(from: &buffer)
+            #expect(decoded == r)
+        }
+    }
+
+    @Test("an SSLRequest is recognised by its 32 bytes and CLIENT_SSL")
+    func sslRequest() {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(CapabilityFlags([.protocol41, .ssl]).rawValue, endianness: .little)
+        buffer.writeInteger(UInt32(1 << 24), endianness: .little)
+        buffer.writeInteger(UInt8(255))
+        buffer.writeRepeatingByte(0, count: 23)
+        #expect(HandshakeResponse41.isSSLRequest(buffer))
+        buffer.writeInteger(UInt8(0))
+        #expect(!HandshakeResponse41.isSSLRequest(buffer))
+    }
+
+    @Test("OK packets with and without session tracking")
+    func ok() throws {
+        let ok = OKPacket(affectedRows: 3, lastInsertID: UInt64.max, status: .autocommit, warnings: 2, info: "Rows matched",
+                          sessionStateChanges: [.systemVariable(name: "autocommit", value: "ON"), .schema("db"),
+                                                .stateChange("1"), .gtids("uuid:1-5"),
+                                                .transactionCharacteristics("START TRANSACTION;"),
+                                                .transactionState("T_______")])
+        var tracked = ByteBuffer()
+        ok.write(to: &tracked, capabilities: caps)
+        var decoded = try OKPacket(from: &tracked, capabilities: caps)
+        #expect(decoded.status.contains(.sessionStateChanged))
+        decoded.status.remove(.sessionStateChanged)
+        #expect(decoded == ok)
+
+        var plain = ByteBuffer()
+        ok.write(to: &plain, capabilities: [.protocol41])
+        let untracked = try OKPacket(from: &plain, capabilities: [.protocol41])
+        #expect(untracked.info == "Rows matched")
+        #expect(untracked.sessionStateChanges.isEmpty)
+        #expect(!untracked.status.contains(.sessionStateChanged))
+    }
+
+    @Test("an OK with nothing to say ends after the warnings, even with session tracking")
+    func minimalOK() {
+        var buffer = ByteBuffer()
+        OKPacket().write(to: &buffer, capabilities: caps)
+        #expect(Array(buffer.readableBytesView) == [0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test("ERR pads or cuts the SQLSTATE to 5 characters")
+    func err() throws {
+        var buffer = ByteBuffer()
+        ERRPacket(code: 1045, sqlState: "28000", message: "Access denied").write(to: &buffer)
+        #expect(try ERRPacket(from: &buffer) == ERRPacket(code: 1045, sqlState: "28000", message: "Access denied"))
+        var odd = ByteBuffer()
+        ERRPacket(code: 1, sqlState: "HY", message: "m").write(to: &odd)
+        #expect(try ERRPacket(from: &odd).sqlState == "HY000")
+    }
+
+    @Test("ColumnDefinition41, text rows with NULL, EOF, auth packets and commands")
+    func others() throws {
+        let column = ColumnDefinition41(schema: "s", table: "t", orgTable: "ot", name: "n", orgName: "on",
+                                        characterSet: 63, columnLength: 11, type: .longlong, flags: 0x21, decimals: 2)
+        var buffer = ByteBuffer()
+        column.write(to: &buffer)
+        #expect(try ColumnDefinition41(from: &buffer) == column)
+
+        var row = ByteBuffer()
+        TextResultRow.write(["a", nil, ""], to: &row)
+        #expect(try TextResultRow.read(from: &row, columnCount: 3) == [Array("a".utf8), nil, []])
+
+        var eof = ByteBuffer()
+        EOFPacket(warnings: 1, status: .autocommit).write(to: &eof)
+        #expect(EOFPacket.isEOF(eof))
+        #expect(try EOFPacket(from: &eof) == EOFPacket(warnings: 1, status: .autocommit))
+
+        var sw = ByteBuffer()
+        AuthSwitchRequest(pluginName: "caching_sha2_password", pluginData: [1, 2, 0]).write(to: &sw)
+        #expect(try AuthSwitchRequest(from: &sw) == AuthSwitchRequest(pluginName: "caching_sha2_password", pluginData: [1, 2, 0]))
+
+        var more = ByteBuffer()
+        AuthMoreData.fastAuthSuccess.write(to: &more)
+        #expect(Array(more.readableBytesView) == [1, 3])
+
+        let commands: [ClientCommand] = [
+            .quit, .initDB("db"), .query("select 1"), .statistics, .ping, .setOption(1), .resetConnection,
+            .unsupported(0x16),
+            .changeUser(ChangeUser(username: "u2", authResponse: [9, 9], schema: "s", characterSet: 45,
+                                   authPluginName: "mysql_native_password")),
+        ]
+        for command in commands {
+            var c = ByteBuffer()
+            command.write(to: &c, capabilities: caps)
+            #expect(try ClientCommand(from: &c, capabilities: caps) == command)
+        }
+    }
+
+    @Test("decoders reject truncated input without trapping or moving on")
+    func hostile() {
+        for length in 0..<40 {
+            var g = ByteBuffer(bytes: [UInt8](repeating: 10, count: length))
+            _ = try? HandshakeV10(from: &g)
+            var r = ByteBuffer(bytes: [UInt8](repeating: 0xFF, count: length))
+            _ = try? HandshakeResponse41(from: &r)
+            var c = ByteBuffer(bytes: [0x11] + [UInt8](repeating: 0xFC, count: length))
+            _ = try? ClientCommand(from: &c, capabilities: caps)
+            var col = ByteBuffer(bytes: [UInt8](repeating: 0xFD, count: length))
+            _ = try? ColumnDefinition41(from: &col)
+            var ok = ByteBuffer(bytes: [0x00] + [UInt8](repeating: 0xFE, count: length))
+            _ = try? OKPacket(from: &ok, capabilities: caps)
+        }
+        var empty = ByteBuffer()
+        #expect(throws: MySQLWireError.self) { try ClientCommand(from: &empty, capabilities: caps) }
+        var truncated = ByteBuffer(bytes: [0x01, 0x00, 0x00, 0x00])
+        #expect(throws: MySQLWireError.self) { try HandshakeResponse41(from: &truncated) }
+    }
+}
