@@ -196,7 +196,12 @@ enum JSONDocument {
                 while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 return index - s
             }
-            guard digits() > 0 else { throw failure("expected digits") }
+            let leadingZero = index < bytes.count && bytes[index] == UInt8(ascii: "0")
+            if leadingZero {
+                index += 1
+            } else {
+                guard digits() > 0 else { throw failure("expected digits") }
+            }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 integral = false
                 index += 1
