@@ -117,6 +117,8 @@ struct ClassicConnectionStateMachine {
     /// at most once per authentication.
     mutating func packetReceived(_ packet: Packet, authScript: () -> HandshakeScript) -> Action {
         var payload = packet.payload
+        /// Replies continue after the request's last fragment (a 16 MiB request has several).
+        let reply = packet.lastSequenceID &+ 1
         switch state {
         case .initial, .closed:
             return .none
@@ -128,18 +130,18 @@ struct ClassicConnectionStateMachine {
             }
             do {
                 let response = try HandshakeResponse41(from: &payload)
-                return handshakeResponseReceived(response, authScript: authScript)
+                return handshakeResponseReceived(response, sequenceID: reply, authScript: authScript)
             } catch {
                 return malformed(error)
             }
         case .authSwitchSent(let pending, let expected):
             guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
-            return verify(pending, response: Array(buffer: payload), sequenceID: expected &+ 1)
+            return verify(pending, response: Array(buffer: payload), sequenceID: reply)
         case .command:
             guard packet.sequenceID == 0 else { return outOfOrder(packet.sequenceID, expected: 0) }
             do {
                 let command = try ClientCommand(from: &payload, capabilities: capabilities)
-                return commandReceived(command, authScript: authScript)
+                return commandReceived(command, sequenceID: reply, authScript: authScript)
             } catch {
                 return malformed(error)
             }
@@ -161,8 +163,8 @@ struct ClassicConnectionStateMachine {
 
     // MARK: Handshake
 
-    private mutating func handshakeResponseReceived(_ response: HandshakeResponse41, authScript: () -> HandshakeScript)
-        -> Action
+    private mutating func handshakeResponseReceived(_ response: HandshakeResponse41, sequenceID: UInt8,
+                                                    authScript: () -> HandshakeScript) -> Action
     {
         capabilities = response.capabilities.intersection(greeting?.capabilities ?? configuration.capabilities)
         capabilities.insert(.protocol41)
@@ -170,7 +172,8 @@ struct ClassicConnectionStateMachine {
             ? (response.authPluginName ?? AuthPlugin.nativePassword) : AuthPlugin.nativePassword
         let pending = PendingAuth(username: response.username, schema: response.database, script: authScript(),
                                   plugin: clientPlugin, changeUser: false)
-        return startAuthentication(pending, response: response.authResponse, clientPlugin: clientPlugin, sequenceID: 2)
+        return startAuthentication(pending, response: response.authResponse, clientPlugin: clientPlugin,
+                                   sequenceID: sequenceID)
     }
 
     /// Decides between verifying what the client sent and switching it to another plugin.
@@ -182,11 +185,17 @@ struct ClassicConnectionStateMachine {
             return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty)
         }
         let known = [AuthPlugin.nativePassword, AuthPlugin.cachingSHA2Password, AuthPlugin.clearPassword]
+        let announced = greeting?.authPluginName ?? configuration.authMethod
+        let needsPassword = !(pending.script.auth.password ?? "").isEmpty
         let target: String? =
             if let forced = pending.script.auth.methodName, forced != clientPlugin {
                 forced
             } else if !known.contains(clientPlugin) {
                 AuthPlugin.cachingSHA2Password
+            } else if clientPlugin != announced, response.isEmpty, needsPassword {
+                // libmysqlclient sends no data for a plugin other than the announced one and
+                // expects to be switched to it (as a real server does).
+                clientPlugin
             } else {
                 nil
             }
@@ -232,33 +241,34 @@ struct ClassicConnectionStateMachine {
 
     // MARK: Commands
 
-    private mutating func commandReceived(_ command: ClientCommand, authScript: () -> HandshakeScript) -> Action {
+    private mutating func commandReceived(_ command: ClientCommand, sequenceID: UInt8,
+                                          authScript: () -> HandshakeScript) -> Action {
         switch command {
         case .query(let text):
-            return .answerQuery(text, sequenceID: 1)
+            return .answerQuery(text, sequenceID: sequenceID)
         case .ping, .resetConnection:
-            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: 1, after: .keepOpen)
+            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .quit:
             state = .closed
             return .close
         case .initDB(let name):
             schema = name
-            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: 1, after: .sessionChanged)
+            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .sessionChanged)
         case .setOption:
-            return .write([.eof(EOFPacket())], sequenceID: 1, after: .keepOpen)
+            return .write([.eof(EOFPacket())], sequenceID: sequenceID, after: .keepOpen)
         case .statistics:
             return .write([.text("Uptime: 1  Threads: 1  Questions: 0  Slow queries: 0  Opens: 0  "
                                  + "Flush tables: 1  Open tables: 0  Queries per second avg: 0.000")],
-                          sequenceID: 1, after: .keepOpen)
+                          sequenceID: sequenceID, after: .keepOpen)
         case .changeUser(let change):
             let plugin = change.authPluginName ?? AuthPlugin.nativePassword
             let pending = PendingAuth(username: change.username, schema: change.schema, script: authScript(),
                                       plugin: plugin, changeUser: true)
-            return startAuthentication(pending, response: change.authResponse, clientPlugin: plugin, sequenceID: 1)
+            return startAuthentication(pending, response: change.authResponse, clientPlugin: plugin, sequenceID: sequenceID)
         case .unsupported(let byte):
             return .write([.err(ERRPacket(code: ErrorCode.unknownCommand, sqlState: "08S01",
                                           message: "Unknown command (0x\(String(byte, radix: 16)))"))],
-                          sequenceID: 1, after: .keepOpen)
+                          sequenceID: sequenceID, after: .keepOpen)
         }
     }
 

@@ -68,8 +68,10 @@ public final class MockListener: Service, Sendable {
         case .unixSocket(let path):
             channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         }
-        return MockListener(target: target, configuration: configuration, registry: registry, group: group,
-                            channel: channel)
+        let listener = MockListener(target: target, configuration: configuration, registry: registry, group: group,
+                                    channel: channel)
+        configuration.logger.notice("Starting to handle classic connections on \(listener.boundDescription)")
+        return listener
     }
 
     private init(target: ListenTarget, configuration: ServerConfiguration, registry: SessionRegistry,
@@ -90,7 +92,6 @@ public final class MockListener: Service, Sendable {
     }
 
     public func run() async throws {
-        configuration.logger.notice("Starting to handle classic connections on \(boundDescription)")
         try? await gracefulShutdown()
         try await stop()
     }

@@ -39,6 +39,10 @@ public final class MySQLTestClient: @unchecked Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var buffer = ByteBuffer()
     private var framer = PacketFramer(maxPacketSize: 1 << 30)
+    /// The sequence id the server's next packet must have; `nil` after raw bytes were sent.
+    private var expectedSequenceID: UInt8? = 0
+    /// First sequence ids of the responses to commands sent but not yet read (pipelining).
+    private var pendingReplies: [UInt8] = []
     /// The server's greeting.
     public private(set) var greeting: HandshakeV10?
     /// Capabilities both sides have.
@@ -50,6 +54,11 @@ public final class MySQLTestClient: @unchecked Sendable {
         self.channel = channel
         self.inbound = channel.inbound.makeAsyncIterator()
         self.outbound = channel.outbound
+    }
+
+    deinit {
+        outbound.finish()
+        channel.channel.close(promise: nil)
     }
 
     /// Opens a TCP connection without doing anything else (for raw-byte tests).
@@ -129,18 +138,28 @@ public final class MySQLTestClient: @unchecked Sendable {
     public func send(_ payload: ByteBuffer, sequenceID: UInt8) async throws {
         var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
         writer.writePacket(payload: payload)
+        expectedSequenceID = writer.sequenceID
         try await outbound.write(writer.buffer)
     }
 
     /// Sends bytes exactly as given.
     public func sendRaw(_ bytes: [UInt8]) async throws {
+        expectedSequenceID = nil
         try await outbound.write(ByteBuffer(bytes: bytes))
     }
 
-    /// The next packet from the server; throws `ConnectionClosed` at end of stream.
+    /// The next packet from the server; throws `ConnectionClosed` at end of stream, and
+    /// `MySQLWireError(.sequenceOutOfOrder)` if its sequence id is not the next one.
     public func readPacket() async throws -> Packet {
         while true {
-            if let packet = try framer.nextPacket(from: &buffer) { return packet }
+            if let packet = try framer.nextPacket(from: &buffer) {
+                if let expected = expectedSequenceID, packet.sequenceID != expected {
+                    throw MySQLWireError(.sequenceOutOfOrder,
+                                         "server packet has sequence id \(packet.sequenceID), expected \(expected)")
+                }
+                expectedSequenceID = packet.lastSequenceID &+ 1
+                return packet
+            }
             guard var more = try await inbound.next() else { throw ConnectionClosed() }
             buffer.writeBuffer(&more)
         }
@@ -161,10 +180,16 @@ public final class MySQLTestClient: @unchecked Sendable {
 
     /// Runs a command and reads its response (OK, ERR → thrown, or a text result set).
     public func command(_ command: ClientCommand) async throws -> QueryResult {
+        try await sendCommand(command)
+        return try await readResponse()
+    }
+
+    /// Sends a command without reading its response (to pipeline several).
+    public func sendCommand(_ command: ClientCommand) async throws {
         var out = ByteBuffer()
         command.write(to: &out, capabilities: capabilities)
         try await send(out, sequenceID: 0)
-        return try await readResponse()
+        if let expected = expectedSequenceID { pendingReplies.append(expected) }
     }
 
     public func query(_ text: String) async throws -> QueryResult {
@@ -177,6 +202,7 @@ public final class MySQLTestClient: @unchecked Sendable {
 
     /// Reads an OK, an ERR (thrown) or a text result set.
     public func readResponse() async throws -> QueryResult {
+        if !pendingReplies.isEmpty { expectedSequenceID = pendingReplies.removeFirst() }
         var first = try await readPacket().payload
         switch first.getInteger(at: first.readerIndex, as: UInt8.self) {
         case 0x00:

@@ -83,11 +83,12 @@ enum Entrypoint {
             }
         }
 
+        // Readiness goes last: by the time it runs, every listener is bound and the signal
+        // handlers are in place, so a SIGTERM right after READY=1 shuts down cleanly.
         let group = ServiceGroup(configuration: .init(
-            services: listeners.map { .init(service: $0) },
+            services: listeners.map { .init(service: $0) } + [.init(service: ReadinessNotifier(logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        if let problem = SystemdNotifier.notify("READY=1") { logger.warning("sd_notify: \(problem)") }
         do {
             try await group.run()
         } catch {

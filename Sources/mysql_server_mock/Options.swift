@@ -70,11 +70,16 @@ struct Options: ParsableCommand {
         }
     }
 
-    /// `--core-file` may stand alone (meaning 1); ArgumentParser wants a value, so give it one.
+    /// Reference spellings ArgumentParser does not have: `-V` (version), `-?` (help), and a bare
+    /// `--core-file` (meaning 1; ArgumentParser wants a value, so give it one).
     static func normalize(_ arguments: [String]) -> [String] {
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {
-            result.append(argument)
+            switch argument {
+            case "-V": result.append("--version")
+            case "-?": result.append("--help")
+            default: result.append(argument)
+            }
             if argument == "--core-file" {
                 let next = index + 1 < arguments.count ? arguments[index + 1] : nil
                 if next == nil || next!.hasPrefix("-") { result[result.count - 1] = "--core-file=1" }

@@ -1,6 +1,19 @@
+import Logging
+import ServiceLifecycle
+
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Sends `READY=1` when the service group has started (listeners bound, signals trapped).
+struct ReadinessNotifier: Service {
+    let logger: Logger
+
+    func run() async throws {
+        if let problem = SystemdNotifier.notify("READY=1") { logger.warning("sd_notify: \(problem)") }
+        try? await gracefulShutdown()
+    }
+}
 
 /// The systemd readiness protocol: a datagram such as `READY=1` to the Unix socket named by
 /// `$NOTIFY_SOCKET` (a leading `@` means the abstract namespace).

@@ -173,6 +173,29 @@ struct ClassicConnectionStateMachineTests {
         #expect(second.after == .sessionChanged)
     }
 
+    @Test("a client answering for another plugin with no data is switched to its own plugin (libmysqlclient)")
+    func emptyResponseForOtherPlugin() throws {
+        var m = greeted()
+        let r = HandshakeResponse41(capabilities: [.protocol41, .secureConnection, .pluginAuth], username: "u",
+                                    authResponse: [], authPluginName: AuthPlugin.cachingSHA2Password)
+        var buffer = ByteBuffer()
+        r.write(to: &buffer)
+        let w = try #require(m.packetReceived(Packet(sequenceID: 1, payload: buffer)) { auth(nil, "p") }.written)
+        #expect(w.packets == [.authSwitch(AuthSwitchRequest(pluginName: AuthPlugin.cachingSHA2Password,
+                                                            pluginData: nonce + [0]))])
+    }
+
+    @Test("replies follow the last fragment of a multi-packet request")
+    func fragmentedRequest() {
+        var m = loggedIn()
+        var query = command(.query("select 1"))
+        query.lastSequenceID = 1
+        guard case .answerQuery(_, 2) = m.packetReceived(query, authScript: { HandshakeScript() }) else {
+            Issue.record("expected the reply to start at 2")
+            return
+        }
+    }
+
     @Test("an unknown client plugin is switched to caching_sha2_password")
     func unknownPlugin() throws {
         var m = greeted()

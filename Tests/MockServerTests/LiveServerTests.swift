@@ -80,12 +80,8 @@ struct LiveServerTests {
             let client = try await MySQLTestClient.connect(port: server.port, options: app)
             let start = ContinuousClock.now
             // Two commands written back to back: the second waits behind the delayed first.
-            var out = ByteBuffer()
-            ClientCommand.query("slow").write(to: &out, capabilities: client.capabilities)
-            try await client.send(out, sequenceID: 0)
-            var ping = ByteBuffer()
-            ClientCommand.query("insert").write(to: &ping, capabilities: client.capabilities)
-            try await client.send(ping, sequenceID: 0)
+            try await client.sendCommand(.query("slow"))
+            try await client.sendCommand(.query("insert"))
             let first = try await client.readResponse()
             #expect(ContinuousClock.now - start >= .milliseconds(200))
             #expect(first.ok?.affectedRows == 7)

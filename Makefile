@@ -1,0 +1,36 @@
+# mysql-server-mock: `make run` serves the built-in default trace on 127.0.0.1:3306,
+# `make test` runs every test (Swift unit and live tests, then real clients against the binary).
+SWIFT ?= swift
+PORT ?= 3306
+ARGS ?=
+
+.PHONY: run build release test unit integration clean-venv
+
+run: release
+	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
+
+release:
+	scripts/setup.sh build
+	$(SWIFT) build -c release --product mysql_server_mock
+
+build:
+	scripts/setup.sh build
+	$(SWIFT) build
+
+test:
+	scripts/setup.sh test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	$(SWIFT) build --product mysql_server_mock
+	.venv/bin/python -m pytest -q Tests/Integration
+
+unit:
+	$(SWIFT) test
+
+integration:
+	scripts/setup.sh test
+	$(SWIFT) build --product mysql_server_mock
+	.venv/bin/python -m pytest -q Tests/Integration
+
+clean-venv:
+	rm -rf .venv

@@ -1,0 +1,125 @@
+"""PyMySQL and mysql-connector-python (C extension and pure Python) against the mock."""
+import datetime
+import decimal
+
+import mysql.connector
+import pymysql
+import pytest
+from conftest import TRACES
+
+CONNECTORS = ["pymysql", "connector-c", "connector-pure"]
+
+
+def connect(kind, port, user="app", password="s3cret", **extra):
+    if kind == "pymysql":
+        return pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, **extra)
+    if kind == "connector-c":
+        assert mysql.connector.HAVE_CEXT, "mysql-connector-python's C extension is not available"
+    return mysql.connector.connect(host="127.0.0.1", port=port, user=user, password=password,
+                                   use_pure=(kind == "connector-pure"), **extra)
+
+
+def rows(cursor):
+    """fetchall() as a list of tuples, whatever the driver returns."""
+    return [tuple(r) for r in cursor.fetchall()]
+
+
+def error_of(exc):
+    """(code, sqlstate, message) of a driver exception."""
+    if isinstance(exc, pymysql.err.MySQLError):
+        return exc.args[0], None, exc.args[1]
+    return exc.errno, exc.sqlstate, exc.msg
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+@pytest.mark.parametrize("plugin", ["mysql_native_password", "caching_sha2_password"])
+def test_login_with_each_password_plugin(mock_server, kind, plugin):
+    server = mock_server(TRACES / "all_types.json")
+    extra = {}
+    if kind == "pymysql":
+        # PyMySQL answers with the plugin the greeting names: force the switch through the trace.
+        trace = {"handshake": {"greeting": {"auth_method": plugin},
+                               "auth": {"username": "app", "password": "s3cret"}},
+                 "fallback": "builtin:default", "stmts": []}
+        server = mock_server(trace)
+    else:
+        extra["auth_plugin"] = plugin
+    conn = connect(kind, server.port, **extra)
+    cur = conn.cursor()
+    cur.execute("select @@version_comment limit 1")
+    assert rows(cur) == [("mysql-server-mock",)]
+    conn.close()
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_wrong_password_is_refused_with_1045(mock_server, kind):
+    server = mock_server(TRACES / "all_types.json")
+    with pytest.raises(Exception) as info:
+        connect(kind, server.port, password="wrong")
+    code, state, message = error_of(info.value)
+    assert code == 1045
+    assert state in (None, "28000")
+    assert "Access denied for user 'app'@'127.0.0.1'" in message
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_every_column_type_and_nulls(mock_server, kind):
+    server = mock_server(TRACES / "all_types.json")
+    conn = connect(kind, server.port)
+    cur = conn.cursor()
+    cur.execute("select * from every_type")
+    names = [d[0] for d in cur.description]
+    assert names[0] == "c_decimal" and names[-1] == "c_geometry" and len(names) == 26
+    values, nulls = rows(cur)
+    row = dict(zip(names, values))
+    assert all(v is None for v in nulls)
+    assert row["c_decimal"] == decimal.Decimal("1.50")
+    assert row["c_tiny"] == 1 and row["c_short"] == 2 and row["c_long"] == 3 and row["c_int24"] == 8
+    assert row["c_float"] == 4.5 and row["c_double"] == 6.25
+    assert row["c_null"] is None
+    assert row["c_longlong"] == 9223372036854775807
+    assert row["c_timestamp"] == datetime.datetime(2024, 1, 2, 3, 4, 5)
+    assert row["c_datetime"] == datetime.datetime(2024, 1, 2, 3, 4, 5)
+    assert row["c_date"] == datetime.date(2024, 1, 2)
+    assert row["c_time"] == datetime.timedelta(hours=1, minutes=2, seconds=3)
+    assert row["c_year"] == 2024
+    assert row["c_newdecimal"] == decimal.Decimal("12.345")
+    assert row["c_var_string"] == "vs" and row["c_string"] == "s"
+    assert row["c_blob"] in (b"b", bytearray(b"b"), "b")
+    conn.close()
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_ok_packet_and_err_packet(mock_server, kind):
+    server = mock_server(TRACES / "all_types.json")
+    conn = connect(kind, server.port)
+    cur = conn.cursor()
+    cur.execute("insert into t values (1)")
+    assert cur.rowcount == 1
+    assert cur.lastrowid == 4294967296
+    with pytest.raises(Exception) as info:
+        cur.execute("select broken")
+    code, state, message = error_of(info.value)
+    assert code == 1146
+    assert state in (None, "42S02")
+    assert message == "Table 'db.broken' doesn't exist"
+    # The session is still usable after an error.
+    cur.execute("select 1")
+    assert rows(cur) == [(1,)]
+    conn.close()
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_20_mib_row_round_trips(mock_server, kind):
+    big = "x" * (20 << 20)
+    trace = {"stmts": [
+        {"stmt_regex": "select '(x+)'", "result": {"columns": [{"name": "big", "type": "LONGBLOB"}], "rows": [[big]]}},
+        {"stmt_regex": "SET .*", "ok": {}},
+    ], "fallback": "builtin:default"}
+    server = mock_server(trace)
+    conn = connect(kind, server.port, user="root", password="")
+    cur = conn.cursor()
+    cur.execute(f"select '{big}'")
+    (value,), = rows(cur)
+    assert len(value) == 20 << 20
+    conn.close()
