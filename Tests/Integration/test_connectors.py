@@ -123,3 +123,31 @@ def test_20_mib_row_round_trips(mock_server, kind):
     (value,), = rows(cur)
     assert len(value) == 20 << 20
     conn.close()
+
+
+# mysql-connector-python refuses mysql_clear_password without TLS, so only PyMySQL here.
+@pytest.mark.parametrize("kind", ["pymysql"])
+def test_switch_to_mysql_clear_password(mock_server, kind):
+    trace = {"handshake": {"auth": {"username": "app", "password": "s3cret", "method_name": "mysql_clear_password"}},
+             "fallback": "builtin:default", "stmts": []}
+    server = mock_server(trace)
+    conn = connect(kind, server.port)
+    cur = conn.cursor()
+    cur.execute("select user()")
+    assert rows(cur) == [("app@localhost",)]
+    conn.close()
+    with pytest.raises(Exception) as info:
+        connect(kind, server.port, password="wrong")
+    assert error_of(info.value)[0] == 1045
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_forced_native_password_switches_a_caching_sha2_client(mock_server, kind):
+    trace = {"handshake": {"greeting": {"auth_method": "caching_sha2_password"},
+                           "auth": {"username": "app", "password": "s3cret", "auth_method_name": "mysql_native_password"}},
+             "fallback": "builtin:default", "stmts": []}
+    server = mock_server(trace)
+    extra = {} if kind == "pymysql" else {"auth_plugin": "caching_sha2_password"}
+    conn = connect(kind, server.port, **extra)
+    conn.cursor().execute("select 1")
+    conn.close()
