@@ -28,7 +28,12 @@ let package = Package(
             ]
         ),
         .target(name: "MockModel"),
-        .target(name: "MockScript", dependencies: ["MockModel"]),
+        .systemLibrary(name: "CDuktape", pkgConfig: "duktape", providers: [.apt(["duktape-dev"])]),
+        .target(name: "CDuktapeShim", dependencies: ["CDuktape"]),
+        .target(
+            name: "MockScript",
+            dependencies: ["MockModel", "CDuktape", "CDuktapeShim", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "MockServer",
             dependencies: [
