@@ -1,9 +1,18 @@
 import FoundationEssentials
+import Logging
 import MockModel
 
-/// Loads the trace a `--filename` names: `builtin:<name>`, a JSON file, or (later) JavaScript.
+/// Loads the trace a `--filename` names: `builtin:<name>`, a JSON file (`.json`, or text starting
+/// with `{`), or a JavaScript file (anything else).
 public enum TraceLoader {
-    public static func load(_ filename: String) throws(TraceError) -> any Trace {
+    /// - Parameters:
+    ///   - modulePrefixes: where JavaScript `require()` looks (`<prefix>/local_modules`,
+    ///     `<prefix>/npm/node_modules`); the working directory when empty.
+    ///   - globals: the process-wide `mysqld.global` store.
+    public static func load(
+        _ filename: String, modulePrefixes: [String] = [], globals: GlobalStore = GlobalStore(),
+        logger: Logger = Logger(label: "mock_server")
+    ) throws(TraceError) -> any Trace {
         if filename.hasPrefix("builtin:") {
             guard let trace = BuiltinTraces.named(filename) else {
                 throw TraceError(file: filename, path: "",
@@ -21,8 +30,8 @@ public enum TraceLoader {
         if filename.hasSuffix(".json") || text.drop(while: { $0.isWhitespace }).first == "{" {
             return try JSONTrace(json: text, name: filename)
         }
-        throw TraceError(file: filename, path: "",
-                         message: "not a JSON trace (JavaScript traces are not supported by this build yet)")
+        let prefixes = modulePrefixes.isEmpty ? [FileManager.default.currentDirectoryPath] : modulePrefixes
+        return JavaScriptTrace(source: text, file: filename, modulePrefixes: prefixes, globals: globals, logger: logger)
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -42,9 +42,14 @@ struct TraceNode {
         return b
     }
 
+    /// The last component of the path (`decimals` in `stmts[0].result.columns[1].decimals`).
+    var fieldName: String {
+        String(path.split(separator: ".").last ?? Substring(path))
+    }
+
     /// An unsigned integer that fits `T`; fractions are truncated, as the reference does.
     func unsigned<T: FixedWidthInteger & UnsignedInteger>(_: T.Type = T.self) throws(TraceError) -> T {
-        let outOfRange = error("value out-of-range, expected 0…\(T.max)")
+        let outOfRange = error("value out-of-range for field \"\(fieldName)\", expected 0…\(T.max)")
         switch value {
         case .int(let i):
             guard i >= 0, let v = T(exactly: i) else { throw outOfRange }
@@ -57,7 +62,7 @@ struct TraceNode {
             guard let v = T(exactly: UInt64(d)) else { throw outOfRange }
             return v
         default:
-            throw error("expected an unsigned number, got \(value.typeName)")
+            throw error("wrong type for field \"\(fieldName)\", expected unsigned number, got \(value.typeName)")
         }
     }
 

@@ -59,7 +59,8 @@ enum Entrypoint {
 
         let trace: any Trace
         do {
-            trace = try TraceLoader.load(options.filename)
+            trace = try TraceLoader.load(options.filename, modulePrefixes: options.modulePrefix, globals: GlobalStore(),
+                                         logger: logger)
         } catch {
             fail("\(error)")
         }

@@ -76,7 +76,7 @@ struct ResponseDecoderTests {
         (#"{"stmts": [{"result": {"columns": [{"type": "LONG"}]}}]}"#,
          #"trace.json: stmts[0].result.columns[0]: Wrong statements document structure: missing field "name""#),
         (#"{"stmts": [{"result": {"columns": [{"name": "a", "type": "LONG", "decimals": -1}]}}]}"#,
-         "trace.json: stmts[0].result.columns[0].decimals: value out-of-range, expected 0…255"),
+         #"trace.json: stmts[0].result.columns[0].decimals: value out-of-range for field "decimals", expected 0…255"#),
         (#"{"stmts": [{"result": {"columns": [{"name": "a", "type": "LONG", "repeat": 2}]}}]}"#,
          "trace.json: stmts[0].result.columns[0]: repeat is not supported"),
         (#"{"stmts": [{"stmt": "x"}]}"#, "trace.json: stmts[0]: expected 'error', 'ok' or 'result'"),

@@ -1,0 +1,139 @@
+import CDuktape
+import CDuktapeShim
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The native functions the bootstrap script calls (`__mock_native.<name>`); the raw value is
+/// the Duktape "magic" that routes a call through the C trampoline to `JavaScriptHost`.
+enum NativeFunction: Int32, CaseIterable {
+    case globalGet, globalSet, globalDelete, globalKeys, getenv, print, resolve, readFile, compileModule, cwd,
+         realpath, session, modulePaths
+
+    var arity: Int32 {
+        switch self {
+        case .globalKeys, .cwd, .session, .modulePaths: 0
+        case .globalGet, .globalDelete, .getenv, .readFile, .realpath: 1
+        case .globalSet, .print, .compileModule: 2
+        case .resolve: 3
+        }
+    }
+}
+
+/// One connection's JavaScript heap and what its native functions reach: the process-wide
+/// globals, the session facts, the module search paths and the trace file.
+final class JavaScriptHost {
+    let heap = DuktapeHeap()
+    let globals: GlobalStore
+    let traceFile: String
+    var sessionJSON: String
+    let modulePaths: [String]
+
+    init(globals: GlobalStore, traceFile: String, sessionJSON: String, modulePaths: [String]) {
+        self.globals = globals
+        self.traceFile = traceFile
+        self.sessionJSON = sessionJSON
+        self.modulePaths = modulePaths
+        shim_set_host(heap.ctx, Unmanaged.passUnretained(self).toOpaque())
+        installNatives()
+    }
+
+    deinit {
+        shim_set_host(heap.ctx, nil)
+    }
+
+    private func installNatives() {
+        let ctx = heap.ctx
+        duk_push_object(ctx)
+        for function in NativeFunction.allCases {
+            shim_push_native(ctx, function.rawValue, function.arity)
+            _ = duk_put_prop_string(ctx, -2, "\(function)")
+        }
+        _ = duk_put_global_string(ctx, "__mock_native")
+    }
+
+    /// Runs native function `magic`; arguments are at stack indices 0…. Returns how many values it
+    /// left (0 or 1), or `SHIM_RET_THROW` with an error on top of the stack. Calls only Duktape
+    /// functions that cannot throw.
+    func callNative(_ magic: Int32, ctx: OpaquePointer) -> Int32 {
+        guard let function = NativeFunction(rawValue: magic) else { return fail("unknown native function \(magic)") }
+        let arg = { (i: Int32) in self.heap.string(at: i) }
+        switch function {
+        case .globalGet:
+            guard let json = globals.get(arg(0)) else { return 0 }
+            heap.push(json)
+            return 1
+        case .globalSet:
+            globals.set(arg(0), json: arg(1))
+            return 0
+        case .globalDelete:
+            duk_push_number(ctx, Double(globals.remove(arg(0))))
+            return 1
+        case .globalKeys:
+            heap.push(JSONValue.array(globals.keys().map(JSONValue.string)).jsonText)
+            return 1
+        case .getenv:
+            guard let value = Glibc.getenv(arg(0)) else { return 0 }
+            heap.push(String(cString: value))
+            return 1
+        case .print:
+            let fd = duk_get_int(ctx, 0) == 2 ? Int32(2) : Int32(1)
+            var text = arg(1)
+            text.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count, let base = bytes.baseAddress {
+                    let n = Glibc.write(fd, base + offset, bytes.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+            return 0
+        case .resolve:
+            let id = arg(0)
+            let parent = arg(1).isEmpty ? traceFile : arg(1)
+            var paths = modulePaths
+            if case .array(let items)? = try? JSONDocument.parse(arg(2), file: "module.paths") {
+                paths = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+            }
+            guard let path = ModuleResolver.resolve(id: id, parent: parent, paths: paths) else {
+                return fail("Cannot find module: \(id)")
+            }
+            heap.push(path)
+            return 1
+        case .readFile:
+            guard let data = FileManager.default.contents(atPath: arg(0)) else {
+                return fail("cannot read \(arg(0))")
+            }
+            heap.push(String(decoding: data, as: UTF8.self))
+            return 1
+        case .compileModule:
+            let wrapped = "function (exports, require, module, __filename, __dirname) {" + arg(0) + "\n}"
+            var source = wrapped
+            let rc = source.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) {
+                    shim_pcompile(ctx, $0.baseAddress, $0.count, arg(1), 1)
+                }
+            }
+            return rc == 0 ? 1 : SHIM_RET_THROW
+        case .cwd:
+            heap.push(FileManager.default.currentDirectoryPath)
+            return 1
+        case .realpath:
+            heap.push(ModuleResolver.realpath(arg(0)))
+            return 1
+        case .session:
+            heap.push(sessionJSON)
+            return 1
+        case .modulePaths:
+            heap.push(JSONValue.array(modulePaths.map(JSONValue.string)).jsonText)
+            return 1
+        }
+    }
+
+    private func fail(_ message: String) -> Int32 {
+        shim_push_error(heap.ctx, message)
+        return SHIM_RET_THROW
+    }
+}

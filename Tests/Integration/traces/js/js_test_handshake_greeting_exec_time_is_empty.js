@@ -1,0 +1,1 @@
+({handshake: {greeting: {exec_time: {}}}, stmts: function () { return {ok: {}}; }})

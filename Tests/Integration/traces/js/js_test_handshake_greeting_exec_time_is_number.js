@@ -1,0 +1,1 @@
+({handshake: {greeting: {exec_time: 300}}, stmts: function () { return {ok: {}}; }})

@@ -1,0 +1,1 @@
+({handshake: {greeting: {}}, stmts: function () { return {ok: {}}; }})

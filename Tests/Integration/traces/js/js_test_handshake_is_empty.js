@@ -1,0 +1,1 @@
+({handshake: {}, stmts: function () { return {ok: {}}; }})

@@ -1,0 +1,1 @@
+({handshake: "foo", stmts: function () { return {ok: {}}; }})

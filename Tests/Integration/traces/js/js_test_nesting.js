@@ -1,0 +1,1 @@
+var n = require("test-require-nesting-1"); ({stmts: function () { return {ok: {}}; }})

@@ -1,0 +1,1 @@
+({stmts: function (stmt) { return {ok: {}}; }})

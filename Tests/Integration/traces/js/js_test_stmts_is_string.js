@@ -1,0 +1,1 @@
+({stmts: "select 1"})

@@ -1,0 +1,1 @@
+({stmts: function () { return {result: {columns: [{name: "a", type: "STRING", decimals: -1}]}}; }})

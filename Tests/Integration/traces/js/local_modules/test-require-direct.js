@@ -1,0 +1,2 @@
+exports.me = "direct";
+exports.count = 0;

@@ -1,0 +1,4 @@
+exports.a = 1;
+exports.b = 2;
+
+exports.c = [
