@@ -217,3 +217,20 @@ def test_mysql_connector_reads_js_results(mock_server):
     cur.execute("direct")
     assert cur.fetchall() == [("direct",)]
     conn.close()
+
+
+def test_canned_statement_catalogue_through_require(mock_server):
+    server = start(mock_server, "canned_cluster.js")
+    conn = connect(server)
+    assert query(conn, "select @@version_comment limit 1") == [("mysql-server-mock (canned)",)]
+    assert query(conn, "select @@version") == [("8.0.36-canned",)]
+    assert query(conn, "select @@port") == [(server.port,)]
+    members = ("select member_id, member_host, member_port, member_state "
+               "from performance_schema.replication_group_members")
+    assert query(conn, members) == [("uuid-1", "127.0.0.1", 3306, "ONLINE")]
+    other = connect(server)
+    query(other, "fail over to 3310")
+    assert query(conn, members) == [("uuid-2", "127.0.0.1", 3310, "ONLINE")]
+    with pytest.raises(pymysql.err.MySQLError) as info:
+        query(conn, "select nothing")
+    assert info.value.args == (1273, "Syntax Error at: select nothing")

@@ -1,0 +1,143 @@
+import MockModel
+@testable import MockScript
+import Testing
+
+/// JavaScript traces in-process: the responder seam without a server.
+@Suite("JavaScript traces")
+struct JavaScriptTraceTests {
+    static let fixtures: String = {
+        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(2)
+        return parts.joined(separator: "/") + "/Integration/traces/js"
+    }()
+
+    let session = SessionInfo(connectionID: 3, port: 4406)
+
+    func trace(_ source: String, file: String = "inline.js", globals: GlobalStore = GlobalStore()) -> JavaScriptTrace {
+        JavaScriptTrace(source: source, file: file, modulePrefixes: [Self.fixtures], globals: globals,
+                        logger: .init(label: "test"))
+    }
+
+    func fixture(_ name: String, globals: GlobalStore = GlobalStore()) throws -> any Trace {
+        try TraceLoader.load("\(Self.fixtures)/\(name)", modulePrefixes: [Self.fixtures], globals: globals)
+    }
+
+    @Test("a stmts function sees the statement and mysqld.session")
+    func function() throws {
+        let r = trace("""
+            ({stmts: function (stmt) {
+              return {result: {columns: [{name: "p", type: "LONG"}, {name: "s", type: "STRING"}],
+                               rows: [[mysqld.session.port, stmt]]}};
+            }})
+            """).makeResponder(for: session)
+        #expect(r.respond(to: "hello").result?.rows == [["4406", "hello"]])
+    }
+
+    @Test("cells are converted with JavaScript ToString; null stays NULL")
+    func cells() {
+        let r = trace("""
+            ({stmts: function () {
+              return {result: {columns: [{name: "c", type: "STRING"}],
+                               rows: [[null], [true], [1.5], [4097], [undefined], [[1, 2]], [{a: 1}]]}};
+            }})
+            """).makeResponder(for: session)
+        #expect(r.respond(to: "q").result?.rows == [[nil], ["true"], ["1.5"], ["4097"], ["undefined"], ["1,2"],
+                                                      ["[object Object]"]])
+    }
+
+    @Test("exec_time and ok fields come through")
+    func ok() throws {
+        let r = trace("({stmts: function () { return {exec_time: 12.5, ok: {affected_rows: 3, message: 'm'}}; }})")
+            .makeResponder(for: session)
+        let response = r.respond(to: "x")
+        #expect(response.execTime == .microseconds(12500))
+        #expect(response.ok?.affectedRows == 3)
+        #expect(response.ok?.message == "m")
+    }
+
+    @Test("a coroutine is resumed with each statement")
+    func coroutine() throws {
+        let r = try fixture("js_test_stmts_is_coroutine.js").makeResponder(for: session)
+        #expect(r.respond(to: "a").result?.rows == [["1", "a"]])
+        #expect(r.respond(to: "b").result?.rows == [["2", "b"]])
+    }
+
+    @Test("load errors replace the greeting with ERR 1064 naming file and line")
+    func loadErrors() throws {
+        let parse = try fixture("js_test_parse_error.js").makeResponder(for: session).handshake(.greeting)
+        #expect(parse.error?.code == 1064)
+        #expect(parse.error?.message.hasSuffix("js_test_parse_error.js:2: SyntaxError: parse error (line 2, end of input)")
+                    == true)
+        let nested = try fixture("js_test_nesting.js").makeResponder(for: session).handshake(.greeting)
+        #expect(nested.error?.message.contains("test-require-nesting-5.js:6: SyntaxError: parse error") == true)
+        let empty = try fixture("js_test_empty_file.js").makeResponder(for: session).handshake(.greeting)
+        #expect(empty.error?.message.contains("expected statement handler to return an object, got primitive, undefined")
+                    == true)
+    }
+
+    @Test("an exception while answering is ERR 1064 and the responder keeps working")
+    func exceptions() {
+        let r = trace("({stmts: function (s) {\n if (s === 'x') throw new Error('nope');\n return {ok: {}}; }})",
+                      file: "/t/thrower.js").makeResponder(for: session)
+        #expect(r.respond(to: "x").error?.message == "executing statement failed: /t/thrower.js:2: Error: nope")
+        #expect(r.respond(to: "y").ok != nil)
+        let bad = trace("({stmts: function () { return {nothing: 1}; }})").makeResponder(for: session)
+        #expect(bad.respond(to: "x").error?.message == "executing statement failed: expected 'error', 'ok' or 'result'")
+    }
+
+    @Test("mysqld.global is shared between connections and copied on every read")
+    func globals() throws {
+        let store = GlobalStore()
+        let a = try fixture("globals.js", globals: store).makeResponder(for: session)
+        let b = try fixture("globals.js", globals: store).makeResponder(for: session)
+        _ = a.respond(to: #"put knob = {"x": [1]}"#)
+        #expect(store.get("knob") == #"{"x":[1]}"#)
+        #expect(b.respond(to: "get knob").result?.rows == [[#"{"x":[1]}"#]])
+        _ = b.respond(to: "push in place")
+        #expect(store.get("list") == "[1]")
+        _ = b.respond(to: "push and reassign")
+        #expect(store.get("list") == "[1,3]")
+        #expect(store.get("connects") == "2")
+        store.set("from_rest", json: "true")
+        #expect(a.respond(to: "keys").result?.rows == [["connects,from_rest,knob,list"]])
+    }
+
+    @Test("require: plain file, index.js, package.json main, cached once per heap")
+    func require() throws {
+        let r = try fixture("js_test_require.js").makeResponder(for: session)
+        #expect(r.respond(to: "direct").result?.rows == [["direct"]])
+        #expect(r.respond(to: "dir-with-indexjs").result?.rows == [["dir-with-index.js"]])
+        #expect(r.respond(to: "dir-with-packagejson").result?.rows == [["dir-with-package.json"]])
+        #expect(r.respond(to: "no-reload-0").result?.rows == [["0"]])
+        #expect(r.respond(to: "no-reload-1").result?.rows == [["1"]])
+        // Another connection has its own heap: its module starts over.
+        let other = try fixture("js_test_require.js").makeResponder(for: session)
+        #expect(other.respond(to: "no-reload-0").result?.rows == [["0"]])
+        #expect(r.respond(to: "missing").error?.message.contains("Cannot find module: no-such-module") == true)
+    }
+
+    @Test("handshake as a function of is_greeting")
+    func handshakeFunction() throws {
+        let store = GlobalStore()
+        let first = try fixture("handshake_at_greeting.js", globals: store).makeResponder(for: session)
+        #expect(first.handshake(.greeting).error?.code == 1040)
+        let second = try fixture("handshake_at_greeting.js", globals: store).makeResponder(for: session)
+        let greeting = second.handshake(.greeting)
+        #expect(greeting.error == nil)
+        #expect(greeting.greeting.serverVersion == "8.0.99-js")
+        #expect(second.handshake(.auth).auth.password == "pw")
+    }
+
+    @Test("an array of responses is matched like a JSON trace, errors reported when used")
+    func array() {
+        let r = trace("""
+            ({stmts: [{stmt: "a", ok: {affected_rows: 1}},
+                      {result: {columns: [{name: "x", type: "LONG", decimals: Infinity}]}},
+                      {ok: {affected_rows: 2}}]})
+            """).makeResponder(for: session)
+        #expect(r.respond(to: "a").ok?.affectedRows == 1)
+        #expect(r.respond(to: "b").error?.message.contains(#"value out-of-range for field "decimals""#) == true)
+        #expect(r.respond(to: "c").ok?.affectedRows == 2)
+        #expect(r.respond(to: "a").ok?.affectedRows == 1)
+    }
+}
