@@ -65,6 +65,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .executableTarget(
+            name: "MockMicroBench",
+            dependencies: ["MockTesting", "MockScript", "MockServer", "MockModel"],
+            path: "Benchmarks/MockMicroBench"
+        ),
         .testTarget(
             name: "MySQLWireTests",
             dependencies: ["MySQLWire", .product(name: "NIOCore", package: "swift-nio"),
