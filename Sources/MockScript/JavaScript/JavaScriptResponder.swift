@@ -10,6 +10,9 @@ final class JavaScriptResponder: StatementResponder {
     /// When `stmts` is an array: its entries, matched like a JSON trace's.
     private var statements: TraceStatements?
     private var cursor = TraceCursor()
+    /// Recently decoded responses by their JSON text: traces mostly return the same few objects,
+    /// and decoding is most of a statement's cost.
+    private var recent: [String: StatementResponse] = [:]
 
     init(trace: JavaScriptTrace, session: SessionInfo) {
         self.trace = trace
@@ -79,8 +82,15 @@ final class JavaScriptResponder: StatementResponder {
             guard let text = try host.heap.callGlobal("__mock_respond", [statement]) else {
                 return .error(Self.failure("executing statement failed: expected 'error', 'ok' or 'result'"))
             }
+            if let known = recent[text] { return known }
             let value = try JSONDocument.parse(text, file: trace.name).restoringNonFinite()
-            return try ResponseDecoder.response(TraceNode(value: value, path: "", file: trace.name), answeredBy: "stmts")
+            let response = try ResponseDecoder.response(TraceNode(value: value, path: "", file: trace.name),
+                                                        answeredBy: "stmts")
+            if text.utf8.count <= 16 << 10 {
+                if recent.count >= 64 { recent.removeAll(keepingCapacity: true) }
+                recent[text] = response
+            }
+            return response
         } catch let error as DuktapeHeap.ScriptError {
             trace.logger.debug("executing \"\(statement)\" failed: \(error.stack)")
             return .error(Self.failure("executing statement failed: \(error.message)"))
