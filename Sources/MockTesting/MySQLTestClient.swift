@@ -34,9 +34,8 @@ public final class MySQLTestClient: @unchecked Sendable {
         }
     }
 
-    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let channel: any Channel
+    private var inbound: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
     private var buffer = ByteBuffer()
     private var framer = PacketFramer(maxPacketSize: 1 << 30)
     /// The sequence id the server's next packet must have; `nil` after raw bytes were sent.
@@ -50,26 +49,50 @@ public final class MySQLTestClient: @unchecked Sendable {
     /// Auth packets seen during the handshake (AuthSwitchRequest plugin names, AuthMoreData bytes).
     public private(set) var authExchange: [String] = []
 
-    private init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) throws {
+    private init(channel: any Channel, inbound: AsyncThrowingStream<ByteBuffer, any Error>) {
         self.channel = channel
-        self.inbound = channel.inbound.makeAsyncIterator()
-        self.outbound = channel.outbound
+        self.inbound = inbound.makeAsyncIterator()
     }
 
     deinit {
-        outbound.finish()
-        channel.channel.close(promise: nil)
+        channel.close(promise: nil)
+    }
+
+    /// Hands every inbound buffer to an async stream; the stream ends when the connection does.
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+
+        init(continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
+            self.continuation = continuation
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            continuation.yield(unwrapInboundIn(data))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            continuation.finish()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            continuation.finish(throwing: error)
+            context.close(promise: nil)
+        }
     }
 
     /// Opens a TCP connection without doing anything else (for raw-byte tests).
     public static func open(host: String = "127.0.0.1", port: Int) async throws -> MySQLTestClient {
+        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: host, port: port) { channel in
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(Collector(continuation: continuation))
                 }
             }
-        return try MySQLTestClient(channel: channel)
+            .connect(host: host, port: port).get()
+        return MySQLTestClient(channel: channel, inbound: stream)
     }
 
     /// Connects and authenticates; throws the server's `ERRPacket` if it refuses.
@@ -139,13 +162,13 @@ public final class MySQLTestClient: @unchecked Sendable {
         var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
         writer.writePacket(payload: payload)
         expectedSequenceID = writer.sequenceID
-        try await outbound.write(writer.buffer)
+        try await channel.writeAndFlush(writer.buffer)
     }
 
     /// Sends bytes exactly as given.
     public func sendRaw(_ bytes: [UInt8]) async throws {
         expectedSequenceID = nil
-        try await outbound.write(ByteBuffer(bytes: bytes))
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 
     /// The next packet from the server; throws `ConnectionClosed` at end of stream, and
@@ -245,7 +268,6 @@ public final class MySQLTestClient: @unchecked Sendable {
         var out = ByteBuffer()
         ClientCommand.quit.write(to: &out, capabilities: capabilities)
         try? await send(out, sequenceID: 0)
-        outbound.finish()
-        try? await channel.channel.close()
+        try? await channel.close()
     }
 }
