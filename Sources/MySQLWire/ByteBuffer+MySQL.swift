@@ -89,4 +89,35 @@ extension ByteBuffer {
     public mutating func readRemainingSlice() -> ByteBuffer {
         readSlice(length: readableBytes) ?? ByteBuffer()
     }
+
+    /// Reads an auth response in the encoding the capabilities select: `string<lenenc>` with
+    /// CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA (when `lenencAllowed`), `int<1>` length + bytes with
+    /// CLIENT_SECURE_CONNECTION, else `string<NUL>`. `nil` if truncated.
+    public mutating func readAuthResponse(capabilities: CapabilityFlags, lenencAllowed: Bool) -> [UInt8]? {
+        if lenencAllowed, capabilities.contains(.pluginAuthLenencClientData) {
+            return readLengthEncodedSlice().map { Array(buffer: $0) }
+        }
+        if capabilities.contains(.secureConnection) {
+            let start = readerIndex
+            guard let length = readInteger(as: UInt8.self), let bytes = readBytes(length: Int(length)) else {
+                moveReaderIndex(to: start)
+                return nil
+            }
+            return bytes
+        }
+        return readNullTerminatedSlice().map { Array(buffer: $0) }
+    }
+
+    /// Writes an auth response in the encoding `readAuthResponse` reads.
+    public mutating func writeAuthResponse(_ bytes: [UInt8], capabilities: CapabilityFlags, lenencAllowed: Bool) {
+        if lenencAllowed, capabilities.contains(.pluginAuthLenencClientData) {
+            writeLengthEncodedBytes(bytes)
+        } else if capabilities.contains(.secureConnection) {
+            writeInteger(UInt8(min(bytes.count, 255)))
+            writeBytes(bytes.prefix(255))
+        } else {
+            writeBytes(bytes)
+            writeInteger(UInt8(0))
+        }
+    }
 }

@@ -112,17 +112,10 @@ public struct ChangeUser: Sendable, Hashable {
             throw MySQLWireError(.truncated, "COM_CHANGE_USER.user", bytes: original)
         }
         username = user
-        if capabilities.contains(.secureConnection) {
-            guard let length = buffer.readInteger(as: UInt8.self), let bytes = buffer.readBytes(length: Int(length)) else {
-                throw MySQLWireError(.truncated, "COM_CHANGE_USER.auth_response", bytes: original)
-            }
-            authResponse = bytes
-        } else {
-            guard let slice = buffer.readNullTerminatedSlice() else {
-                throw MySQLWireError(.truncated, "COM_CHANGE_USER.auth_response", bytes: original)
-            }
-            authResponse = Array(buffer: slice)
+        guard let auth = buffer.readAuthResponse(capabilities: capabilities, lenencAllowed: false) else {
+            throw MySQLWireError(.truncated, "COM_CHANGE_USER.auth_response", bytes: original)
         }
+        authResponse = auth
         schema = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
         characterSet = buffer.readInteger(endianness: .little, as: UInt16.self)
         authPluginName = nil
@@ -136,13 +129,7 @@ public struct ChangeUser: Sendable, Hashable {
 
     public func write(to buffer: inout ByteBuffer, capabilities: CapabilityFlags) {
         buffer.writeNullTerminatedString(username)
-        if capabilities.contains(.secureConnection) {
-            buffer.writeInteger(UInt8(min(authResponse.count, 255)))
-            buffer.writeBytes(authResponse.prefix(255))
-        } else {
-            buffer.writeBytes(authResponse)
-            buffer.writeInteger(UInt8(0))
-        }
+        buffer.writeAuthResponse(authResponse, capabilities: capabilities, lenencAllowed: false)
         buffer.writeNullTerminatedString(schema)
         if let characterSet {
             buffer.writeInteger(characterSet, endianness: .little)

@@ -84,24 +84,10 @@ public struct HandshakeResponse41: Sendable, Hashable {
             throw MySQLWireError(.truncated, "HandshakeResponse41.username", bytes: original)
         }
         username = user
-        if caps.contains(.pluginAuthLenencClientData) {
-            guard let slice = buffer.readLengthEncodedSlice() else {
-                throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response (lenenc)", bytes: original)
-            }
-            authResponse = Array(buffer: slice)
-        } else if caps.contains(.secureConnection) {
-            guard let length = buffer.readInteger(as: UInt8.self),
-                  let bytes = buffer.readBytes(length: Int(length))
-            else {
-                throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response (int<1> length)", bytes: original)
-            }
-            authResponse = bytes
-        } else {
-            guard let slice = buffer.readNullTerminatedSlice() else {
-                throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response (NUL-terminated)", bytes: original)
-            }
-            authResponse = Array(buffer: slice)
+        guard let auth = buffer.readAuthResponse(capabilities: caps, lenencAllowed: true) else {
+            throw MySQLWireError(.truncated, "HandshakeResponse41.auth_response", bytes: original)
         }
+        authResponse = auth
         database = nil
         if caps.contains(.connectWithDB), buffer.readableBytes > 0 {
             database = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
@@ -142,15 +128,7 @@ public struct HandshakeResponse41: Sendable, Hashable {
         buffer.writeInteger(characterSet)
         buffer.writeRepeatingByte(0, count: 23)
         buffer.writeNullTerminatedString(username)
-        if caps.contains(.pluginAuthLenencClientData) {
-            buffer.writeLengthEncodedBytes(authResponse)
-        } else if caps.contains(.secureConnection) {
-            buffer.writeInteger(UInt8(min(authResponse.count, 255)))
-            buffer.writeBytes(authResponse.prefix(255))
-        } else {
-            buffer.writeBytes(authResponse)
-            buffer.writeInteger(UInt8(0))
-        }
+        buffer.writeAuthResponse(authResponse, capabilities: caps, lenencAllowed: true)
         if caps.contains(.connectWithDB) { buffer.writeNullTerminatedString(database ?? "") }
         if caps.contains(.pluginAuth) { buffer.writeNullTerminatedString(authPluginName ?? "") }
         if caps.contains(.connectAttrs) {
