@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration bench-micro clean-venv
+.PHONY: run build release test unit integration bench bench-micro clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -31,6 +31,11 @@ integration:
 	scripts/setup.sh test
 	$(SWIFT) build --product mysql_server_mock
 	.venv/bin/python -m pytest -q Tests/Integration
+
+# The mock against MariaDB with sysbench; writes bench/results/<time>.md. Not run by CI.
+bench: release
+	scripts/setup.sh bench
+	.venv/bin/python bench/bench.py $(BENCH_ARGS)
 
 # Statements per second, JSON vs JavaScript trace, through the real server (release build).
 bench-micro:

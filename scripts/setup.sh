@@ -2,15 +2,19 @@
 # Installs what building and testing mysql-server-mock needs, and nothing that is already there.
 #   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, pkg-config)
 #   scripts/setup.sh test    the above plus real MySQL clients: mariadb-client, openssl,
-#                            and a Python venv in .venv with PyMySQL, mysql-connector-python,
-#                            mysqlx-connector-python and pytest
+#                            and a Python venv in .venv with PyMySQL, mysql-connector-python
+#                            and pytest
+#   scripts/setup.sh bench   the test set plus sysbench and mariadb-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-build}
 packages=(pkg-config duktape-dev)
-if [ "$what" = test ]; then
+if [ "$what" = test ] || [ "$what" = bench ]; then
     packages+=(mariadb-client openssl python3-venv)
+fi
+if [ "$what" = bench ]; then
+    packages+=(sysbench mariadb-server)
 fi
 
 missing=()
@@ -25,7 +29,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ "$what" = test ]; then
+if [ "$what" = test ] || [ "$what" = bench ]; then
     stamp=.venv/.requirements-installed
     if [ ! -f "$stamp" ] || [ Tests/Integration/requirements.txt -nt "$stamp" ]; then
         echo "setup: preparing .venv"

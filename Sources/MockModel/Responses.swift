@@ -12,11 +12,15 @@ public struct StatementResponse: Sendable {
     public var execTime: Duration
     /// Which trace entry answered, e.g. `stmts[3]`; `nil` when nothing in the trace matched.
     public var answeredBy: String?
+    /// Set for a response that never changes (an entry of a JSON trace): unique in the process, so
+    /// a server may keep its encoded bytes and send them again.
+    public var cacheKey: Int?
 
-    public init(_ kind: Kind, execTime: Duration = .zero, answeredBy: String? = nil) {
+    public init(_ kind: Kind, execTime: Duration = .zero, answeredBy: String? = nil, cacheKey: Int? = nil) {
         self.kind = kind
         self.execTime = execTime
         self.answeredBy = answeredBy
+        self.cacheKey = cacheKey
     }
 
     public static func ok(_ ok: OKResponse = OKResponse()) -> Self { Self(.ok(ok)) }

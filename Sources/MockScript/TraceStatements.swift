@@ -1,4 +1,8 @@
 import MockModel
+import Synchronization
+
+/// Process-wide source of `StatementResponse.cacheKey`s.
+private let nextCacheKey = Atomic<Int>(1)
 
 /// The `stmts` of a trace as entries that match statements, shared by JSON traces and JavaScript
 /// traces whose `stmts` is an array.
@@ -26,7 +30,8 @@ struct TraceStatements: Sendable {
             do {
                 try node.requireObject()
                 let matcher = try StatementMatcher.read(node)
-                let response = try ResponseDecoder.response(node, defaultExecTime: defaultExecTime, answeredBy: node.path)
+                var response = try ResponseDecoder.response(node, defaultExecTime: defaultExecTime, answeredBy: node.path)
+                response.cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue
                 entries.append(Entry(matcher: matcher, response: .success(response), label: node.path))
             } catch {
                 if strict { throw error }

@@ -136,10 +136,16 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             let response = responder.respond(to: statement)
             logger.debug("(\((NIODeadline.now() - start).nanoseconds / 1000) us)> \(statement)")
             let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
+            let cache = configuration.responseCache
             send(after: response.execTime, context: context) { buffer in
-                var writer = PacketWriter(buffer: buffer, sequenceID: sequenceID)
-                encoder.write(response, to: &writer)
-                return writer.buffer
+                let encode = {
+                    var writer = PacketWriter(buffer: buffer, sequenceID: sequenceID)
+                    encoder.write(response, to: &writer)
+                    return writer.buffer
+                }
+                guard let key = response.cacheKey else { return encode() }
+                return cache.bytes(response: key, capabilities: encoder.capabilities, sequenceID: sequenceID,
+                                   encode: encode)
             }
         }
     }

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     /// A client that has not finished the handshake by then is disconnected (`--connect-timeout`).
     public var connectTimeout: Duration
     public var logger: Logger
+    /// Encoded responses of the trace's fixed entries, shared by every connection.
+    public let responseCache = EncodedResponseCache()
 
     public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
                 logger: Logger = Logger(label: "mock_server")) {

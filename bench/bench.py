@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""`make bench`: the mock against MariaDB on this machine, side by side, in one run.
+
+Starts the mock (release build) and a MariaDB server from a temporary data directory, both on
+127.0.0.1 with user bench/benchpw (mysql_native_password), measures with sysbench (3 repeats,
+medians) and Python clients, and writes a Markdown table to bench/results/.
+"""
+import argparse
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pymysql
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+MOCK = ROOT / ".build" / "release" / "mysql_server_mock"
+USER, PASSWORD, DB = "bench", "benchpw", "bench"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=60.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.0005)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def stop_process(proc, timeout=30):
+    """SIGTERM, then SIGKILL if it does not exit in time (mariadbd may ignore an early SIGTERM)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Mock:
+    def __init__(self, trace):
+        self.port = free_port()
+        self.proc = subprocess.Popen([str(MOCK), "--filename", str(trace), "--bind-address", "127.0.0.1",
+                                      "--port", str(self.port), "--max-packet-size", str(64 << 20)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+        self.pid = self.proc.pid
+
+    def stop(self):
+        stop_process(self.proc)
+
+
+class MariaDB:
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-mariadb-"))
+        self.port = free_port()
+        self.sock = self.dir / "mysqld.sock"
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.dir}/data", "--user=root",
+                        "--auth-root-authentication-method=normal", "--skip-test-db"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["mariadbd", "--no-defaults", f"--datadir={self.dir}/data", f"--socket={self.sock}",
+             f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin",
+             "--max-connections=12000", "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
+             f"--pid-file={self.dir}/mysqld.pid", f"--log-error={self.dir}/error.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+        self.pid = self.proc.pid
+        root = pymysql.connect(unix_socket=str(self.sock), user="root", password="")
+        with root.cursor() as cur:
+            cur.execute(f"CREATE USER '{USER}'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('{PASSWORD}')")
+            cur.execute(f"GRANT ALL ON *.* TO '{USER}'@'%'")
+            cur.execute(f"CREATE DATABASE {DB}")
+        root.close()
+
+    def stop(self):
+        stop_process(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sysbench(script, port, threads, seconds, percentile=99):
+    out = subprocess.run(
+        ["sysbench", str(BENCH / script), "--db-driver=mysql", "--mysql-host=127.0.0.1", f"--mysql-port={port}",
+         f"--mysql-user={USER}", f"--mysql-password={PASSWORD}", f"--mysql-db={DB}", f"--threads={threads}",
+         f"--time={seconds}", f"--percentile={percentile}", "--mysql-ignore-errors=all", "run"],
+        capture_output=True, text=True, timeout=seconds + 120)
+    text = out.stdout
+    tps = re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", text)
+    pct = re.search(r"\d+th percentile:\s+([\d.]+)", text)
+    errors = re.search(r"ignored errors:\s+(\d+)", text)
+    if out.returncode != 0 or not tps:
+        raise RuntimeError(f"sysbench {script} failed:\n{out.stdout}\n{out.stderr}")
+    if errors and int(errors.group(1)) > 0:
+        raise RuntimeError(f"sysbench {script}: {errors.group(1)} errors:\n{text}")
+    return float(tps.group(1)), float(pct.group(1)) if pct else None
+
+
+def median_of(repeats, fn):
+    values = [fn() for _ in range(repeats)]
+    return statistics.median(values)
+
+
+def idle_connections_kib(pid, count, port):
+    before = rss_kib(pid)
+    conns = [pymysql.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD, database=DB)
+             for _ in range(count)]
+    time.sleep(0.5)
+    after = rss_kib(pid)
+    for c in conns:
+        c.close()
+    return before, (after - before) / count
+
+
+def startup_ms(trace, runs=10):
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(MOCK), "--filename", str(trace), "--bind-address", "127.0.0.1", "--port", str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(port, proc=proc)
+        times.append((time.perf_counter() - start) * 1000)
+        stop_process(proc)
+    return statistics.median(times)
+
+
+def mariadb_startup_ms():
+    """From exec of mariadbd (data directory already made) until its port accepts."""
+    data = Path(tempfile.mkdtemp(prefix="bench-mariadb-start-"))
+    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}/data", "--user=root",
+                    "--auth-root-authentication-method=normal", "--skip-test-db"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen(["mariadbd", "--no-defaults", f"--datadir={data}/data", f"--socket={data}/s.sock",
+                             f"--port={port}", "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin",
+                             f"--pid-file={data}/p.pid", f"--log-error={data}/e.log"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc=proc)
+    elapsed = (time.perf_counter() - start) * 1000
+    stop_process(proc)
+    shutil.rmtree(data, ignore_errors=True)
+    return elapsed
+
+
+def ratio(mock, other, higher_is_better=True):
+    if not other:
+        return "n/a"
+    return f"{mock / other:.2f}x" if higher_is_better else f"{other / mock:.2f}x"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=5, help="length of each sysbench run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory measurement")
+    parser.add_argument("--scale", type=int, default=10000, help="idle connections the mock must hold")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(2 * args.scale + 1024, soft)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted, hard))
+
+    json_trace = BENCH / "traces" / "bench.json"
+    js_trace = BENCH / "traces" / "bench.js"
+    rows = []  # (measurement, mock, mariadb, ratio, target, met)
+
+    def add(name, mock, maria, r, target="", met=""):
+        rows.append((name, mock, maria, r, target, met))
+        print(f"  {name}: mock {mock}, MariaDB {maria}, {r} {target} {met}", flush=True)
+
+    maria = MariaDB()
+    mock = Mock(json_trace)
+    try:
+        T, R = args.seconds, args.repeats
+        print("SELECT 1 ...", flush=True)
+        for threads in (1, 16):
+            m = median_of(R, lambda: sysbench("select1.lua", mock.port, threads, T)[0])
+            d = median_of(R, lambda: sysbench("select1.lua", maria.port, threads, T)[0])
+            target = "≥ 1.1x" if threads == 16 else ""
+            add(f"SELECT 1, {threads} conn (q/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
+                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "")
+        for pct in (50, 99):
+            m = median_of(R, lambda: sysbench("select1.lua", mock.port, 1, T, pct)[1])
+            d = median_of(R, lambda: sysbench("select1.lua", maria.port, 1, T, pct)[1])
+            target = "≤ MariaDB" if pct == 50 else ""
+            add(f"SELECT 1 p{pct} latency, 1 conn (ms)", f"{m:.3f}", f"{d:.3f}", ratio(m, d, False), target,
+                ("met" if m <= d else "missed") if pct == 50 else "")
+        print("100 x 5 rows ...", flush=True)
+        for threads in (1, 16):
+            m = median_of(R, lambda: sysbench("rows100.lua", mock.port, threads, T)[0]) * 100
+            d = median_of(R, lambda: sysbench("rows100.lua", maria.port, threads, T)[0]) * 100
+            target = "≥ 1.5x" if threads == 16 else ""
+            add(f"100x5 result, {threads} conn (rows/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
+                ("met" if m / d >= 1.5 else "missed") if threads == 16 else "")
+        print("connect cycles ...", flush=True)
+        for threads in (1, 8):
+            m = median_of(R, lambda: sysbench("connect.lua", mock.port, threads, T)[0])
+            d = median_of(R, lambda: sysbench("connect.lua", maria.port, threads, T)[0])
+            target = "≥ 1.2x" if threads == 8 else ""
+            add(f"connect+auth+quit, {threads} clients (/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
+                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "")
+        print("p99 at 64 connections ...", flush=True)
+        _, p99 = sysbench("select1.lua", mock.port, 64, T, 99)
+        add("SELECT 1 p99 latency, 64 conn (ms)", f"{p99:.3f}", "", "", "< 5 ms", "met" if p99 < 5 else "missed")
+        print("memory ...", flush=True)
+        idle, per = idle_connections_kib(mock.pid, args.idle, mock.port)
+        d_idle, d_per = idle_connections_kib(maria.pid, args.idle, maria.port)
+        add("resident memory idle (KiB), JSON trace", f"{idle}", f"{d_idle}", "")
+        add(f"KiB per idle connection ({args.idle}), JSON trace", f"{per:.1f}", f"{d_per:.1f}", ratio(per, d_per, False),
+            "≤ 16", "met" if per <= 16 else "missed")
+    finally:
+        mock.stop()
+
+    js = Mock(js_trace)
+    try:
+        idle, per = idle_connections_kib(js.pid, args.idle, js.port)
+        add("resident memory idle (KiB), JavaScript trace", f"{idle}", "", "")
+        add(f"KiB per idle connection ({args.idle}), JavaScript trace", f"{per:.1f}", f"{d_per:.1f}",
+            ratio(per, d_per, False), "≤ 64", "met" if per <= 64 else "missed")
+    finally:
+        js.stop()
+
+    print("scale ...", flush=True)
+    mock = Mock(json_trace)
+    try:
+        socks = []
+        try:
+            for _ in range(args.scale):
+                conn = pymysql.connect(host="127.0.0.1", port=mock.port, user=USER, password=PASSWORD)
+                socks.append(conn)
+            held = len(socks)
+            conn = pymysql.connect(host="127.0.0.1", port=mock.port, user=USER, password=PASSWORD)
+            conn.ping()
+            conn.close()
+        finally:
+            for s in socks:
+                s.close()
+        add("idle connections held (then one more served)", f"{held}", "", "", f"{args.scale}",
+            "met" if held == args.scale else "missed")
+    finally:
+        mock.stop()
+    maria.stop()
+
+    m_start = startup_ms(json_trace)
+    d_start = mariadb_startup_ms()
+    add("start-up until the port accepts (ms)", f"{m_start:.1f}", f"{d_start:.1f}", ratio(m_start, d_start, False),
+        "≤ 30", "met" if m_start <= 30 else "missed")
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%MZ")
+    lines = [f"# mysql-server-mock benchmark, {stamp}", "",
+             f"Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}; sysbench "
+             f"{args.seconds} s runs, median of {args.repeats}; mock release build; MariaDB "
+             f"{subprocess.run(['mariadbd', '--version'], capture_output=True, text=True).stdout.split()[2]}.", "",
+             "| measurement | mock | MariaDB | ratio (mock better when > 1) | target | |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {n} | {m} | {d} | {r} | {t} | {x} |" for n, m, d, r, t, x in rows]
+    text = "\n".join(lines) + "\n"
+    out = BENCH / "results" / f"{stamp}.md"
+    out.write_text(text)
+    (BENCH / "results" / "latest.md").write_text(text)
+    print()
+    print(text)
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
