@@ -110,10 +110,31 @@ struct JavaScriptTraceTests {
         #expect(r.respond(to: "dir-with-packagejson").result?.rows == [["dir-with-package.json"]])
         #expect(r.respond(to: "no-reload-0").result?.rows == [["0"]])
         #expect(r.respond(to: "no-reload-1").result?.rows == [["1"]])
-        // Another connection has its own heap: its module starts over.
+        // Another trace has heaps of its own: its module starts over.
         let other = try fixture("js_test_require.js").makeResponder(for: session)
         #expect(other.respond(to: "no-reload-0").result?.rows == [["0"]])
         #expect(r.respond(to: "missing").error?.message.contains("Cannot find module: no-such-module") == true)
+    }
+
+    @Test("connections of one thread share built-ins and modules, but not top-level variables")
+    func sharedHeap() throws {
+        let shared = try fixture("js_test_require.js")
+        let a = shared.makeResponder(for: session)
+        let b = shared.makeResponder(for: SessionInfo(connectionID: 4, port: 5506))
+        #expect(a.respond(to: "no-reload-0").result?.rows == [["0"]])
+        #expect(b.respond(to: "no-reload-1").result?.rows == [["1"]])  // one module object, as in a reused heap
+        let coroutines = try fixture("js_test_stmts_is_coroutine.js")
+        let c = coroutines.makeResponder(for: session)
+        let d = coroutines.makeResponder(for: session)
+        #expect(c.respond(to: "x").result?.rows == [["1", "x"]])
+        #expect(c.respond(to: "y").result?.rows == [["2", "y"]])
+        #expect(d.respond(to: "z").result?.rows == [["1", "z"]])  // its own coroutine and counter
+        let ports = trace("({stmts: function () { return {result: {columns: [{name: 'p', type: 'LONG'}], rows: [[mysqld.session.port]]}}; }})")
+        let p1 = ports.makeResponder(for: SessionInfo(connectionID: 1, port: 1111))
+        let p2 = ports.makeResponder(for: SessionInfo(connectionID: 2, port: 2222))
+        #expect(p1.respond(to: "q").result?.rows == [["1111"]])
+        #expect(p2.respond(to: "q").result?.rows == [["2222"]])
+        #expect(p1.respond(to: "q").result?.rows == [["1111"]])
     }
 
     @Test("handshake as a function of is_greeting")

@@ -101,6 +101,11 @@ final class DuktapeHeap {
         if duk_pcall(ctx, arguments) != 0 { throw popError() }
     }
 
+    /// Pops the value on top of the stack into the global `name`.
+    func putGlobal(_ name: String) {
+        _ = duk_put_global_string(ctx, name)
+    }
+
     /// Pushes the global `name` (undefined if absent); `true` if it exists.
     @discardableResult
     func pushGlobal(_ name: String) -> Bool {
@@ -109,13 +114,12 @@ final class DuktapeHeap {
 
     /// Calls the global function `name` with string arguments; returns its result as a string
     /// (`nil` for undefined) and leaves the stack as it was.
-    func callGlobal(_ name: String, _ arguments: [String] = [], boolArgument: Bool? = nil) throws(ScriptError) -> String? {
+    func callGlobal(_ name: String, _ arguments: [String] = []) throws(ScriptError) -> String? {
         let base = top
         defer { setTop(base) }
         _ = duk_get_global_string(ctx, name)
         for argument in arguments { push(argument) }
-        if let boolArgument { duk_push_boolean(ctx, boolArgument ? 1 : 0) }
-        try call(arguments: Int32(arguments.count) + (boolArgument == nil ? 0 : 1))
+        try call(arguments: Int32(arguments.count))
         return duk_is_undefined(ctx, -1) != 0 ? nil : string(at: -1)
     }
 

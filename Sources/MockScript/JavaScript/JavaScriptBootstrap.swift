@@ -82,9 +82,7 @@ enum JavaScriptBootstrap {
     erase: shared.erase
   };
 
-  global.mysqld = {
-    session: JSON.parse(N.session()),
-    global: new Proxy({}, {
+  var globalStore = new Proxy({}, {
       get: function (t, k) { return typeof k === 'string' ? shared.get_shared(k) : undefined; },
       set: function (t, k, v) { shared.set_shared(k, v); return true; },
       deleteProperty: function (t, k) { shared.erase(k); return true; },
@@ -97,8 +95,8 @@ enum JavaScriptBootstrap {
         keys.forEach(function (k) { t[k] = true; });
         return keys;
       }
-    })
-  };
+  });
+  global.mysqld = { session: {}, global: globalStore };
 
   if (typeof Duktape === 'object' && typeof Duktape.Logger !== 'function') {
     var Logger = function (name) { this.n = name; };
@@ -193,7 +191,14 @@ enum JavaScriptBootstrap {
     });
   }
 
-  global.__mock_install = function (t) {
+  // Connections. One heap serves every connection of an event-loop thread; each connection's
+  // trace runs in a function scope of its own (a direct eval), so its top-level variables are its
+  // own, while built-ins, `require()`d modules and mysqld.global are shared. `mysqld` is the
+  // connection's while the host calls into it.
+  var conns = {};
+  var wrap = new Function('mysqld', 'return eval(__mock_source);');
+
+  function install(t) {
     if (t === null || typeof t !== 'object') {
       throw new TypeError('expected statement handler to return an object, got ' + describe(t));
     }
@@ -211,30 +216,54 @@ enum JavaScriptBootstrap {
           (typeof Duktape === 'object' && n instanceof Duktape.Thread))) {
       throw new TypeError("expected 'notices' to be one of callable, thread or array, got " + describe(n));
     }
-    global.__mock_trace = t;
-    return Array.isArray(s) ? encode(s) : '';
+  }
+
+  function enter(id) {
+    var c = conns[id];
+    global.mysqld = c.mysqld;
+    return c;
+  }
+
+  global.__mock_connect = function (id, sessionJSON) {
+    var m = { session: JSON.parse(sessionJSON), global: globalStore };
+    global.mysqld = m;
+    var t = wrap.call(global, m);
+    install(t);
+    conns[id] = { trace: t, mysqld: m };
+    return Array.isArray(t.stmts) ? encode(t.stmts) : '';
   };
 
-  global.__mock_respond = function (stmt) {
-    var s = global.__mock_trace.stmts;
+  global.__mock_disconnect = function (id) {
+    delete conns[id];
+  };
+
+  global.__mock_session = function (id, sessionJSON) {
+    var c = conns[id];
+    if (c) c.mysqld.session = JSON.parse(sessionJSON);
+  };
+
+  global.__mock_respond = function (id, stmt) {
+    var s = enter(id).trace.stmts;
     var r = typeof s === 'function' ? s(stmt) : Duktape.Thread.resume(s, stmt);
     var text = encode(r);
     if (text === undefined) throw new TypeError("expected 'error', 'ok' or 'result', got " + describe(r));
     return text;
   };
 
-  global.__mock_handshake = function (isGreeting) {
-    var h = global.__mock_trace.handshake;
+  global.__mock_handshake = function (id, isGreeting) {
+    var h = enter(id).trace.handshake;
     if (typeof h === 'function') {
-      h = h(isGreeting);
+      h = h(isGreeting === 'true');
       if (h === null || typeof h !== 'object') throw new TypeError('handshake-function must return an object, if set');
     }
     return h === undefined || h === null ? '' : encode(h);
   };
 
+  // Code run by the direct eval reports its file as "input": that is the trace file.
   global.__mock_error_text = function (e) {
     if (e instanceof Error) {
-      var where = e.fileName !== undefined ? e.fileName + ':' + e.lineNumber + ': ' : '';
+      var file = e.fileName === 'input' ? global.__mock_file : e.fileName;
+      var where = file !== undefined ? file + ':' + e.lineNumber + ': ' : '';
       return where + String(e);
     }
     return String(e);

@@ -1,6 +1,20 @@
 import CDuktape
 import CDuktapeShim
 import FoundationEssentials
+import Synchronization
+
+/// A value behind a lock, for state that several threads reach (the value itself may be of a
+/// non-Sendable type that is only used on one thread at a time).
+final class LockedValue<Value>: @unchecked Sendable {
+    private let mutex = Mutex<Void>(())
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        mutex.withLock { _ in body(&value) }
+    }
+}
 
 #if canImport(Glibc)
 import Glibc
@@ -10,11 +24,11 @@ import Glibc
 /// the Duktape "magic" that routes a call through the C trampoline to `JavaScriptHost`.
 enum NativeFunction: Int32, CaseIterable {
     case globalGet, globalSet, globalDelete, globalKeys, getenv, print, resolve, readFile, compileModule, cwd,
-         realpath, session, modulePaths
+         realpath, modulePaths
 
     var arity: Int32 {
         switch self {
-        case .globalKeys, .cwd, .session, .modulePaths: 0
+        case .globalKeys, .cwd, .modulePaths: 0
         case .globalGet, .globalDelete, .getenv, .readFile, .realpath: 1
         case .globalSet, .print, .compileModule: 2
         case .resolve: 3
@@ -22,22 +36,69 @@ enum NativeFunction: Int32, CaseIterable {
     }
 }
 
-/// One connection's JavaScript heap and what its native functions reach: the process-wide
-/// globals, the session facts, the module search paths and the trace file.
+/// The JavaScript heap of one event-loop thread for one trace, with the bootstrap and the trace's
+/// source loaded; every connection of that thread runs its trace in it (see `JavaScriptResponder`).
+/// Also what the native functions reach: the process-wide globals, the module search paths and the
+/// trace file.
 final class JavaScriptHost {
     let heap = DuktapeHeap()
     let globals: GlobalStore
     let traceFile: String
-    var sessionJSON: String
     let modulePaths: [String]
+    /// The thread that owns the heap.
+    let owner = pthread_self()
+    private var nextConnection = 0
+    /// Connections whose responder went away on another thread, to forget on the next call.
+    private let departed = LockedValue<[Int]>([])
 
-    init(globals: GlobalStore, traceFile: String, sessionJSON: String, modulePaths: [String]) {
+    init(globals: GlobalStore, traceFile: String, source: String, modulePaths: [String]) throws(DuktapeHeap.ScriptError) {
         self.globals = globals
         self.traceFile = traceFile
-        self.sessionJSON = sessionJSON
         self.modulePaths = modulePaths
         shim_set_host(heap.ctx, Unmanaged.passUnretained(self).toOpaque())
         installNatives()
+        try heap.load(try JavaScriptTrace.bootstrap.get())
+        try heap.call(arguments: 0)
+        heap.pop()
+        heap.push(source)
+        heap.putGlobal("__mock_source")
+        heap.push(traceFile)
+        heap.putGlobal("__mock_file")
+    }
+
+    var isOnOwnerThread: Bool { pthread_equal(owner, pthread_self()) != 0 }
+
+    /// Runs the trace for a new connection; returns its id and, when `stmts` is an array, the
+    /// array as JSON text.
+    func connect(sessionJSON: String) throws(DuktapeHeap.ScriptError) -> (id: Int, array: String?) {
+        forgetDeparted()
+        nextConnection += 1
+        let id = nextConnection
+        let array = try heap.callGlobal("__mock_connect", [String(id), sessionJSON])
+        return (id, array.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Calls `__mock_<name>(id, arguments…)` for a connection.
+    func call(_ name: String, connection id: Int, _ arguments: [String] = []) throws(DuktapeHeap.ScriptError) -> String? {
+        forgetDeparted()
+        return try heap.callGlobal(name, [String(id)] + arguments)
+    }
+
+    /// Forgets a connection (from any thread).
+    func disconnect(_ id: Int) {
+        if isOnOwnerThread {
+            _ = try? heap.callGlobal("__mock_disconnect", [String(id)])
+        } else {
+            departed.withLock { $0.append(id) }
+        }
+    }
+
+    private func forgetDeparted() {
+        let ids = departed.withLock { list -> [Int] in
+            defer { list.removeAll() }
+            return list
+        }
+        for id in ids { _ = try? heap.callGlobal("__mock_disconnect", [String(id)]) }
     }
 
     deinit {
@@ -122,9 +183,6 @@ final class JavaScriptHost {
             return 1
         case .realpath:
             heap.push(ModuleResolver.realpath(arg(0)))
-            return 1
-        case .session:
-            heap.push(sessionJSON)
             return 1
         case .modulePaths:
             heap.push(JSONValue.array(modulePaths.map(JSONValue.string)).jsonText)

@@ -1,10 +1,12 @@
 import Logging
 import MockModel
 
-/// One connection's view of a JavaScript trace: its own heap with the trace evaluated in it.
+/// One connection's view of a JavaScript trace: the trace evaluated for it in its thread's heap.
+/// Used from the thread that made it (the connection's event loop).
 final class JavaScriptResponder: StatementResponder {
     let trace: JavaScriptTrace
-    let host: JavaScriptHost
+    private var host: JavaScriptHost?
+    private var id = 0
     /// Why the trace could not be loaded for this connection (sent instead of the greeting).
     private(set) var loadError: String?
     /// When `stmts` is an array: its entries, matched like a JSON trace's.
@@ -16,15 +18,26 @@ final class JavaScriptResponder: StatementResponder {
 
     init(trace: JavaScriptTrace, session: SessionInfo) {
         self.trace = trace
-        host = JavaScriptHost(globals: trace.globals, traceFile: trace.name,
-                              sessionJSON: Self.sessionJSON(session), modulePaths: trace.modulePaths)
         do {
-            try load()
-        } catch {
+            let host = try trace.engine.host()
+            self.host = host
+            let (id, array) = try host.connect(sessionJSON: Self.sessionJSON(session))
+            self.id = id
+            if let array {
+                let node = TraceNode(value: try Self.parse(array, file: trace.name), path: "stmts", file: trace.name)
+                statements = try TraceStatements(node, ordered: false, defaultExecTime: .zero, strict: false)
+            }
+        } catch let error as DuktapeHeap.ScriptError {
             loadError = error.message
-            trace.logger.warning("\(trace.name): \(error.message)")
-            trace.logger.debug("\(error.stack)")
+            trace.engine.logger.warning("\(trace.name): \(error.message)")
+            trace.engine.logger.debug("\(error.stack)")
+        } catch {
+            loadError = "\(error)"
         }
+    }
+
+    deinit {
+        if id != 0 { host?.disconnect(id) }
     }
 
     static func sessionJSON(_ session: SessionInfo) -> String {
@@ -36,37 +49,21 @@ final class JavaScriptResponder: StatementResponder {
         ]).jsonText
     }
 
-    private func load() throws(DuktapeHeap.ScriptError) {
-        let heap = host.heap
-        try heap.load(try JavaScriptTrace.bootstrap.get())
-        try heap.call(arguments: 0)
-        heap.pop()
-        let base = heap.top
-        defer { heap.setTop(base) }
-        heap.pushGlobal("__mock_install")
-        try heap.load(try trace.compiled.get())
-        try heap.call(arguments: 0)
-        try heap.call(arguments: 1)
-        guard let array = heap.stringIfString(at: -1), !array.isEmpty else { return }
-        do {
-            let node = TraceNode(value: try JSONDocument.parse(array, file: trace.name).restoringNonFinite(),
-                                 path: "stmts", file: trace.name)
-            statements = try TraceStatements(node, ordered: false, defaultExecTime: .zero, strict: false)
-        } catch {
-            throw DuktapeHeap.ScriptError(message: error.description, stack: error.description)
-        }
+    static func parse(_ text: String, file: String) throws(TraceError) -> JSONValue {
+        try JSONDocument.parse(text, file: file).restoringNonFinite()
     }
 
     func handshake(_ phase: HandshakePhase) -> HandshakeScript {
         if let loadError { return HandshakeScript(error: Self.failure(loadError)) }
+        guard let host else { return HandshakeScript() }
         do {
-            guard let text = try host.heap.callGlobal("__mock_handshake", boolArgument: phase == .greeting),
+            guard let text = try host.call("__mock_handshake", connection: id, [phase == .greeting ? "true" : "false"]),
                   !text.isEmpty
             else { return HandshakeScript() }
-            let value = try JSONDocument.parse(text, file: trace.name).restoringNonFinite()
-            return try ResponseDecoder.handshake(TraceNode(value: value, path: "handshake", file: trace.name))
+            return try ResponseDecoder.handshake(TraceNode(value: try Self.parse(text, file: trace.name),
+                                                           path: "handshake", file: trace.name))
         } catch let error as DuktapeHeap.ScriptError {
-            trace.logger.debug("\(error.stack)")
+            trace.engine.logger.debug("\(error.stack)")
             return HandshakeScript(error: Self.failure(error.message))
         } catch let error as TraceError {
             return HandshakeScript(error: Self.failure(error.path.isEmpty ? error.message : "\(error.path): \(error.message)"))
@@ -78,12 +75,13 @@ final class JavaScriptResponder: StatementResponder {
     func respond(to statement: String) -> StatementResponse {
         if let loadError { return .error(Self.failure("executing statement failed: \(loadError)")) }
         if let statements { return cursor.respond(to: statement, in: statements, fallback: nil) }
+        guard let host else { return .error(Self.failure("executing statement failed: no JavaScript heap")) }
         do {
-            guard let text = try host.heap.callGlobal("__mock_respond", [statement]) else {
+            guard let text = try host.call("__mock_respond", connection: id, [statement]) else {
                 return .error(Self.failure("executing statement failed: expected 'error', 'ok' or 'result'"))
             }
             if let known = recent[text] { return known }
-            let value = try JSONDocument.parse(text, file: trace.name).restoringNonFinite()
+            let value = try Self.parse(text, file: trace.name)
             let response = try ResponseDecoder.response(TraceNode(value: value, path: "", file: trace.name),
                                                         answeredBy: "stmts")
             if text.utf8.count <= 16 << 10 {
@@ -92,7 +90,7 @@ final class JavaScriptResponder: StatementResponder {
             }
             return response
         } catch let error as DuktapeHeap.ScriptError {
-            trace.logger.debug("executing \"\(statement)\" failed: \(error.stack)")
+            trace.engine.logger.debug("executing \"\(statement)\" failed: \(error.stack)")
             return .error(Self.failure("executing statement failed: \(error.message)"))
         } catch let error as TraceError {
             let at = error.path.isEmpty ? "" : "\(error.path): "

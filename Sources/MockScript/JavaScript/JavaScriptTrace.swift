@@ -1,44 +1,77 @@
 import Logging
 import MockModel
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A trace written in JavaScript, as MySQL Router's tests write them: the file's last expression
-/// is the trace object (`({stmts: …, handshake: …})`). The file is compiled once; every connection
-/// gets its own heap that runs it, so top-level state is per connection and `mysqld.global` is
-/// shared.
+/// is the trace object (`({stmts: …, handshake: …})`).
+///
+/// Every connection runs the file anew in a function scope of its own, so its top-level variables
+/// are its own; the connections of one event-loop thread share a Duktape heap (built-ins,
+/// `require()`d modules), which keeps a connection down to a few KiB.
 public struct JavaScriptTrace: Trace {
     public let name: String
-    /// The compiled trace, or why it does not compile (then every connection gets that error).
-    let compiled: Result<[UInt8], DuktapeHeap.ScriptError>
-    let modulePaths: [String]
-    let globals: GlobalStore
-    let logger: Logger
+    let engine: JavaScriptEngine
 
     /// The bootstrap's bytecode, compiled once per process.
-    static let bootstrap: Result<[UInt8], DuktapeHeap.ScriptError> = compile(
-        JavaScriptBootstrap.source, filename: "mysql_server_mock:bootstrap.js")
-
-    public init(source: String, file: String, modulePrefixes: [String], globals: GlobalStore, logger: Logger) {
-        self.name = file
-        self.compiled = Self.compile(source, filename: file)
-        self.modulePaths = ModuleResolver.searchPaths(prefixes: modulePrefixes)
-        self.globals = globals
-        self.logger = logger
-        if case .failure(let error) = compiled {
-            logger.warning("\(file): \(error.message)")
-        }
-    }
-
-    static func compile(_ source: String, filename: String) -> Result<[UInt8], DuktapeHeap.ScriptError> {
+    static let bootstrap: Result<[UInt8], DuktapeHeap.ScriptError> = {
         let heap = DuktapeHeap()
-        do {
-            try heap.compile(source, filename: filename)
+        do throws(DuktapeHeap.ScriptError) {
+            try heap.compile(JavaScriptBootstrap.source, filename: "mysql_server_mock:bootstrap.js")
             return .success(try heap.dump())
         } catch {
             return .failure(error)
         }
+    }()
+
+    public init(source: String, file: String, modulePrefixes: [String], globals: GlobalStore, logger: Logger) {
+        self.name = file
+        self.engine = JavaScriptEngine(source: source, file: file,
+                                       modulePaths: ModuleResolver.searchPaths(prefixes: modulePrefixes),
+                                       globals: globals, logger: logger)
     }
 
     public func makeResponder(for session: SessionInfo) -> any StatementResponder {
         JavaScriptResponder(trace: self, session: session)
+    }
+}
+
+/// What a `JavaScriptTrace` shares between threads: its source and one `JavaScriptHost` per thread.
+final class JavaScriptEngine: @unchecked Sendable {
+    let source: String
+    let file: String
+    let modulePaths: [String]
+    let globals: GlobalStore
+    let logger: Logger
+    /// Why the file does not compile, found once at start (connections then get this error).
+    let compileError: DuktapeHeap.ScriptError?
+    private let hosts = LockedValue<[UInt: JavaScriptHost]>([:])
+
+    init(source: String, file: String, modulePaths: [String], globals: GlobalStore, logger: Logger) {
+        self.source = source
+        self.file = file
+        self.modulePaths = modulePaths
+        self.globals = globals
+        self.logger = logger
+        let heap = DuktapeHeap()
+        do throws(DuktapeHeap.ScriptError) {
+            try heap.compile(source, filename: file)
+            compileError = nil
+        } catch {
+            compileError = error
+            logger.warning("\(file): \(error.message)")
+        }
+    }
+
+    /// The current thread's host, made on first use.
+    func host() throws(DuktapeHeap.ScriptError) -> JavaScriptHost {
+        if let compileError { throw compileError }
+        let thread = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
+        if let host = hosts.withLock({ $0[thread] }) { return host }
+        let host = try JavaScriptHost(globals: globals, traceFile: file, source: source, modulePaths: modulePaths)
+        hosts.withLock { $0[thread] = host }
+        return host
     }
 }
