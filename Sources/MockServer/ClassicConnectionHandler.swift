@@ -112,6 +112,11 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             break
         case .close:
             context.close(promise: nil)
+        case .awaitClientClose:
+            delayed?.cancel()
+            delayed = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) {
+                context.close(promise: nil)
+            }
         case .sendGreeting(let greeting, let delay):
             send(after: delay, context: context) { buffer in
                 var writer = PacketWriter(buffer: buffer, sequenceID: 0)

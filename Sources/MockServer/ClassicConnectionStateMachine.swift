@@ -59,6 +59,9 @@ struct ClassicConnectionStateMachine {
         /// Ask the responder for the answer to `statement`; the response starts at `sequenceID`.
         case answerQuery(String, sequenceID: UInt8)
         case close
+        /// COM_QUIT: let the client close first (so the TIME_WAIT state stays on its side), closing
+        /// ourselves only if it does not.
+        case awaitClientClose
         case none
     }
 
@@ -250,7 +253,7 @@ struct ClassicConnectionStateMachine {
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .quit:
             state = .closed
-            return .close
+            return .awaitClientClose
         case .initDB(let name):
             schema = name
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .sessionChanged)

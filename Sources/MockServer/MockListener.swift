@@ -35,6 +35,7 @@ public final class MockListener: Service, Sendable {
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.maxMessagesPerRead, value: 32)
             .childChannelOption(.autoRead, value: true)
         if isTCP {
             bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)

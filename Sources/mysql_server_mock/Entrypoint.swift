@@ -69,6 +69,8 @@ enum Entrypoint {
             trace: trace, maxPacketSize: options.maxPacketSize,
             connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger)
         let registry = SessionRegistry()
+        let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+            ?? MultiThreadedEventLoopGroup.singleton
         var targets: [ListenTarget] = []
         if let tcpPort, tcpPort != 0 { targets.append(.tcp(host: options.bindAddress, port: tcpPort)) }
         if let socket = options.socket { targets.append(.unixSocket(path: socket)) }
@@ -77,7 +79,8 @@ enum Entrypoint {
         var listeners: [MockListener] = []
         for target in targets {
             do {
-                listeners.append(try await MockListener.bind(target, configuration: configuration, registry: registry))
+                listeners.append(try await MockListener.bind(target, configuration: configuration, registry: registry,
+                                                             group: group))
             } catch {
                 for listener in listeners { try? await listener.stop() }
                 fail("mock_server:classic: binding to \(target) failed: \(describe(error))")
@@ -86,12 +89,12 @@ enum Entrypoint {
 
         // Readiness goes last: by the time it runs, every listener is bound and the signal
         // handlers are in place, so a SIGTERM right after READY=1 shuts down cleanly.
-        let group = ServiceGroup(configuration: .init(
+        let serviceGroup = ServiceGroup(configuration: .init(
             services: listeners.map { .init(service: $0) } + [.init(service: ReadinessNotifier(logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {
-            try await group.run()
+            try await serviceGroup.run()
         } catch {
             logger.error("stopped with error: \(error)")
             exit(1)

@@ -40,6 +40,9 @@ struct Options: ParsableCommand {
                                valueName: "0|1"))
     var coreFile: String = "0"
 
+    @Option(help: ArgumentHelp("Event-loop threads serving connections (default: one per core).", valueName: "n"))
+    var ioThreads: Int?
+
     @Option(help: ArgumentHelp("Largest packet accepted from a client, in bytes.", valueName: "bytes"))
     var maxPacketSize: Int = 64 << 20
 
@@ -61,6 +64,9 @@ struct Options: ParsableCommand {
         _ = try validatedPort()
         guard coreFile == "0" || coreFile == "1" else {
             throw ValidationError("Value for parameter '--core-file' needs to be one of: ['0', '1']")
+        }
+        if let ioThreads, !(1...1024).contains(ioThreads) {
+            throw ValidationError("invalid value for --io-threads: expected 1 to 1024, was '\(ioThreads)'")
         }
         guard maxPacketSize >= 1024 else {
             throw ValidationError("invalid value for --max-packet-size: expected at least 1024, was '\(maxPacketSize)'")

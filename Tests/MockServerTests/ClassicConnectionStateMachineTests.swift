@@ -263,8 +263,8 @@ struct ClassicConnectionStateMachineTests {
         #expect(unknown.err?.code == 1047)
         #expect(unknown.err?.sqlState == "08S01")
         #expect(unknown.written?.after == .keepOpen)
-        guard case .close = m.packetReceived(command(.quit), authScript: none) else {
-            Issue.record("expected close")
+        guard case .awaitClientClose = m.packetReceived(command(.quit), authScript: none) else {
+            Issue.record("expected to wait for the client to close")
             return
         }
     }
