@@ -128,7 +128,8 @@ def median_of(repeats, fn):
 
 def idle_connections_kib(pid, count, port):
     before = rss_kib(pid)
-    conns = [pymysql.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD, database=DB)
+    conns = [pymysql.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD, database=DB,
+                             ssl_disabled=True)
              for _ in range(count)]
     time.sleep(0.5)
     after = rss_kib(pid)
@@ -252,10 +253,10 @@ def main():
         socks = []
         try:
             for _ in range(args.scale):
-                conn = pymysql.connect(host="127.0.0.1", port=mock.port, user=USER, password=PASSWORD)
+                conn = pymysql.connect(host="127.0.0.1", port=mock.port, user=USER, password=PASSWORD, ssl_disabled=True)
                 socks.append(conn)
             held = len(socks)
-            conn = pymysql.connect(host="127.0.0.1", port=mock.port, user=USER, password=PASSWORD)
+            conn = pymysql.connect(host="127.0.0.1", port=mock.port, user=USER, password=PASSWORD, ssl_disabled=True)
             conn.ping()
             conn.close()
         finally:

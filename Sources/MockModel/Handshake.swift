@@ -44,11 +44,16 @@ public struct HandshakeScript: Sendable, Hashable {
         /// Auth plugin the client is switched to if it used another (`method_name` /
         /// `auth_method_name`).
         public var methodName: String?
+        /// caching_sha2_password: `true` takes the full-authentication path (`handshake.auth.cache`
+        /// "miss"); the default is the fast path ("hit").
+        public var cacheMiss: Bool
 
-        public init(username: String? = nil, password: String? = nil, methodName: String? = nil) {
+        public init(username: String? = nil, password: String? = nil, methodName: String? = nil,
+                    cacheMiss: Bool = false) {
             self.username = username
             self.password = password
             self.methodName = methodName
+            self.cacheMiss = cacheMiss
         }
     }
 }

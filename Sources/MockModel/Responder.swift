@@ -15,6 +15,10 @@ public struct SessionInfo: Sendable, Hashable {
     public var user: String?
     /// The default schema (from the handshake, COM_INIT_DB or COM_CHANGE_USER).
     public var schema: String?
+    /// The negotiated TLS cipher (OpenSSL's name); `nil` without TLS.
+    public var tlsCipher: String?
+    /// Resumed TLS sessions of the server so far (`ssl_session_cache_hits`).
+    public var sslSessionCacheHits = 0
 
     public init(connectionID: UInt32, wireProtocol: WireProtocol = .classic, port: Int, peer: String = "",
                 user: String? = nil, schema: String? = nil) {

@@ -175,6 +175,12 @@ enum ResponseDecoder {
             try a.requireObject()
             script.auth.username = try a.optionalString("username")
             script.auth.password = try a.optionalString("password")
+            if let cache = try a.optionalString("cache") {
+                guard cache == "hit" || cache == "miss" else {
+                    throw a.error("cache must be \"hit\" or \"miss\", got \"\(cache)\"")
+                }
+                script.auth.cacheMiss = cache == "miss"
+            }
             if let method = try a.optionalString("method_name") {
                 script.auth.methodName = method
             } else {

@@ -2,6 +2,8 @@ import Logging
 import MockModel
 import MySQLWire
 import NIOCore
+import NIOSSL
+import NIOTLS
 
 /// Runs one classic-protocol connection: frames inbound bytes into packets, feeds them to the
 /// `ClassicConnectionStateMachine`, and performs the actions it returns (asks the trace's
@@ -27,15 +29,21 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private var connectTimer: Scheduled<Void>?
     private var delayed: Scheduled<Void>?
 
+    private var tlsFacts: TLSHandshakeFacts?
+
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
-         peerHost: String) {
+         peerHost: String, unixSocket: Bool = false) {
         self.configuration = configuration
         self.registry = registry
         self.listenerName = listenerName
         self.session = session
         self.framer = PacketFramer(maxPacketSize: configuration.maxPacketSize)
-        self.stateMachine = ClassicConnectionStateMachine(
-            configuration: .init(connectionID: session.connectionID, peerHost: peerHost))
+        var machine = ClassicConnectionStateMachine.Configuration(connectionID: session.connectionID, peerHost: peerHost)
+        machine.tlsAvailable = configuration.tls.enabled
+        machine.tlsRequired = configuration.tls.mode == .required
+        machine.unixSocket = unixSocket
+        machine.passwordKeys = configuration.passwordKeys
+        self.stateMachine = ClassicConnectionStateMachine(configuration: machine)
         var logger = configuration.logger
         logger[metadataKey: "mock.connection_id"] = "\(session.connectionID)"
         self.logger = logger
@@ -77,8 +85,26 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("connection error: \(error)")
+        if let tls = error as? NIOSSLError, case .uncleanShutdown = tls {
+            logger.debug("client closed without close_notify")
+        } else {
+            logger.notice("connection error: \(error)")
+        }
         context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            let facts = tlsFacts ?? TLSHandshakeFacts()
+            if facts.resumed { configuration.tls.sessionCacheHits.increment() }
+            session.tlsCipher = facts.cipher ?? ""
+            session.sslSessionCacheHits = configuration.tls.sessionCacheHits.count
+            logger.info("TLS established: \(facts.cipher ?? "?")\(facts.resumed ? " (resumed)" : "")")
+            responder?.sessionChanged(session)
+            run(stateMachine.tlsHandshakeCompleted(), context: context)
+            processInbound(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     private func processInbound(context: ChannelHandlerContext) {
@@ -112,6 +138,8 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             break
         case .close:
             context.close(promise: nil)
+        case .startTLS:
+            startTLS(context: context)
         case .awaitClientClose:
             delayed?.cancel()
             delayed = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) {
@@ -152,6 +180,31 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 return cache.bytes(response: key, capabilities: encoder.capabilities, sequenceID: sequenceID,
                                    encode: encode)
             }
+        }
+    }
+
+    /// Puts TLS in front of this handler; bytes that came in behind the SSLRequest (clients send
+    /// their ClientHello without waiting) go through it first.
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let sslContext = configuration.tls.context else {
+            context.close(promise: nil)
+            return
+        }
+        let facts = TLSHandshakeFacts()
+        tlsFacts = facts
+        do {
+            let sniffer = TLSHelloSniffer(facts: facts)
+            try context.pipeline.syncOperations.addHandler(sniffer, position: .first)
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext),
+                                                           position: .after(sniffer))
+        } catch {
+            logger.notice("closing: cannot start TLS: \(error)")
+            context.close(promise: nil)
+            return
+        }
+        if let early = inbound, early.readableBytes > 0 {
+            inbound = nil
+            context.pipeline.fireChannelRead(NIOAny(early))
         }
     }
 

@@ -20,6 +20,14 @@ struct ClassicConnectionStateMachine {
         var characterSet: UInt8 = 255
         var nonce: [UInt8] = Array("01234567890123456789".utf8)
         var authMethod = AuthPlugin.nativePassword
+        /// TLS can be negotiated (CLIENT_SSL is announced).
+        var tlsAvailable = false
+        /// Plaintext logins are refused (ERR 3159).
+        var tlsRequired = false
+        /// The connection came in on a Unix socket, which counts as secure transport.
+        var unixSocket = false
+        /// Decrypts RSA-encrypted passwords (caching_sha2_password full auth, sha256_password).
+        var passwordKeys: PasswordKeyPair?
     }
 
     /// An authentication in progress: what the client claimed and what the trace expects.
@@ -35,10 +43,18 @@ struct ClassicConnectionStateMachine {
 
     enum State {
         case initial
-        /// Greeting sent; waiting for the HandshakeResponse41 (sequence id 1).
-        case greetingSent
+        /// Greeting sent; waiting for the HandshakeResponse41 (or SSLRequest) with `expectedSequenceID`
+        /// (1, or 2 after TLS was set up).
+        case greetingSent(expectedSequenceID: UInt8)
+        /// SSLRequest received; the TLS handshake runs.
+        case tlsHandshake
         /// AuthSwitchRequest sent; waiting for the client's answer with `expectedSequenceID`.
         case authSwitchSent(PendingAuth, expectedSequenceID: UInt8)
+        /// caching_sha2_password "perform full authentication" (0x04) sent: waiting for the password
+        /// in clear (secure transport), a public-key request (0x02) or an encrypted password.
+        case fullAuthRequested(PendingAuth, expectedSequenceID: UInt8)
+        /// The RSA public key was sent: waiting for the encrypted password.
+        case publicKeySent(PendingAuth, expectedSequenceID: UInt8)
         case command
         case closed
     }
@@ -62,6 +78,8 @@ struct ClassicConnectionStateMachine {
         /// COM_QUIT: let the client close first (so the TIME_WAIT state stays on its side), closing
         /// ourselves only if it does not.
         case awaitClientClose
+        /// An SSLRequest arrived: start the TLS handshake (bytes already received belong to it).
+        case startTLS
         case none
     }
 
@@ -83,6 +101,11 @@ struct ClassicConnectionStateMachine {
     private(set) var greeting: HandshakeV10?
     private(set) var user: String?
     private(set) var schema: String?
+    /// TLS is up.
+    private(set) var tlsEstablished = false
+
+    /// TLS or a Unix socket: passwords may travel in clear.
+    var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -102,7 +125,7 @@ struct ClassicConnectionStateMachine {
         }
         let g = script.greeting
         var caps = CapabilityFlags(rawValue: g.capabilities ?? configuration.capabilities.rawValue)
-        caps.remove(.ssl)
+        if configuration.tlsAvailable { caps.insert(.ssl) } else { caps.remove(.ssl) }
         let greeting = HandshakeV10(
             serverVersion: g.serverVersion ?? configuration.serverVersion,
             connectionID: g.connectionID ?? configuration.connectionID,
@@ -112,7 +135,7 @@ struct ClassicConnectionStateMachine {
             statusFlags: ServerStatus(rawValue: g.statusFlags ?? 0),
             authPluginName: g.authMethod ?? configuration.authMethod)
         self.greeting = greeting
-        state = .greetingSent
+        state = .greetingSent(expectedSequenceID: 1)
         return .sendGreeting(greeting, delay: g.execTime ?? .zero)
     }
 
@@ -123,16 +146,26 @@ struct ClassicConnectionStateMachine {
         /// Replies continue after the request's last fragment (a 16 MiB request has several).
         let reply = packet.lastSequenceID &+ 1
         switch state {
-        case .initial, .closed:
+        case .initial, .closed, .tlsHandshake:
             return .none
-        case .greetingSent:
-            guard packet.sequenceID == 1 else { return outOfOrder(packet.sequenceID, expected: 1) }
+        case .greetingSent(let expected):
+            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
             if HandshakeResponse41.isSSLRequest(payload) {
-                return fail(ERRPacket(code: ErrorCode.malformedPacket,
-                                      message: "Malformed communication packet. (TLS requested, but not enabled)"))
+                guard configuration.tlsAvailable, !tlsEstablished else {
+                    return fail(ERRPacket(code: ErrorCode.malformedPacket,
+                                          message: "Malformed communication packet. (TLS requested, but not offered)"))
+                }
+                state = .tlsHandshake
+                return .startTLS
             }
             do {
                 let response = try HandshakeResponse41(from: &payload)
+                if configuration.tlsRequired, !secureTransport {
+                    return fail(ERRPacket(code: ErrorCode.secureTransportRequired, sqlState: "HY000",
+                                          message: "Connections using insecure transport are prohibited while "
+                                              + "--require_secure_transport=ON."),
+                                sequenceID: reply)
+                }
                 return handshakeResponseReceived(response, sequenceID: reply, authScript: authScript)
             } catch {
                 return malformed(error)
@@ -140,6 +173,12 @@ struct ClassicConnectionStateMachine {
         case .authSwitchSent(let pending, let expected):
             guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
             return verify(pending, response: Array(buffer: payload), sequenceID: reply)
+        case .fullAuthRequested(let pending, let expected):
+            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
+            return fullAuthenticationReceived(pending, data: Array(buffer: payload), sequenceID: reply)
+        case .publicKeySent(let pending, let expected):
+            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
+            return encryptedPasswordReceived(pending, data: Array(buffer: payload), sequenceID: reply)
         case .command:
             guard packet.sequenceID == 0 else { return outOfOrder(packet.sequenceID, expected: 0) }
             do {
@@ -149,6 +188,14 @@ struct ClassicConnectionStateMachine {
                 return malformed(error)
             }
         }
+    }
+
+    /// The TLS handshake finished; the client continues with its HandshakeResponse41 (sequence 2).
+    mutating func tlsHandshakeCompleted() -> Action {
+        guard case .tlsHandshake = state else { return .none }
+        tlsEstablished = true
+        state = .greetingSent(expectedSequenceID: 2)
+        return .none
     }
 
     /// The framing layer failed (packet too large, fragments out of order).
@@ -187,7 +234,8 @@ struct ClassicConnectionStateMachine {
         if let required = pending.script.auth.username, required != pending.username {
             return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty)
         }
-        let known = [AuthPlugin.nativePassword, AuthPlugin.cachingSHA2Password, AuthPlugin.clearPassword]
+        let known = [AuthPlugin.nativePassword, AuthPlugin.cachingSHA2Password, AuthPlugin.clearPassword,
+                     AuthPlugin.sha256Password]
         let announced = greeting?.authPluginName ?? configuration.authMethod
         let needsPassword = !(pending.script.auth.password ?? "").isEmpty
         let target: String? =
@@ -216,21 +264,83 @@ struct ClassicConnectionStateMachine {
                       sequenceID: sequenceID, after: .keepOpen)
     }
 
-    /// Checks the client's auth response for `pending.plugin` and ends the authentication.
+    /// Checks the client's auth response for `pending.plugin` and ends the authentication (or
+    /// continues it: caching_sha2_password full authentication, sha256_password key exchange).
     private mutating func verify(_ pending: PendingAuth, response: [UInt8], sequenceID: UInt8) -> Action {
         let sent = response == [0] ? [] : response
-        if let password = pending.script.auth.password {
-            let ok = AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce)
-            guard ok else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty) }
+        let password = pending.script.auth.password
+        switch pending.plugin {
+        case AuthPlugin.cachingSHA2Password where !sent.isEmpty:
+            if pending.script.auth.cacheMiss {
+                // The server "has no cached entry": the client must send the password itself.
+                state = .fullAuthRequested(pending, expectedSequenceID: sequenceID &+ 1)
+                return .write([.authMoreData(.performFullAuthentication)], sequenceID: sequenceID, after: .keepOpen)
+            }
+            if let password,
+               !AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce) {
+                return accessDenied(pending, sequenceID: sequenceID, usingPassword: true)
+            }
+            return authenticated(pending, sequenceID: sequenceID, fastAuth: true)
+        case AuthPlugin.sha256Password where !sent.isEmpty:
+            if sent == [1] {
+                return sendPublicKey(pending, sequenceID: sequenceID)
+            }
+            return secureTransport
+                ? cleartextPasswordReceived(pending, data: sent, sequenceID: sequenceID)
+                : encryptedPasswordReceived(pending, data: sent, sequenceID: sequenceID)
+        default:
+            if let password {
+                let ok = AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce)
+                guard ok else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty) }
+            }
+            return authenticated(pending, sequenceID: sequenceID, fastAuth: false)
         }
+    }
+
+    /// After 0x04: the password in clear (secure transport), 0x02 (send me the public key), or
+    /// an encrypted password from a client that already has the key.
+    private mutating func fullAuthenticationReceived(_ pending: PendingAuth, data: [UInt8], sequenceID: UInt8) -> Action {
+        if data == [2] { return sendPublicKey(pending, sequenceID: sequenceID) }
+        return secureTransport
+            ? cleartextPasswordReceived(pending, data: data, sequenceID: sequenceID)
+            : encryptedPasswordReceived(pending, data: data, sequenceID: sequenceID)
+    }
+
+    private mutating func sendPublicKey(_ pending: PendingAuth, sequenceID: UInt8) -> Action {
+        guard let keys = configuration.passwordKeys else {
+            return fail(ERRPacket(code: ErrorCode.accessDenied, sqlState: "28000",
+                                  message: "Authentication requires secure connection."), sequenceID: sequenceID)
+        }
+        state = .publicKeySent(pending, expectedSequenceID: sequenceID &+ 1)
+        return .write([.authMoreData(AuthMoreData(data: Array(keys.publicKeyPEM.utf8)))], sequenceID: sequenceID,
+                      after: .keepOpen)
+    }
+
+    private mutating func encryptedPasswordReceived(_ pending: PendingAuth, data: [UInt8], sequenceID: UInt8) -> Action {
+        guard let plain = configuration.passwordKeys?.decryptPassword(data, nonce: nonce) else {
+            return accessDenied(pending, sequenceID: sequenceID, usingPassword: true)
+        }
+        return cleartextPasswordReceived(pending, data: plain, sequenceID: sequenceID)
+    }
+
+    /// `password` followed by a NUL, as clients send it in clear or inside the RSA envelope.
+    private mutating func cleartextPasswordReceived(_ pending: PendingAuth, data: [UInt8], sequenceID: UInt8) -> Action {
+        var sent = data
+        if sent.last == 0 { sent.removeLast() }
+        if let password = pending.script.auth.password, sent != Array(password.utf8) {
+            return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty)
+        }
+        return authenticated(pending, sequenceID: sequenceID, fastAuth: false)
+    }
+
+    /// The credentials are good: OK (after 0x03 on caching_sha2_password's fast path).
+    private mutating func authenticated(_ pending: PendingAuth, sequenceID: UInt8, fastAuth: Bool) -> Action {
         if let error = pending.script.error { return fail(ERRPacket(error), sequenceID: sequenceID) }
         user = pending.username
         if let schema = pending.schema, !schema.isEmpty { self.schema = schema }
         state = .command
         var packets: [OutboundPacket] = []
-        if pending.plugin == AuthPlugin.cachingSHA2Password, !sent.isEmpty {
-            packets.append(.authMoreData(.fastAuthSuccess))
-        }
+        if fastAuth { packets.append(.authMoreData(.fastAuthSuccess)) }
         packets.append(.ok(OKPacket(status: greeting?.statusFlags ?? [])))
         return .write(packets, sequenceID: sequenceID, after: .sessionChanged)
     }
@@ -291,8 +401,9 @@ struct ClassicConnectionStateMachine {
     private mutating func fail(_ err: ERRPacket, sequenceID: UInt8? = nil) -> Action {
         let seq: UInt8
         switch state {
-        case .greetingSent: seq = sequenceID ?? 2
-        case .authSwitchSent(_, let expected): seq = sequenceID ?? expected &+ 1
+        case .greetingSent(let expected): seq = sequenceID ?? expected &+ 1
+        case .authSwitchSent(_, let expected), .fullAuthRequested(_, let expected), .publicKeySent(_, let expected):
+            seq = sequenceID ?? expected &+ 1
         default: seq = sequenceID ?? 1
         }
         state = .closed

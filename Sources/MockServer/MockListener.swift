@@ -59,7 +59,8 @@ public final class MockListener: Service, Sendable {
             return child.eventLoop.makeCompletedFuture {
                 try child.pipeline.syncOperations.addHandler(
                     ClassicConnectionHandler(configuration: configuration, registry: registry,
-                                             listenerName: listenerName, session: session, peerHost: peerHost))
+                                             listenerName: listenerName, session: session, peerHost: peerHost,
+                                             unixSocket: !isTCP))
             }
         }
         let channel: any Channel

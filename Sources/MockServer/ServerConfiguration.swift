@@ -27,12 +27,19 @@ public struct ServerConfiguration: Sendable {
     public var logger: Logger
     /// Encoded responses of the trace's fixed entries, shared by every connection.
     public let responseCache = EncodedResponseCache()
+    /// `--ssl-mode` and the TLS context.
+    public var tls: TLSSettings
+    /// RSA keys for password exchange without TLS.
+    public var passwordKeys: PasswordKeyPair
 
     public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
-                logger: Logger = Logger(label: "mock_server")) {
+                logger: Logger = Logger(label: "mock_server"), tls: TLSSettings = .disabled,
+                passwordKeys: PasswordKeyPair = PasswordKeyPair()) {
         self.trace = trace
         self.maxPacketSize = maxPacketSize
         self.connectTimeout = connectTimeout
         self.logger = logger
+        self.tls = tls
+        self.passwordKeys = passwordKeys
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import Logging
 import MockModel
 import MockScript
@@ -65,9 +66,29 @@ enum Entrypoint {
             fail("\(error)")
         }
 
+        let tls: TLSSettings
+        let passwordKeys: PasswordKeyPair
+        do {
+            tls = try TLSOptions.settings(from: options)
+            if let path = options.cachingSha2PrivateKey {
+                guard let pem = FileManager.default.contents(atPath: path) else {
+                    throw TLSOptions.Failure(description: "cannot read --caching-sha2-private-key \(path)")
+                }
+                do {
+                    passwordKeys = try PasswordKeyPair(privateKeyPEM: String(decoding: pem, as: UTF8.self))
+                } catch {
+                    throw TLSOptions.Failure(description: "--caching-sha2-private-key \(path) is not an RSA private key: \(error)")
+                }
+            } else {
+                passwordKeys = PasswordKeyPair()
+            }
+        } catch {
+            fail("\(error)")
+        }
         let configuration = ServerConfiguration(
             trace: trace, maxPacketSize: options.maxPacketSize,
-            connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger)
+            connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger, tls: tls,
+            passwordKeys: passwordKeys)
         let registry = SessionRegistry()
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton

@@ -40,6 +40,43 @@ struct Options: ParsableCommand {
                                valueName: "0|1"))
     var coreFile: String = "0"
 
+    @Option(help: ArgumentHelp("DISABLED, PREFERRED or REQUIRED (case-insensitive); REQUIRED refuses plaintext logins.",
+                               valueName: "mode"))
+    var sslMode: String = "DISABLED"
+
+    @Option(help: ArgumentHelp("Server certificate (PEM); required unless --ssl-mode is DISABLED.", valueName: "path"))
+    var sslCert: String?
+
+    @Option(help: ArgumentHelp("Server private key (PEM); required unless --ssl-mode is DISABLED.", valueName: "path"))
+    var sslKey: String?
+
+    @Option(help: ArgumentHelp("CA certificates (PEM) to verify client certificates with.", valueName: "path"))
+    var sslCa: String?
+
+    @Option(help: ArgumentHelp("Directory of CA certificates (PEM).", valueName: "dir"))
+    var sslCapath: String?
+
+    @Option(help: ArgumentHelp("Certificate revocation list (PEM) for client certificates.", valueName: "path"))
+    var sslCrl: String?
+
+    @Option(help: ArgumentHelp("Directory of certificate revocation lists (PEM).", valueName: "dir"))
+    var sslCrlpath: String?
+
+    @Option(help: ArgumentHelp("OpenSSL cipher list for TLS 1.2 and below (TLS 1.3 suites are fixed).",
+                               valueName: "ciphers"))
+    var sslCipher: String?
+
+    @Option(help: ArgumentHelp("Pin the TLS version: TLSv1.2 or TLSv1.3 (also TLSv1, TLSv1.1).", valueName: "version"))
+    var tlsVersion: String?
+
+    @Option(help: ArgumentHelp("RSA private key (PEM) for caching_sha2_password/sha256_password password exchange "
+                               + "without TLS; generated at first use when absent.", valueName: "path"))
+    var cachingSha2PrivateKey: String?
+
+    @Option(help: ArgumentHelp("RSA public key (PEM) matching --caching-sha2-private-key (accepted; derived from the "
+                               + "private key).", valueName: "path"))
+    var cachingSha2PublicKey: String?
+
     @Option(help: ArgumentHelp("Event-loop threads serving connections (default: one per core).", valueName: "n"))
     var ioThreads: Int?
 

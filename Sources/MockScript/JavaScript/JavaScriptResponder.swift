@@ -43,10 +43,16 @@ final class JavaScriptResponder: StatementResponder {
     static func sessionJSON(_ session: SessionInfo) -> String {
         JSONValue.object([
             "port": .int(Int64(session.port)),
-            "ssl_cipher": .string(""),
-            "mysqlx_ssl_cipher": .string(""),
-            "ssl_session_cache_hits": .int(0),
+            "ssl_cipher": .string(session.tlsCipher ?? ""),
+            "mysqlx_ssl_cipher": .string(session.tlsCipher ?? ""),
+            "ssl_session_cache_hits": .int(Int64(session.sslSessionCacheHits)),
         ]).jsonText
+    }
+
+    /// TLS came up (or user/schema changed): `mysqld.session` shows the new facts.
+    func sessionChanged(_ session: SessionInfo) {
+        guard let host, id != 0 else { return }
+        _ = try? host.call("__mock_session", connection: id, [Self.sessionJSON(session)])
     }
 
     static func parse(_ text: String, file: String) throws(TraceError) -> JSONValue {
