@@ -47,13 +47,28 @@ public struct HandshakeScript: Sendable, Hashable {
         /// caching_sha2_password: `true` takes the full-authentication path (`handshake.auth.cache`
         /// "miss"); the default is the fast path ("hit").
         public var cacheMiss: Bool
+        /// `handshake.auth.certificate`: a verified client certificate is required, and its names
+        /// must equal these (OpenSSL one-line form, `/C=DE/O=Org/CN=name`) when given.
+        public var certificate: CertificateRequirement?
 
         public init(username: String? = nil, password: String? = nil, methodName: String? = nil,
-                    cacheMiss: Bool = false) {
+                    cacheMiss: Bool = false, certificate: CertificateRequirement? = nil) {
             self.username = username
             self.password = password
             self.methodName = methodName
             self.cacheMiss = cacheMiss
+            self.certificate = certificate
+        }
+    }
+
+    /// What a client certificate must be.
+    public struct CertificateRequirement: Sendable, Hashable {
+        public var subject: String?
+        public var issuer: String?
+
+        public init(subject: String? = nil, issuer: String? = nil) {
+            self.subject = subject
+            self.issuer = issuer
         }
     }
 }

@@ -175,6 +175,11 @@ enum ResponseDecoder {
             try a.requireObject()
             script.auth.username = try a.optionalString("username")
             script.auth.password = try a.optionalString("password")
+            if let certificate = a.member("certificate") {
+                try certificate.requireObject()
+                script.auth.certificate = HandshakeScript.CertificateRequirement(
+                    subject: try certificate.optionalString("subject"), issuer: try certificate.optionalString("issuer"))
+            }
             if let cache = try a.optionalString("cache") {
                 guard cache == "hit" || cache == "miss" else {
                     throw a.error("cache must be \"hit\" or \"miss\", got \"\(cache)\"")

@@ -99,9 +99,14 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             if facts.resumed { configuration.tls.sessionCacheHits.increment() }
             session.tlsCipher = facts.cipher ?? ""
             session.sslSessionCacheHits = configuration.tls.sessionCacheHits.count
-            logger.info("TLS established: \(facts.cipher ?? "?")\(facts.resumed ? " (resumed)" : "")")
+            let peer = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()).flatMap { $0 }.map {
+                ClassicConnectionStateMachine.PeerCertificate(subject: Self.oneLine($0.subjectName),
+                                                              issuer: Self.oneLine($0.issuerName))
+            }
+            let certificateText = peer.map { ", client certificate \($0.subject) issued by \($0.issuer)" } ?? ""
+            logger.info("TLS established: \(facts.cipher ?? "?")\(facts.resumed ? " (resumed)" : "")\(certificateText)")
             responder?.sessionChanged(session)
-            run(stateMachine.tlsHandshakeCompleted(), context: context)
+            run(stateMachine.tlsHandshakeCompleted(peerCertificate: peer), context: context)
             processInbound(context: context)
         }
         context.fireUserInboundEventTriggered(event)
@@ -183,6 +188,18 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
+    /// A certificate name in OpenSSL's one-line form: `/C=DE/ST=Berlin/O=Org/CN=name`.
+    static func oneLine(_ names: [SSLCertificateName]) -> String {
+        let short: [(SSLCertificateNameType, String)] = [
+            (.country, "C"), (.state, "ST"), (.city, "L"), (.organization, "O"), (.organizationalUnit, "OU"),
+            (.commonName, "CN"), (.emailAddress, "emailAddress"), (.userId, "UID"),
+        ]
+        return names.map { name in
+            let key = short.first { $0.0 == name.type }?.1 ?? "?"
+            return "/\(key)=\(name.value)"
+        }.joined()
+    }
+
     /// Puts TLS in front of this handler; bytes that came in behind the SSLRequest (clients send
     /// their ClientHello without waiting) go through it first.
     private func startTLS(context: ChannelHandlerContext) {
@@ -195,8 +212,14 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         do {
             let sniffer = TLSHelloSniffer(facts: facts)
             try context.pipeline.syncOperations.addHandler(sniffer, position: .first)
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext),
-                                                           position: .after(sniffer))
+            let revoked = configuration.tls.revokedSerials
+            let ssl = try NIOSSLServerHandler(context: sslContext) { result, certificate in
+                // A revoked client certificate fails the handshake (NIOSSL has no CRL support).
+                guard result == .certificateVerified else { return result }
+                let serial = CertificateRevocationList.normalizedSerial(certificate.serialNumber)
+                return revoked.contains(serial) ? .failed : .certificateVerified
+            }
+            try context.pipeline.syncOperations.addHandler(ssl, position: .after(sniffer))
         } catch {
             logger.notice("closing: cannot start TLS: \(error)")
             context.close(promise: nil)

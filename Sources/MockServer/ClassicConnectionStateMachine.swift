@@ -103,6 +103,14 @@ struct ClassicConnectionStateMachine {
     private(set) var schema: String?
     /// TLS is up.
     private(set) var tlsEstablished = false
+    /// The client's certificate names after TLS (verified against the CA by the TLS layer).
+    private(set) var peerCertificate: PeerCertificate?
+
+    /// Subject and issuer of a client certificate in OpenSSL's one-line form.
+    struct PeerCertificate: Equatable {
+        var subject: String
+        var issuer: String
+    }
 
     /// TLS or a Unix socket: passwords may travel in clear.
     var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
@@ -191,9 +199,10 @@ struct ClassicConnectionStateMachine {
     }
 
     /// The TLS handshake finished; the client continues with its HandshakeResponse41 (sequence 2).
-    mutating func tlsHandshakeCompleted() -> Action {
+    mutating func tlsHandshakeCompleted(peerCertificate: PeerCertificate? = nil) -> Action {
         guard case .tlsHandshake = state else { return .none }
         tlsEstablished = true
+        self.peerCertificate = peerCertificate
         state = .greetingSent(expectedSequenceID: 2)
         return .none
     }
@@ -233,6 +242,12 @@ struct ClassicConnectionStateMachine {
         if let error = pending.script.error { return fail(ERRPacket(error), sequenceID: sequenceID) }
         if let required = pending.script.auth.username, required != pending.username {
             return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty)
+        }
+        if let required = pending.script.auth.certificate {
+            guard let peer = peerCertificate,
+                  required.subject == nil || required.subject == peer.subject,
+                  required.issuer == nil || required.issuer == peer.issuer
+            else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty) }
         }
         let known = [AuthPlugin.nativePassword, AuthPlugin.cachingSHA2Password, AuthPlugin.clearPassword,
                      AuthPlugin.sha256Password]

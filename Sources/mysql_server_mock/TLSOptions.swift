@@ -58,6 +58,24 @@ enum TLSOptions {
         } catch {
             throw Failure(description: "setting up TLS failed: \(error)")
         }
-        return TLSSettings(mode: mode, context: context, revokedSerials: [])
+        var revoked: Set<[UInt8]> = []
+        var crlFiles: [String] = options.sslCrl.map { [$0] } ?? []
+        if let dir = options.sslCrlpath {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            crlFiles += names.sorted().map { "\(dir)/\($0)" }
+        }
+        for file in crlFiles {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                if file == options.sslCrl { throw Failure(description: "cannot read --ssl-crl \(file)") }
+                continue
+            }
+            do {
+                revoked.formUnion(try CertificateRevocationList.revokedSerials(pem: String(decoding: data, as: UTF8.self),
+                                                                                source: file))
+            } catch {
+                if file == options.sslCrl { throw Failure(description: error.description) }
+            }
+        }
+        return TLSSettings(mode: mode, context: context, revokedSerials: revoked)
     }
 }

@@ -177,3 +177,60 @@ def test_sha256_password(mock_server, tls):
     with pytest.raises(pymysql.err.OperationalError) as info:
         pymysql_connect(server.port, tls=tls, password="wrong")
     assert info.value.args[0] == 1045
+
+
+def cert_args():
+    return ["--ssl-mode", "PREFERRED", *TLS_ARGS, "--ssl-ca", str(CERTS / "ca-cert.pem"),
+            "--ssl-crl", str(CERTS / "crl.pem")]
+
+
+def connect_with_cert(port, name):
+    ssl_opts = {"ca": str(CERTS / "ca-cert.pem")}
+    if name:
+        ssl_opts.update(cert=str(CERTS / f"{name}-cert.pem"), key=str(CERTS / f"{name}-key.pem"))
+    return pymysql.connect(host="127.0.0.1", port=port, user="app", password="s3cret", ssl=ssl_opts)
+
+
+def subject_of(name):
+    out = subprocess.run(["openssl", "x509", "-in", str(CERTS / f"{name}-cert.pem"), "-noout", "-subject",
+                          "-nameopt", "compat"], capture_output=True, text=True, check=True)
+    return out.stdout.strip().removeprefix("subject=")
+
+
+def test_client_certificate_required_by_the_trace(mock_server):
+    server = mock_server(trace(auth={"username": "app", "password": "s3cret", "certificate": {}}), args=cert_args())
+    connect_with_cert(server.port, "client").close()
+    with pytest.raises(pymysql.err.OperationalError) as info:
+        connect_with_cert(server.port, None)
+    assert info.value.args[0] == 1045
+
+
+def test_client_certificate_subject_and_issuer_must_match(mock_server):
+    assert subject_of("client") == "/C=DE/ST=Berlin/O=Mock Org/CN=client-user"
+    server = mock_server(trace(auth={"username": "app", "password": "s3cret", "certificate": {
+        "subject": "/C=DE/ST=Berlin/O=Mock Org/CN=client-user",
+        "issuer": "/C=DE/ST=Berlin/O=Mock CA/CN=mysql-server-mock test CA"}}), args=cert_args())
+    connect_with_cert(server.port, "client").close()
+    with pytest.raises(pymysql.err.OperationalError) as info:
+        connect_with_cert(server.port, "client2")
+    assert info.value.args[0] == 1045
+
+
+def test_revoked_client_certificate_fails_the_tls_handshake(mock_server):
+    server = mock_server(trace(), args=cert_args())
+    with pytest.raises(pymysql.err.OperationalError) as info:
+        conn = connect_with_cert(server.port, "revoked")
+        conn.cursor().execute("select 1")  # TLS 1.3: the client may only learn on its next read
+    assert info.value.args[0] in (2003, 2013)
+    # Others still get in.
+    connect_with_cert(server.port, "client").close()
+    assert server.proc.poll() is None
+
+
+def test_ssl_cipher_option_applies_to_tls12(mock_server, tmp_path):
+    server = mock_server(cipher_trace(tmp_path), args=["--ssl-mode", "PREFERRED", *TLS_ARGS,
+                                                        "--ssl-cipher", "ECDHE-RSA-AES128-GCM-SHA256",
+                                                        "--tls-version", "TLSv1.2"])
+    ctx = ssl.create_default_context(cafile=str(CERTS / "ca-cert.pem"))
+    conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", ssl=ctx)
+    assert one(conn, "select cipher") == [("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256")]
