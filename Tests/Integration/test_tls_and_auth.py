@@ -234,3 +234,44 @@ def test_ssl_cipher_option_applies_to_tls12(mock_server, tmp_path):
     ctx = ssl.create_default_context(cafile=str(CERTS / "ca-cert.pem"))
     conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", ssl=ctx)
     assert one(conn, "select cipher") == [("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256")]
+
+
+def tls_login(port, context, session=None):
+    """A classic-protocol login over TLS done by hand, so the TLS session can be resumed."""
+    import socket
+    import struct
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = raw.recv(4)
+    greeting = raw.recv(int.from_bytes(head[:3], "little"))
+    caps = 0x0200 | 0x0800 | 0x8000 | 0x80000  # PROTOCOL_41, SSL, SECURE_CONNECTION, PLUGIN_AUTH
+    fixed = struct.pack("<IIB23x", caps, 1 << 24, 255)
+    raw.sendall(len(fixed).to_bytes(3, "little") + b"\x01" + fixed)
+    tls = context.wrap_socket(raw, server_hostname="localhost", session=session)
+    body = fixed + b"root\x00" + b"\x00" + b"mysql_native_password\x00"
+    tls.sendall(len(body).to_bytes(3, "little") + b"\x02" + body)
+    ok = tls.recv(1024)
+    assert ok[4] == 0x00, ok
+    query = b"\x03SHOW STATUS LIKE 'Ssl_session_cache_hits'"
+    tls.sendall(len(query).to_bytes(3, "little") + b"\x00" + query)
+    data = b""
+    while not data.endswith(b"\xfe\x00\x00\x02\x00") and len(data) < 4096:
+        chunk = tls.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+        if b"Ssl_session_cache_hits" in data and (data.count(b"\xfe") >= 2):
+            break
+    return tls, data
+
+
+def test_resumed_tls_sessions_are_counted(mock_server):
+    server = mock_server(TRACES / "js" / "my_port.js", args=["--ssl-mode", "PREFERRED", *TLS_ARGS,
+                                                               "--tls-version", "TLSv1.2"])
+    context = ssl.create_default_context(cafile=str(CERTS / "ca-cert.pem"))
+    first, _ = tls_login(server.port, context)
+    session = first.session
+    first.close()
+    second, data = tls_login(server.port, context, session=session)
+    assert second.session_reused
+    assert b"Ssl_session_cache_hits\x011" in data
+    second.close()
