@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MockScript", targets: ["MockScript"]),
         .library(name: "MockServer", targets: ["MockServer"]),
         .library(name: "MockTesting", targets: ["MockTesting"]),
+        .library(name: "MockAdmin", targets: ["MockAdmin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -50,6 +52,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MockAdmin",
+            dependencies: [
+                "MockServer", "MockScript",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
             name: "MockTesting",
             dependencies: [
                 "MockServer", "MockScript", "MySQLWire", "MockModel",
@@ -61,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "mysql_server_mock",
             dependencies: [
-                "MockServer", "MockScript", "MockModel",
+                "MockServer", "MockScript", "MockModel", "MockAdmin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,6 +90,11 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(name: "MockScriptTests", dependencies: ["MockScript", "MockModel"]),
+        .testTarget(
+            name: "MockAdminTests",
+            dependencies: ["MockAdmin", "MockServer", "MockScript", "MockTesting",
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(
             name: "MockServerTests",
             dependencies: ["MockServer", "MockTesting", "MockScript", "MySQLWire", "MockModel",

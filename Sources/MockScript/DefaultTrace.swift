@@ -25,6 +25,8 @@ public struct DefaultTrace: Trace {
 final class DefaultTraceResponder: StatementResponder {
     var session: SessionInfo
     var questions = 0
+    /// The statement being answered is not one this trace knows (journal: unmatched).
+    private var missed = false
 
     init(session: SessionInfo) { self.session = session }
 
@@ -67,6 +69,13 @@ final class DefaultTraceResponder: StatementResponder {
     }
 
     func respond(to statement: String) -> StatementResponse {
+        missed = false
+        var response = answer(statement)
+        response.answeredBy = missed ? nil : "builtin:default"
+        return response
+    }
+
+    private func answer(_ statement: String) -> StatementResponse {
         questions += 1
         let text = Self.stripComments(statement)
         let lower = text.lowercased()
@@ -90,8 +99,9 @@ final class DefaultTraceResponder: StatementResponder {
     }
 
     private func unknown(_ statement: String) -> StatementResponse {
-        .error(ErrorResponse(code: 1064, sqlState: "42000",
-                             message: "Unknown statement: \"\(statement)\" (builtin:default does not answer it)"))
+        missed = true
+        return .error(ErrorResponse(code: 1064, sqlState: "42000",
+                                    message: "Unknown statement: \"\(statement)\" (builtin:default does not answer it)"))
     }
 
     // MARK: SHOW

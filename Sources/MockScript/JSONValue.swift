@@ -9,6 +9,11 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Parses JSON text (RFC 8259); the error says where it is broken.
+    public init(parsing text: String, source: String = "body") throws(TraceError) {
+        self = try JSONDocument.parse(text, file: source)
+    }
+
     /// A short name of the value's type for error messages.
     public var typeName: String {
         switch self {

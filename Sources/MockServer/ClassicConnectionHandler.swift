@@ -5,6 +5,10 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs one classic-protocol connection: frames inbound bytes into packets, feeds them to the
 /// `ClassicConnectionStateMachine`, and performs the actions it returns (asks the trace's
 /// responder, writes packets, waits `exec_time`, closes).
@@ -52,7 +56,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     // MARK: Inbound
 
     func channelActive(context: ChannelHandlerContext) {
-        registry.add(session.connectionID, channel: context.channel, listener: listenerName)
+        registry.add(session.connectionID, channel: context.channel, listener: listenerName,
+                     snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: "classic",
+                                               peer: session.peer, connectedSince: Self.now(), statements: 0))
         logger.info("accepted from \(session.peer)")
         let loop = context.eventLoop.assumeIsolated()
         connectTimer = loop.scheduleTask(in: .init(configuration.connectTimeout)) { [weak self] in
@@ -106,6 +112,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             let certificateText = peer.map { ", client certificate \($0.subject) issued by \($0.issuer)" } ?? ""
             logger.info("TLS established: \(facts.cipher ?? "?")\(facts.resumed ? " (resumed)" : "")\(certificateText)")
             responder?.sessionChanged(session)
+            registry.update(session.connectionID) { $0.tlsCipher = facts.cipher }
             run(stateMachine.tlsHandshakeCompleted(peerCertificate: peer), context: context)
             processInbound(context: context)
         }
@@ -166,13 +173,23 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 session.user = stateMachine.user
                 session.schema = stateMachine.schema
                 responder?.sessionChanged(session)
+                registry.update(session.connectionID) { [session] in
+                    $0.user = session.user
+                    $0.schema = session.schema
+                }
             }
             write(writer.buffer, close: after == .close, context: context)
         case .answerQuery(let statement, let sequenceID):
             let start = NIODeadline.now()
+            let received = Self.now()
             guard let responder else { return }
             let response = responder.respond(to: statement)
             logger.debug("(\((NIODeadline.now() - start).nanoseconds / 1000) us)> \(statement)")
+            configuration.journal.append(JournalEntry(
+                sequence: 0, connectionID: session.connectionID, wireProtocol: "classic", user: session.user,
+                statement: statement, answeredBy: response.answeredBy, kind: response.kindName, receivedAt: received,
+                answeredAt: Self.now()))
+            registry.update(session.connectionID) { $0.statements += 1 }
             let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
             let cache = configuration.responseCache
             send(after: response.execTime, context: context) { buffer in
@@ -186,6 +203,13 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                                    encode: encode)
             }
         }
+    }
+
+    /// Seconds since 1970 (wall clock).
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// A certificate name in OpenSSL's one-line form: `/C=DE/ST=Berlin/O=Org/CN=name`.

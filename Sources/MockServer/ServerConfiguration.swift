@@ -31,15 +31,18 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSSettings
     /// RSA keys for password exchange without TLS.
     public var passwordKeys: PasswordKeyPair
+    /// Every statement received, for the admin API.
+    public var journal: Journal
 
     public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
                 logger: Logger = Logger(label: "mock_server"), tls: TLSSettings = .disabled,
-                passwordKeys: PasswordKeyPair = PasswordKeyPair()) {
+                passwordKeys: PasswordKeyPair = PasswordKeyPair(), journal: Journal = Journal()) {
         self.trace = trace
         self.maxPacketSize = maxPacketSize
         self.connectTimeout = connectTimeout
         self.logger = logger
         self.tls = tls
         self.passwordKeys = passwordKeys
+        self.journal = journal
     }
 }

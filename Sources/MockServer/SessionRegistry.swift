@@ -1,12 +1,26 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
+/// What the admin API shows of one open session.
+public struct SessionSnapshot: Sendable, Hashable {
+    public var connectionID: UInt32
+    public var wireProtocol: String
+    public var peer: String
+    public var user: String?
+    public var schema: String?
+    public var tlsCipher: String?
+    /// Seconds since 1970.
+    public var connectedSince: Double
+    public var statements: Int
+}
+
 /// Every open client session of the process, across listeners and protocols: lets the REST API
 /// and shutdown close them all and wait until they are gone.
 public final class SessionRegistry: Sendable {
     private struct Entry {
         var channel: any Channel
         var listener: String
+        var snapshot: SessionSnapshot
     }
 
     private struct State {
@@ -27,8 +41,31 @@ public final class SessionRegistry: Sendable {
         }
     }
 
-    func add(_ id: UInt32, channel: any Channel, listener: String) {
-        state.withLockedValue { $0.sessions[id] = Entry(channel: channel, listener: listener) }
+    func add(_ id: UInt32, channel: any Channel, listener: String, snapshot: SessionSnapshot) {
+        state.withLockedValue { $0.sessions[id] = Entry(channel: channel, listener: listener, snapshot: snapshot) }
+    }
+
+    /// Changes what is known about session `id` (user, schema, cipher, statement count).
+    func update(_ id: UInt32, _ body: (inout SessionSnapshot) -> Void) {
+        state.withLockedValue { state in
+            if var entry = state.sessions[id] {
+                body(&entry.snapshot)
+                state.sessions[id] = entry
+            }
+        }
+    }
+
+    /// The open sessions, by connection id.
+    public func sessions() -> [SessionSnapshot] {
+        state.withLockedValue { $0.sessions.values.map(\.snapshot) }.sorted { $0.connectionID < $1.connectionID }
+    }
+
+    /// Closes one session; `false` if there is none with that id.
+    @discardableResult
+    public func close(_ id: UInt32) -> Bool {
+        guard let channel = state.withLockedValue({ $0.sessions[id]?.channel }) else { return false }
+        channel.close(promise: nil)
+        return true
     }
 
     func remove(_ id: UInt32) {

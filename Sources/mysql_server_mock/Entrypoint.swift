@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Logging
+import MockAdmin
 import MockModel
 import MockScript
 import MockServer
@@ -58,9 +59,10 @@ enum Entrypoint {
         LoggingSystem.bootstrap { label in MockLogHandler(label: label, sink: sink, logLevel: level) }
         let logger = Logger(label: "mock_server")
 
+        let globals = GlobalStore()
         let trace: any Trace
         do {
-            trace = try TraceLoader.load(options.filename, modulePrefixes: options.modulePrefix, globals: GlobalStore(),
+            trace = try TraceLoader.load(options.filename, modulePrefixes: options.modulePrefix, globals: globals,
                                          logger: logger)
         } catch {
             fail("\(error)")
@@ -88,7 +90,7 @@ enum Entrypoint {
         let configuration = ServerConfiguration(
             trace: trace, maxPacketSize: options.maxPacketSize,
             connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger, tls: tls,
-            passwordKeys: passwordKeys)
+            passwordKeys: passwordKeys, journal: Journal(capacity: options.journalSize))
         let registry = SessionRegistry()
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton
@@ -108,10 +110,18 @@ enum Entrypoint {
             }
         }
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = listeners.map { .init(service: $0) }
+        if let httpPort = try? options.validatedHTTPPort() {
+            let admin = AdminResponder(globals: globals, registry: registry, journal: configuration.journal)
+            let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
+                                              logger: Logger(label: "rest_mock_server"))
+            services.append(.init(service: app))
+            logger.notice("REST API on http://\(options.httpBindAddress):\(httpPort)/api/v1/mock_server/")
+        }
         // Readiness goes last: by the time it runs, every listener is bound and the signal
         // handlers are in place, so a SIGTERM right after READY=1 shuts down cleanly.
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: listeners.map { .init(service: $0) } + [.init(service: ReadinessNotifier(logger: logger))],
+            services: services + [.init(service: ReadinessNotifier(logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

@@ -77,6 +77,15 @@ struct Options: ParsableCommand {
                                + "private key).", valueName: "path"))
     var cachingSha2PublicKey: String?
 
+    @Option(help: ArgumentHelp("Serve the REST admin API on this port.", valueName: "port"))
+    var httpPort: String?
+
+    @Option(help: ArgumentHelp("Address the REST admin API binds to.", valueName: "host"))
+    var httpBindAddress: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("Statements the journal keeps (oldest dropped first).", valueName: "n"))
+    var journalSize: Int = 10_000
+
     @Option(help: ArgumentHelp("Event-loop threads serving connections (default: one per core).", valueName: "n"))
     var ioThreads: Int?
 
@@ -97,8 +106,20 @@ struct Options: ParsableCommand {
         return value
     }
 
+    func validatedHTTPPort() throws -> Int? {
+        guard let httpPort else { return nil }
+        guard httpPort.allSatisfy(\.isNumber), let value = Int(httpPort), (1...65535).contains(value) else {
+            throw ValidationError("invalid value for --http-port: expected a number between 1 and 65535, was '\(httpPort)'")
+        }
+        return value
+    }
+
     func validate() throws {
         _ = try validatedPort()
+        _ = try validatedHTTPPort()
+        guard journalSize >= 1 else {
+            throw ValidationError("invalid value for --journal-size: expected at least 1, was '\(journalSize)'")
+        }
         guard coreFile == "0" || coreFile == "1" else {
             throw ValidationError("Value for parameter '--core-file' needs to be one of: ['0', '1']")
         }

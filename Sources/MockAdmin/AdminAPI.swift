@@ -1,0 +1,289 @@
+import Hummingbird
+import Logging
+import MockScript
+import MockServer
+import NIOCore
+
+/// The REST admin API (reference spec §7, plus connections, a journal and health):
+///
+/// | path (trailing slash optional) | methods |
+/// |---|---|
+/// | `/api/v1/mock_server/globals` | GET all, PUT replace all, PATCH merge |
+/// | `/api/v1/mock_server/globals/{key}` | GET, PUT, DELETE one |
+/// | `/api/v1/mock_server/connections` | GET list, DELETE close all |
+/// | `/api/v1/mock_server/connections/{id}` | DELETE close one |
+/// | `/api/v1/mock_server/journal` | GET (`?connection=`, `?unmatched=true`, `?since=`), DELETE reset |
+/// | `/api/v1/mock_server/journal/wait` | POST `{"stmt"|"stmt_regex", "count", "timeout_ms"}` |
+/// | `/api/v1/mock_server/health` | GET |
+public struct AdminResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let globals: GlobalStore
+    let registry: SessionRegistry
+    let journal: Journal
+    static let prefix = "/api/v1/mock_server/"
+    /// Largest request body read.
+    static let maxBody = 16 << 20
+
+    public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal) {
+        self.globals = globals
+        self.registry = registry
+        self.journal = journal
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        if request.headers[.contentRange] != nil { return Self.status(.notImplemented) }
+        var path = request.uri.path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        guard path.hasPrefix(Self.prefix) else { return Self.notFound() }
+        let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("globals", 1): return try await allGlobals(request)
+        case ("globals", 2): return try await oneGlobal(parts[1], request)
+        case ("connections", 1): return connections(request)
+        case ("connections", 2): return oneConnection(parts[1], request)
+        case ("journal", 1): return journalEntries(request)
+        case ("journal", 2) where parts[1] == "wait": return try await waitForJournal(request)
+        case ("health", 1):
+            guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
+            return Self.json("{\"status\":\"ok\"}")
+        default: return Self.notFound()
+        }
+    }
+
+    // MARK: Globals
+
+    private func allGlobals(_ request: Request) async throws -> Response {
+        switch request.method {
+        case .get:
+            let all = globals.snapshot()
+            return Self.json("{" + all.keys.sorted().map { Self.quote($0) + ":" + (all[$0] ?? "null") }.joined(separator: ",") + "}")
+        case .put, .patch:
+            let body: JSONValue
+            switch try await Self.jsonBody(request) {
+            case .success(let value): body = value
+            case .failure(let error): return error.response
+            }
+            guard case .object(let members) = body else {
+                return Self.text(.unprocessableContent, "expected a JSON object, got \(body.typeName)")
+            }
+            let texts = members.mapValues(\.jsonText)
+            if request.method == .put {
+                globals.replaceAll(with: texts)
+            } else {
+                for (key, value) in texts { globals.set(key, json: value) }
+            }
+            return Self.status(.noContent)
+        default:
+            return Self.notAllowed("GET, PUT, PATCH")
+        }
+    }
+
+    private func oneGlobal(_ key: String, _ request: Request) async throws -> Response {
+        let name = key.removingPercentEncoding ?? key
+        switch request.method {
+        case .get:
+            guard let value = globals.get(name) else { return Self.text(.notFound, "no global \"\(name)\"") }
+            return Self.json(value)
+        case .put:
+            switch try await Self.jsonBody(request) {
+            case .success(let value):
+                globals.set(name, json: value.jsonText)
+                return Self.status(.noContent)
+            case .failure(let error):
+                return error.response
+            }
+        case .delete:
+            return globals.remove(name) == 1 ? Self.status(.noContent) : Self.text(.notFound, "no global \"\(name)\"")
+        default:
+            return Self.notAllowed("GET, PUT, DELETE")
+        }
+    }
+
+    // MARK: Connections
+
+    private func connections(_ request: Request) -> Response {
+        switch request.method {
+        case .get:
+            let list = registry.sessions().map { s -> JSONValue in
+                .object([
+                    "id": .int(Int64(s.connectionID)), "protocol": .string(s.wireProtocol), "peer": .string(s.peer),
+                    "user": s.user.map(JSONValue.string) ?? .null, "schema": s.schema.map(JSONValue.string) ?? .null,
+                    "tls_cipher": s.tlsCipher.map(JSONValue.string) ?? .null,
+                    "connected_since": .double(s.connectedSince), "statements": .int(Int64(s.statements)),
+                ])
+            }
+            return Self.json(JSONValue.array(list).jsonText)
+        case .delete:
+            registry.closeAll()
+            return Self.status(.ok)
+        default:
+            return Self.notAllowed("GET, DELETE")
+        }
+    }
+
+    private func oneConnection(_ id: String, _ request: Request) -> Response {
+        guard request.method == .delete else { return Self.notAllowed("DELETE") }
+        guard let number = UInt32(id) else { return Self.text(.badRequest, "connection id must be a number, got \"\(id)\"") }
+        return registry.close(number) ? Self.status(.ok) : Self.text(.notFound, "no connection \(number)")
+    }
+
+    // MARK: Journal
+
+    static func entryJSON(_ e: JournalEntry) -> JSONValue {
+        .object([
+            "seq": .int(Int64(e.sequence)), "connection": .int(Int64(e.connectionID)), "protocol": .string(e.wireProtocol),
+            "user": e.user.map(JSONValue.string) ?? .null, "stmt": .string(e.statement),
+            "answered_by": e.answeredBy.map(JSONValue.string) ?? .string("unmatched"),
+            "unmatched": .bool(e.unmatched), "response": .string(e.kind),
+            "received_at": .double(e.receivedAt), "answered_at": .double(e.answeredAt),
+        ])
+    }
+
+    private func journalEntries(_ request: Request) -> Response {
+        switch request.method {
+        case .get:
+            let query = request.uri.queryParameters
+            var (entries, dropped) = journal.snapshot()
+            if let connection = query["connection"] {
+                guard let id = UInt32(String(connection)) else {
+                    return Self.text(.badRequest, "connection must be a number, got \"\(connection)\"")
+                }
+                entries = entries.filter { $0.connectionID == id }
+            }
+            if let unmatched = query["unmatched"] {
+                guard unmatched == "true" || unmatched == "false" else {
+                    return Self.text(.badRequest, "unmatched must be true or false, got \"\(unmatched)\"")
+                }
+                let wanted = unmatched == "true"
+                entries = entries.filter { $0.unmatched == wanted }
+            }
+            if let since = query["since"] {
+                guard let seq = Int(String(since)) else {
+                    return Self.text(.badRequest, "since must be a number, got \"\(since)\"")
+                }
+                entries = entries.filter { $0.sequence > seq }
+            }
+            return Self.json(JSONValue.object([
+                "entries": .array(entries.map(Self.entryJSON)), "dropped": .int(Int64(dropped)),
+                "capacity": .int(Int64(journal.capacity)),
+            ]).jsonText)
+        case .delete:
+            journal.reset()
+            return Self.status(.ok)
+        default:
+            return Self.notAllowed("GET, DELETE")
+        }
+    }
+
+    private func waitForJournal(_ request: Request) async throws -> Response {
+        guard request.method == .post else { return Self.notAllowed("POST") }
+        let body: JSONValue
+        switch try await Self.jsonBody(request) {
+        case .success(let value): body = value
+        case .failure(let error): return error.response
+        }
+        guard case .object(let members) = body else {
+            return Self.text(.unprocessableContent, "expected a JSON object, got \(body.typeName)")
+        }
+        let predicate: @Sendable (JournalEntry) -> Bool
+        switch (members["stmt"], members["stmt_regex"]) {
+        case (.string(let text)?, nil):
+            predicate = { $0.statement == text }
+        case (nil, .string(let pattern)?):
+            guard let regex = try? Regex(pattern) else {
+                return Self.text(.unprocessableContent, "stmt_regex is not a valid regular expression: \(pattern)")
+            }
+            let box = RegexBox(regex: regex)
+            predicate = { (try? box.regex.wholeMatch(in: $0.statement)) != nil }
+        default:
+            return Self.text(.unprocessableContent, "expected exactly one of \"stmt\" or \"stmt_regex\" (a string)")
+        }
+        let count: Int
+        switch members["count"] {
+        case nil: count = 1
+        case .int(let n)?: count = Int(n)
+        default: return Self.text(.unprocessableContent, "count must be a whole number")
+        }
+        let timeout: Int64
+        switch members["timeout_ms"] {
+        case nil: timeout = 5000
+        case .int(let n)? where n >= 0: timeout = n
+        default: return Self.text(.unprocessableContent, "timeout_ms must be a non-negative whole number")
+        }
+        guard count >= 1 else { return Self.text(.unprocessableContent, "count must be at least 1") }
+        guard let found = await journal.wait(count: count, timeout: .milliseconds(timeout), predicate: predicate) else {
+            return Self.text(.requestTimeout, "fewer than \(count) matching statements within \(timeout) ms")
+        }
+        return Self.json(JSONValue.object(["entries": .array(found.map(Self.entryJSON))]).jsonText)
+    }
+
+    // MARK: Responses
+
+    /// The request body as JSON, or the error response: 415 without `Content-Type:
+    /// application/json`, 422 when the body does not parse (text says where).
+    static func jsonBody(_ request: Request) async throws -> Result<JSONValue, ResponseError> {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmedASCII ?? ""
+        guard type.lowercased() == "application/json" else {
+            return .failure(ResponseError(text(.unsupportedMediaType, "Content-Type must be application/json")))
+        }
+        var buffer = try await request.body.collect(upTo: maxBody)
+        let text = buffer.readString(length: buffer.readableBytes) ?? ""
+        do {
+            return .success(try JSONValue(parsing: text))
+        } catch {
+            return .failure(ResponseError(Self.text(.unprocessableContent, error.message)))
+        }
+    }
+
+    struct ResponseError: Error {
+        var response: Response
+        init(_ response: Response) { self.response = response }
+    }
+
+    static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
+    }
+
+    static func status(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status)
+    }
+
+    static func notFound() -> Response {
+        text(.notFound, "not found; the API lives under \(prefix)")
+    }
+
+    static func notAllowed(_ allow: String) -> Response {
+        Response(status: .methodNotAllowed, headers: [.allow: allow])
+    }
+
+    static func quote(_ s: String) -> String {
+        JSONValue.string(s).jsonText
+    }
+}
+
+/// `Regex` is not declared `Sendable`; this one is never mutated.
+struct RegexBox: @unchecked Sendable {
+    let regex: Regex<AnyRegexOutput>
+}
+
+extension Substring {
+    var trimmedASCII: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+/// The admin API as a `Service` on its own address.
+public enum AdminServer {
+    public static func application(host: String, port: Int, responder: AdminResponder, logger: Logger)
+        -> some ApplicationProtocol
+    {
+        Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock"),
+                    logger: logger)
+    }
+}
