@@ -22,23 +22,36 @@ public struct JSONTrace: Trace {
     public let name: String
     let statements: TraceStatements
     let handshake: HandshakeScript
+    /// `handshake` as written, when it reads globals (decoded at each connection).
+    let handshakeTemplate: TraceNode?
+    /// What `{"$global": "name"}` references read.
+    let globals: GlobalStore
     /// Answers statements the trace does not (`"fallback": "builtin:default"`).
     let fallback: (any Trace)?
 
     /// Parses a JSON trace document. Throws a `TraceError` naming the JSON path of any problem.
-    public init(json: String, name: String) throws(TraceError) {
+    public init(json: String, name: String, globals: GlobalStore = GlobalStore()) throws(TraceError) {
         let root = try TraceNode(value: JSONDocument.parse(json, file: name), path: "", file: name)
-        try self.init(root: root, name: name)
+        try self.init(root: root, name: name, globals: globals)
     }
 
-    init(root: TraceNode, name: String) throws(TraceError) {
+    init(root: TraceNode, name: String, globals: GlobalStore) throws(TraceError) {
         self.name = name
+        self.globals = globals
         guard case .object = root.value else {
             throw root.error("expected the trace to be an object with \"stmts\", got \(root.value.typeName)")
         }
         let ordered = try root.member("ordered")?.bool() ?? false
         let defaultExecTime = try root.member("defaults")?.member("exec_time")?.milliseconds() ?? .zero
-        handshake = try root.member("handshake").map(ResponseDecoder.handshake) ?? HandshakeScript()
+        if let node = root.member("handshake") {
+            var checked = node
+            checked.value = node.value.substitutingGlobals { _ in nil }
+            handshake = try ResponseDecoder.handshake(checked)
+            handshakeTemplate = node.value.referencesGlobals ? node : nil
+        } else {
+            handshake = HandshakeScript()
+            handshakeTemplate = nil
+        }
         fallback = try root.member("fallback").map(Self.fallback)
         guard let stmts = root.member("stmts") else { throw root.error("missing \"stmts\"") }
         statements = try TraceStatements(stmts, ordered: ordered, defaultExecTime: defaultExecTime, strict: true)
@@ -61,14 +74,24 @@ public struct JSONTrace: Trace {
 final class JSONTraceResponder: StatementResponder {
     let trace: JSONTrace
     let fallback: (any StatementResponder)?
-    var cursor = TraceCursor()
+    var cursor: TraceCursor
 
     init(trace: JSONTrace, fallback: (any StatementResponder)?) {
         self.trace = trace
         self.fallback = fallback
+        self.cursor = TraceCursor(globals: trace.globals)
     }
 
-    func handshake(_ phase: HandshakePhase) -> HandshakeScript { trace.handshake }
+    func handshake(_ phase: HandshakePhase) -> HandshakeScript {
+        guard let template = trace.handshakeTemplate else { return trace.handshake }
+        var node = template
+        node.value = template.value.substitutingGlobals { trace.globals.get($0) }
+        do {
+            return try ResponseDecoder.handshake(node)
+        } catch {
+            return HandshakeScript(error: ErrorResponse(code: 1064, sqlState: "HY000", message: "\(error)"))
+        }
+    }
 
     func sessionChanged(_ session: SessionInfo) { fallback?.sessionChanged(session) }
 

@@ -28,7 +28,7 @@ public enum TraceLoader {
         }
         let text = String(decoding: data, as: UTF8.self)
         if filename.hasSuffix(".json") || text.drop(while: { $0.isWhitespace }).first == "{" {
-            return try JSONTrace(json: text, name: filename)
+            return try JSONTrace(json: text, name: filename, globals: globals)
         }
         let prefixes = modulePrefixes.isEmpty ? [FileManager.default.currentDirectoryPath] : modulePrefixes
         return JavaScriptTrace(source: text, file: filename, modulePrefixes: prefixes, globals: globals, logger: logger)

@@ -12,6 +12,10 @@ struct TraceStatements: Sendable {
         /// The decoded response, or why it cannot be used (reported when the entry answers).
         var response: Result<StatementResponse, TraceError>
         var label: String
+        /// For a response that reads globals (`{"$global": "name"}`): the entry as written, decoded
+        /// again each time it answers, with the globals' current values.
+        var template: TraceNode?
+        var defaultExecTime: Duration = .zero
     }
 
     var entries: [Entry]
@@ -30,9 +34,15 @@ struct TraceStatements: Sendable {
             do {
                 try node.requireObject()
                 let matcher = try StatementMatcher.read(node)
-                var response = try ResponseDecoder.response(node, defaultExecTime: defaultExecTime, answeredBy: node.path)
-                response.cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue
-                entries.append(Entry(matcher: matcher, response: .success(response), label: node.path))
+                let dynamic = node.value.referencesGlobals
+                // Checked once with defaults in place of the globals, so mistakes show at start.
+                var checked = node
+                checked.value = node.value.substitutingGlobals { _ in nil }
+                var response = try ResponseDecoder.response(checked, defaultExecTime: defaultExecTime,
+                                                            answeredBy: node.path)
+                if !dynamic { response.cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue }
+                entries.append(Entry(matcher: matcher, response: .success(response), label: node.path,
+                                     template: dynamic ? node : nil, defaultExecTime: defaultExecTime))
             } catch {
                 if strict { throw error }
                 let matcher = try? StatementMatcher.read(node)
@@ -47,6 +57,13 @@ struct TraceStatements: Sendable {
 struct TraceCursor {
     /// Next entry to use in order (ordered mode: every entry; otherwise: entries without matcher).
     var next = 0
+
+    /// The store `{"$global": …}` references read.
+    var globals: GlobalStore?
+
+    init(globals: GlobalStore? = nil) {
+        self.globals = globals
+    }
 
     mutating func respond(to statement: String, in statements: TraceStatements,
                           fallback: (any StatementResponder)?) -> StatementResponse {
@@ -64,18 +81,18 @@ struct TraceCursor {
         if let matcher = entry.matcher, !matcher.matches(statement) {
             return Self.parseError("Unexpected stmt, got: \"\(statement)\"; expected: \"\(matcher.source)\"")
         }
-        return Self.use(entry)
+        return use(entry)
     }
 
     private mutating func respondMatching(_ statement: String, _ statements: TraceStatements,
                                           fallback: (any StatementResponder)?) -> StatementResponse {
         for entry in statements.entries {
-            if let matcher = entry.matcher, matcher.matches(statement) { return Self.use(entry) }
+            if let matcher = entry.matcher, matcher.matches(statement) { return use(entry) }
         }
         while next < statements.entries.count {
             let entry = statements.entries[next]
             next += 1
-            if entry.matcher == nil { return Self.use(entry) }
+            if entry.matcher == nil { return use(entry) }
         }
         if let fallback { return fallback.respond(to: statement) }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
@@ -85,10 +102,19 @@ struct TraceCursor {
         return Self.parseError("Unknown statement: \"\(statement)\"\(hint)")
     }
 
-    private static func use(_ entry: TraceStatements.Entry) -> StatementResponse {
+    private func use(_ entry: TraceStatements.Entry) -> StatementResponse {
+        if let template = entry.template {
+            var node = template
+            node.value = template.value.substitutingGlobals { globals?.get($0) }
+            do {
+                return try ResponseDecoder.response(node, defaultExecTime: entry.defaultExecTime, answeredBy: entry.label)
+            } catch {
+                return Self.parseError("executing statement failed: \(error)")
+            }
+        }
         switch entry.response {
-        case .success(let response): response
-        case .failure(let error): parseError("executing statement failed: \(error)")
+        case .success(let response): return response
+        case .failure(let error): return Self.parseError("executing statement failed: \(error)")
         }
     }
 

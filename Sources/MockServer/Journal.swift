@@ -36,12 +36,19 @@ public struct JournalEntry: Sendable, Hashable {
 /// (`GET /api/v1/mock_server/journal`) and to wait on (`POST …/journal/wait`).
 public final class Journal: Sendable {
     private struct State {
+        /// A ring: `entries[start...]` then `entries[..<start]` once full.
         var entries: [JournalEntry] = []
+        var start = 0
         var next = 1
         var dropped = 0
         var waiters: [UInt64: (predicate: @Sendable (JournalEntry) -> Bool, count: Int,
                                continuation: CheckedContinuation<[JournalEntry]?, Never>)] = [:]
         var nextWaiter: UInt64 = 0
+
+        /// Oldest first.
+        var ordered: [JournalEntry] {
+            start == 0 ? entries : Array(entries[start...] + entries[..<start])
+        }
     }
 
     public let capacity: Int
@@ -57,14 +64,18 @@ public final class Journal: Sendable {
             var e = entry
             e.sequence = state.next
             state.next += 1
-            state.entries.append(e)
-            if state.entries.count > capacity {
-                state.entries.removeFirst(state.entries.count - capacity)
+            if state.entries.count < capacity {
+                state.entries.append(e)
+            } else {
+                state.entries[state.start] = e
+                state.start = (state.start + 1) % capacity
                 state.dropped += 1
             }
             var ready: [(CheckedContinuation<[JournalEntry]?, Never>, [JournalEntry])] = []
+            if state.waiters.isEmpty { return ready }
+            let ordered = state.ordered
             for (id, waiter) in state.waiters {
-                let matches = state.entries.filter(waiter.predicate)
+                let matches = ordered.filter(waiter.predicate)
                 if matches.count >= waiter.count {
                     ready.append((waiter.continuation, matches))
                     state.waiters[id] = nil
@@ -77,13 +88,14 @@ public final class Journal: Sendable {
 
     /// Entries in order, and how many were dropped because the journal was full.
     public func snapshot() -> (entries: [JournalEntry], dropped: Int) {
-        state.withLockedValue { ($0.entries, $0.dropped) }
+        state.withLockedValue { ($0.ordered, $0.dropped) }
     }
 
     /// Forgets every entry (sequence numbers start again at 1).
     public func reset() {
         state.withLockedValue {
             $0.entries.removeAll()
+            $0.start = 0
             $0.dropped = 0
             $0.next = 1
         }
@@ -102,7 +114,7 @@ public final class Journal: Sendable {
             group.addTask {
                 await withCheckedContinuation { (continuation: CheckedContinuation<[JournalEntry]?, Never>) in
                     let now = self.state.withLockedValue { state -> [JournalEntry]? in
-                        let matches = state.entries.filter(predicate)
+                        let matches = state.ordered.filter(predicate)
                         if matches.count >= count { return matches }
                         state.waiters[id] = (predicate, count, continuation)
                         return nil

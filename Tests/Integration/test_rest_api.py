@@ -121,3 +121,21 @@ def test_journal_wait_returns_when_the_query_arrives(mock_server):
     assert time.monotonic() - started < 5
     status, _ = call(server, "POST", "/journal/wait", {"stmt": "never", "timeout_ms": 100})
     assert status == 408
+
+
+def test_a_json_trace_reads_globals(mock_server, tmp_path):
+    trace = {"fallback": "builtin:default",
+             "handshake": {"greeting": {"exec_time": {"$global": "connect_exec_time", "default": 0}}},
+             "stmts": [{"stmt": "select primary", "result": {"columns": [{"name": "p", "type": "LONG"}],
+                                                             "rows": [[{"$global": "primary", "default": 3306}]]}}]}
+    server = start(mock_server, trace)
+    conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", ssl_disabled=True)
+    cur = conn.cursor()
+    cur.execute("select primary")
+    assert cur.fetchall() == ((3306,),)
+    call(server, "PUT", "/globals/", {"primary": 3310, "connect_exec_time": 300})
+    cur.execute("select primary")
+    assert cur.fetchall() == ((3310,),)
+    started = time.monotonic()
+    pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", ssl_disabled=True).close()
+    assert time.monotonic() - started >= 0.3

@@ -149,3 +149,30 @@ struct JSONTraceTests {
         #expect(h.auth == HandshakeScript.Auth(username: "u", password: "p", methodName: "mysql_native_password"))
     }
 }
+
+@Suite("JSON traces reading globals")
+struct JSONTraceGlobalsTests {
+    @Test("{\"$global\": name} takes the global's current value, else the default")
+    func substitution() throws {
+        let globals = GlobalStore()
+        let trace = try JSONTrace(json: """
+            {"handshake": {"auth": {"password": {"$global": "password", "default": "initial"}}},
+             "stmts": [
+              {"stmt": "select primary", "result": {"columns": [{"name": "p", "type": "LONG"}],
+                                                    "rows": [[{"$global": "primary", "default": 3306}]]}},
+              {"stmt": "fixed", "ok": {}}
+             ]}
+            """, name: "t.json", globals: globals)
+        let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0))
+        #expect(r.respond(to: "select primary").result?.rows == [["3306"]])
+        #expect(r.handshake(.auth).auth.password == "initial")
+        globals.set("primary", json: "3310")
+        globals.set("password", json: #""changed""#)
+        #expect(r.respond(to: "select primary").result?.rows == [["3310"]])
+        #expect(r.respond(to: "select primary").cacheKey == nil)
+        #expect(r.respond(to: "fixed").cacheKey != nil)
+        #expect(trace.makeResponder(for: SessionInfo(connectionID: 2, port: 0)).handshake(.auth).auth.password == "changed")
+        globals.set("primary", json: #"{"not": "a cell"}"#)
+        #expect(r.respond(to: "select primary").result?.rows == [[#"{"not":"a cell"}"#]])
+    }
+}

@@ -11,7 +11,7 @@ final class JavaScriptResponder: StatementResponder {
     private(set) var loadError: String?
     /// When `stmts` is an array: its entries, matched like a JSON trace's.
     private var statements: TraceStatements?
-    private var cursor = TraceCursor()
+    private lazy var cursor = TraceCursor(globals: trace.engine.globals)
     /// Recently decoded responses by their JSON text: traces mostly return the same few objects,
     /// and decoding is most of a statement's cost.
     private var recent: [String: StatementResponse] = [:]
