@@ -59,13 +59,10 @@ public struct AdminResponder: HTTPResponder {
             let all = globals.snapshot()
             return Self.json("{" + all.keys.sorted().map { Self.quote($0) + ":" + (all[$0] ?? "null") }.joined(separator: ",") + "}")
         case .put, .patch:
-            let body: JSONValue
-            switch try await Self.jsonBody(request) {
-            case .success(let value): body = value
+            let members: [String: JSONValue]
+            switch try await Self.jsonObject(request) {
+            case .success(let object): members = object
             case .failure(let error): return error.response
-            }
-            guard case .object(let members) = body else {
-                return Self.text(.unprocessableContent, "expected a JSON object, got \(body.typeName)")
             }
             let texts = members.mapValues(\.jsonText)
             if request.method == .put {
@@ -178,13 +175,10 @@ public struct AdminResponder: HTTPResponder {
 
     private func waitForJournal(_ request: Request) async throws -> Response {
         guard request.method == .post else { return Self.notAllowed("POST") }
-        let body: JSONValue
-        switch try await Self.jsonBody(request) {
-        case .success(let value): body = value
+        let members: [String: JSONValue]
+        switch try await Self.jsonObject(request) {
+        case .success(let object): members = object
         case .failure(let error): return error.response
-        }
-        guard case .object(let members) = body else {
-            return Self.text(.unprocessableContent, "expected a JSON object, got \(body.typeName)")
         }
         let predicate: @Sendable (JournalEntry) -> Bool
         switch (members["stmt"], members["stmt_regex"]) {
@@ -233,6 +227,18 @@ public struct AdminResponder: HTTPResponder {
             return .success(try JSONValue(parsing: text))
         } catch {
             return .failure(ResponseError(Self.text(.unprocessableContent, error.message)))
+        }
+    }
+
+    /// The request body as a JSON object, or the error response (415, 422 also for a non-object).
+    static func jsonObject(_ request: Request) async throws -> Result<[String: JSONValue], ResponseError> {
+        switch try await jsonBody(request) {
+        case .success(.object(let members)):
+            return .success(members)
+        case .success(let other):
+            return .failure(ResponseError(text(.unprocessableContent, "expected a JSON object, got \(other.typeName)")))
+        case .failure(let error):
+            return .failure(error)
         }
     }
 

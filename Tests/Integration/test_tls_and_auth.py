@@ -275,3 +275,19 @@ def test_resumed_tls_sessions_are_counted(mock_server):
     assert second.session_reused
     assert b"Ssl_session_cache_hits\x011" in data
     second.close()
+
+
+@pytest.mark.parametrize("pure", [True, False])
+def test_connector_with_client_certificate(mock_server, pure):
+    server = mock_server(trace(auth={"username": "app", "password": "s3cret", "certificate": {
+        "subject": "/C=DE/ST=Berlin/O=Mock Org/CN=client-user"}}), args=cert_args())
+    conn = mysql.connector.connect(host="127.0.0.1", port=server.port, user="app", password="s3cret", use_pure=pure,
+                                   ssl_ca=str(CERTS / "ca-cert.pem"), ssl_cert=str(CERTS / "client-cert.pem"),
+                                   ssl_key=str(CERTS / "client-key.pem"), ssl_verify_cert=True)
+    assert one(conn, "select 1") == [(1,)]
+    conn.close()
+    with pytest.raises(mysql.connector.Error) as info:
+        mysql.connector.connect(host="127.0.0.1", port=server.port, user="app", password="s3cret", use_pure=pure,
+                                ssl_ca=str(CERTS / "ca-cert.pem"), ssl_cert=str(CERTS / "client2-cert.pem"),
+                                ssl_key=str(CERTS / "client2-key.pem"))
+    assert info.value.errno == 1045
