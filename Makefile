@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration bench bench-micro clean-venv
+.PHONY: run build release test unit integration bench bench-micro protos clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -19,6 +19,7 @@ build:
 
 test:
 	scripts/setup.sh test
+	scripts/generate-protos.sh --check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build --product mysql_server_mock
@@ -41,6 +42,10 @@ bench: release
 bench-micro:
 	scripts/setup.sh build
 	$(SWIFT) run -c release MockMicroBench
+
+# Regenerates Sources/MySQLXWire/Generated from Protos/mysqlx (needs protoc; installs it).
+protos:
+	scripts/generate-protos.sh
 
 clean-venv:
 	rm -rf .venv

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "mysql_server_mock", targets: ["mysql_server_mock"]),
         .library(name: "MySQLWire", targets: ["MySQLWire"]),
+        .library(name: "MySQLXWire", targets: ["MySQLXWire"]),
         .library(name: "MockModel", targets: ["MockModel"]),
         .library(name: "MockScript", targets: ["MockScript"]),
         .library(name: "MockServer", targets: ["MockServer"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -28,6 +30,13 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "MySQLXWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .target(name: "MockModel"),
@@ -90,6 +99,11 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(name: "MockScriptTests", dependencies: ["MockScript", "MockModel"]),
+        .testTarget(
+            name: "MySQLXWireTests",
+            dependencies: ["MySQLXWire", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .testTarget(
             name: "MockAdminTests",
             dependencies: ["MockAdmin", "MockServer", "MockScript", "MockTesting",
