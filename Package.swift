@@ -49,7 +49,8 @@ let package = Package(
         .target(
             name: "MockServer",
             dependencies: [
-                "MySQLWire", "MockModel",
+                "MySQLWire", "MySQLXWire", "MockModel",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -13,6 +13,7 @@ import Glibc
 /// and waits until they are gone.
 public final class MockListener: Service, Sendable {
     public let target: ListenTarget
+    public let wireProtocol: SessionInfo.WireProtocol
     private let configuration: ServerConfiguration
     private let registry: SessionRegistry
     private let group: any EventLoopGroup
@@ -21,15 +22,15 @@ public final class MockListener: Service, Sendable {
     /// The port actually bound (useful with port 0); 0 for a Unix socket.
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    /// A name for logs and the registry: `classic:127.0.0.1:3306`.
-    public var name: String { "classic:\(target)" }
+    /// A name for logs and the registry: `classic:127.0.0.1:3306`, `x:127.0.0.1:33060`.
+    public var name: String { "\(wireProtocol.rawValue):\(target)" }
 
     /// Binds `target` now, so that bind errors surface before anything runs.
     public static func bind(
         _ target: ListenTarget, configuration: ServerConfiguration, registry: SessionRegistry,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, wireProtocol: SessionInfo.WireProtocol = .classic
     ) async throws -> MockListener {
-        let listenerName = "classic:\(target)"
+        let listenerName = "\(wireProtocol.rawValue):\(target)"
         let isTCP: Bool
         if case .tcp = target { isTCP = true } else { isTCP = false }
         var bootstrap = ServerBootstrap(group: group)
@@ -55,12 +56,19 @@ public final class MockListener: Service, Sendable {
                 peerHost = "localhost"
             }
             let localPort = isTCP ? (child.localAddress?.port ?? 0) : 0
-            let session = SessionInfo(connectionID: id, wireProtocol: .classic, port: localPort, peer: peerText)
+            let session = SessionInfo(connectionID: id, wireProtocol: wireProtocol, port: localPort, peer: peerText)
             return child.eventLoop.makeCompletedFuture {
-                try child.pipeline.syncOperations.addHandler(
-                    ClassicConnectionHandler(configuration: configuration, registry: registry,
-                                             listenerName: listenerName, session: session, peerHost: peerHost,
-                                             unixSocket: !isTCP))
+                switch wireProtocol {
+                case .classic:
+                    try child.pipeline.syncOperations.addHandler(
+                        ClassicConnectionHandler(configuration: configuration, registry: registry,
+                                                 listenerName: listenerName, session: session, peerHost: peerHost,
+                                                 unixSocket: !isTCP))
+                case .x:
+                    try child.pipeline.syncOperations.addHandler(
+                        XConnectionHandler(configuration: configuration, registry: registry, listenerName: listenerName,
+                                           session: session, peerHost: peerHost, unixSocket: !isTCP))
+                }
             }
         }
         let channel: any Channel
@@ -71,13 +79,15 @@ public final class MockListener: Service, Sendable {
             channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         }
         let listener = MockListener(target: target, configuration: configuration, registry: registry, group: group,
-                                    channel: channel)
-        configuration.logger.notice("Starting to handle classic connections on \(listener.boundDescription)")
+                                    channel: channel, wireProtocol: wireProtocol)
+        let kind = wireProtocol == .classic ? "classic" : "x"
+        configuration.logger.notice("Starting to handle \(kind) connections on \(listener.boundDescription)")
         return listener
     }
 
     private init(target: ListenTarget, configuration: ServerConfiguration, registry: SessionRegistry,
-                 group: any EventLoopGroup, channel: any Channel) {
+                 group: any EventLoopGroup, channel: any Channel, wireProtocol: SessionInfo.WireProtocol) {
+        self.wireProtocol = wireProtocol
         self.target = target
         self.configuration = configuration
         self.registry = registry

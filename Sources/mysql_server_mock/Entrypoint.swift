@@ -37,7 +37,7 @@ enum Entrypoint {
         let tcpPort: Int?
         do {
             let given = try options.validatedPort()
-            tcpPort = given ?? (options.socket == nil ? 3306 : nil)
+            tcpPort = given ?? (options.socket == nil && options.xport == nil && options.xsocket == nil ? 3306 : nil)
         } catch {
             fail("\(error)")
         }
@@ -94,19 +94,21 @@ enum Entrypoint {
         let registry = SessionRegistry()
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton
-        var targets: [ListenTarget] = []
-        if let tcpPort, tcpPort != 0 { targets.append(.tcp(host: options.bindAddress, port: tcpPort)) }
-        if let socket = options.socket { targets.append(.unixSocket(path: socket)) }
+        var targets: [(ListenTarget, SessionInfo.WireProtocol)] = []
+        if let tcpPort, tcpPort != 0 { targets.append((.tcp(host: options.bindAddress, port: tcpPort), .classic)) }
+        if let socket = options.socket { targets.append((.unixSocket(path: socket), .classic)) }
+        if let xport = try? options.validatedXPort() { targets.append((.tcp(host: options.bindAddress, port: xport), .x)) }
+        if let xsocket = options.xsocket { targets.append((.unixSocket(path: xsocket), .x)) }
         guard !targets.isEmpty else { fail("nothing to listen on: --port is 0 and no --socket was given") }
 
         var listeners: [MockListener] = []
-        for target in targets {
+        for (target, wire) in targets {
             do {
                 listeners.append(try await MockListener.bind(target, configuration: configuration, registry: registry,
-                                                             group: group))
+                                                             group: group, wireProtocol: wire))
             } catch {
                 for listener in listeners { try? await listener.stop() }
-                fail("mock_server:classic: binding to \(target) failed: \(describe(error))")
+                fail("mock_server:\(wire.rawValue): binding to \(target) failed: \(describe(error))")
             }
         }
 

@@ -25,6 +25,13 @@ struct Options: ParsableCommand {
     @Option(help: ArgumentHelp("Classic protocol on this Unix-domain socket as well.", valueName: "path"))
     var socket: String?
 
+    @Option(name: [.customShort("X"), .long], help: ArgumentHelp("X protocol TCP port (0 or absent: none).",
+                                                                 valueName: "port"))
+    var xport: String?
+
+    @Option(help: ArgumentHelp("X protocol on this Unix-domain socket.", valueName: "path"))
+    var xsocket: String?
+
     @Option(help: ArgumentHelp(
         "Prefix for JavaScript module lookup (repeatable; default: the working directory).", valueName: "dir"))
     var modulePrefix: [String] = []
@@ -114,8 +121,18 @@ struct Options: ParsableCommand {
         return value
     }
 
+    /// The `--xport` value checked like `--port`; `nil` when absent or 0.
+    func validatedXPort() throws -> Int? {
+        guard let xport, !xport.isEmpty else { return nil }
+        guard xport.allSatisfy(\.isNumber), let value = Int(xport), (0...65535).contains(value) else {
+            throw ValidationError("invalid value for --xport: expected a number between 0 and 65535, was '\(xport)'")
+        }
+        return value == 0 ? nil : value
+    }
+
     func validate() throws {
         _ = try validatedPort()
+        _ = try validatedXPort()
         _ = try validatedHTTPPort()
         guard journalSize >= 1 else {
             throw ValidationError("invalid value for --journal-size: expected at least 1, was '\(journalSize)'")

@@ -1,0 +1,271 @@
+import FoundationEssentials
+import Logging
+import MockModel
+import MySQLXWire
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// Runs one X protocol connection: frames, the `XConnectionStateMachine`, the trace's responder.
+/// Like the classic handler, it holds further frames while a delayed (`exec_time`) answer waits.
+final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let configuration: ServerConfiguration
+    private let registry: SessionRegistry
+    private let listenerName: String
+    private var session: SessionInfo
+    private var logger: Logger
+    private var stateMachine: XConnectionStateMachine
+    private var framer: XFramer
+    private var responder: (any StatementResponder)?
+    private var inbound: ByteBuffer?
+    private var busy = false
+    private var delayed: Scheduled<Void>?
+    private var tlsFacts: TLSHandshakeFacts?
+
+    init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
+         peerHost: String, unixSocket: Bool) {
+        self.configuration = configuration
+        self.registry = registry
+        self.listenerName = listenerName
+        self.session = session
+        self.framer = XFramer(maxFrameSize: configuration.maxPacketSize)
+        self.stateMachine = XConnectionStateMachine(configuration: .init(
+            connectionID: session.connectionID, peerHost: peerHost, tlsAvailable: configuration.tls.enabled,
+            unixSocket: unixSocket))
+        var logger = configuration.logger
+        logger[metadataKey: "mock.connection_id"] = "\(session.connectionID)"
+        self.logger = logger
+    }
+
+    // MARK: Inbound
+
+    func channelActive(context: ChannelHandlerContext) {
+        registry.add(session.connectionID, channel: context.channel, listener: listenerName,
+                     snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: "x", peer: session.peer,
+                                               connectedSince: ClassicConnectionHandler.now(), statements: 0))
+        logger.info("accepted from \(session.peer) (X protocol)")
+        responder = configuration.trace.makeResponder(for: session)
+        var hello = ByteBuffer()
+        var frame = Mysqlx_Notice_Frame()
+        frame.type = 5
+        frame.scope = .global
+        try? XFramer.write(type: XServerType.notice, message: frame, to: &hello)
+        context.writeAndFlush(wrapOutboundOut(hello), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        delayed?.cancel()
+        registry.remove(session.connectionID)
+        logger.info("closed")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil {
+            inbound = bytes
+        } else {
+            inbound?.writeBuffer(&bytes)
+        }
+        processInbound(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let tls = error as? NIOSSLError, case .uncleanShutdown = tls {
+            logger.debug("client closed without close_notify")
+        } else {
+            logger.notice("connection error: \(error)")
+        }
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            let facts = tlsFacts ?? TLSHandshakeFacts()
+            if facts.resumed { configuration.tls.sessionCacheHits.increment() }
+            session.tlsCipher = facts.cipher ?? ""
+            session.sslSessionCacheHits = configuration.tls.sessionCacheHits.count
+            responder?.sessionChanged(session)
+            registry.update(session.connectionID) { $0.tlsCipher = facts.cipher }
+            stateMachine.tlsHandshakeCompleted()
+            processInbound(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func processInbound(context: ChannelHandlerContext) {
+        while !busy, context.channel.isActive, var buffer = inbound {
+            inbound = nil
+            let frame: XFrame?
+            do {
+                frame = try framer.nextFrame(from: &buffer)
+            } catch {
+                logger.notice("closing: \(error)")
+                send([.error(code: 5000, sqlState: "HY000", message: "\(error)", fatal: true)], close: true,
+                     context: context)
+                return
+            }
+            if buffer.readableBytes > 0 { inbound = buffer }
+            guard let frame else { return }
+            let message: XClientMessage
+            do {
+                message = try XClientMessage(frame)
+            } catch {
+                logger.notice("closing: \(error)")
+                send([.error(code: 5000, sqlState: "HY000", message: "Bad Message: \(error)", fatal: true)], close: true,
+                     context: context)
+                return
+            }
+            run(stateMachine.messageReceived(message) { [responder] in responder?.handshake(.auth) ?? HandshakeScript() },
+                context: context)
+        }
+    }
+
+    // MARK: Actions
+
+    private func run(_ action: XConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .send(let messages, let after):
+            switch after {
+            case .keepOpen: send(messages, close: false, context: context)
+            case .close: send(messages, close: true, context: context)
+            case .startTLS:
+                send(messages, close: false, context: context)
+                startTLS(context: context)
+            case .authenticated(let user, let schema):
+                session.user = user
+                session.schema = schema
+                responder?.sessionChanged(session)
+                registry.update(session.connectionID) { [session] in
+                    $0.user = session.user
+                    $0.schema = session.schema
+                }
+                send(messages, close: false, context: context)
+            }
+        case .execute(let statement):
+            guard let responder else { return }
+            let received = ClassicConnectionHandler.now()
+            let response = responder.respond(to: statement)
+            logger.debug("X> \(statement)")
+            configuration.journal.append(JournalEntry(
+                connectionID: session.connectionID, wireProtocol: "x", user: session.user, statement: statement,
+                answeredBy: response.answeredBy, kind: response.kindName, receivedAt: received,
+                answeredAt: ClassicConnectionHandler.now()))
+            registry.update(session.connectionID) { $0.statements += 1 }
+            var buffer = context.channel.allocator.buffer(capacity: 256)
+            XResponseEncoder.write(response, to: &buffer)
+            guard response.execTime > .zero else {
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+                return
+            }
+            busy = true
+            delayed = context.eventLoop.assumeIsolated().scheduleTask(in: .init(response.execTime)) { [weak self] in
+                guard let self else { return }
+                self.busy = false
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                self.processInbound(context: context)
+            }
+        }
+    }
+
+    private func send(_ messages: [XConnectionStateMachine.Outbound], close: Bool, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        for message in messages {
+            switch message {
+            case .ok:
+                try? XFramer.write(type: XServerType.ok, message: Mysqlx_Ok(), to: &buffer)
+            case .error(let code, let sqlState, let text, let fatal):
+                try? XResponseEncoder.writeError(code: code, sqlState: sqlState, message: text, fatal: fatal, to: &buffer)
+            case .capabilities(let tls, let mechanisms):
+                var caps = Mysqlx_Connection_Capabilities()
+                if tls { caps.capabilities.append(Self.capability("tls", .bool(true))) }
+                caps.capabilities.append(Self.capability("authentication.mechanisms", .list(mechanisms)))
+                caps.capabilities.append(Self.capability("doc.formats", .text("text")))
+                caps.capabilities.append(Self.capability("node_type", .text("mysql")))
+                caps.capabilities.append(Self.capability("client.pwd_expire_ok", .bool(false)))
+                try? XFramer.write(type: XServerType.capabilities, message: caps, to: &buffer)
+            case .authenticateContinue(let nonce):
+                var c = Mysqlx_Session_AuthenticateContinue()
+                c.authData = Data(nonce)
+                try? XFramer.write(type: XServerType.authenticateContinue, message: c, to: &buffer)
+            case .authenticateOk(let clientID):
+                try? XResponseEncoder.writeStateNotice(.clientIDAssigned, .uint(UInt64(clientID)), to: &buffer)
+                try? XFramer.write(type: XServerType.authenticateOk, message: Mysqlx_Session_AuthenticateOk(), to: &buffer)
+            }
+        }
+        guard context.channel.isActive else { return }
+        let written = context.writeAndFlush(wrapOutboundOut(buffer))
+        if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    enum CapabilityValue {
+        case bool(Bool)
+        case text(String)
+        case list([String])
+    }
+
+    static func capability(_ name: String, _ value: CapabilityValue) -> Mysqlx_Connection_Capability {
+        func scalar(_ value: CapabilityValue) -> Mysqlx_Datatypes_Any {
+            var any = Mysqlx_Datatypes_Any()
+            any.type = .scalar
+            var s = Mysqlx_Datatypes_Scalar()
+            switch value {
+            case .bool(let b):
+                s.type = .vBool
+                s.vBool = b
+            case .text(let t):
+                s.type = .vString
+                var str = Mysqlx_Datatypes_Scalar.StringMessage()
+                str.value = Data(t.utf8)
+                s.vString = str
+            case .list:
+                break
+            }
+            any.scalar = s
+            return any
+        }
+        var c = Mysqlx_Connection_Capability()
+        c.name = name
+        if case .list(let items) = value {
+            var any = Mysqlx_Datatypes_Any()
+            any.type = .array
+            var array = Mysqlx_Datatypes_Array()
+            array.value = items.map { scalar(.text($0)) }
+            any.array = array
+            c.value = any
+        } else {
+            c.value = scalar(value)
+        }
+        return c
+    }
+
+    /// TLS after CapabilitiesSet(tls): bytes that came in behind the request are an attack (the
+    /// client must wait for Ok), so the connection is closed.
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let sslContext = configuration.tls.context else {
+            context.close(promise: nil)
+            return
+        }
+        if let early = inbound, early.readableBytes > 0 {
+            logger.notice("closing: data after CapabilitiesSet(tls) before the TLS handshake")
+            context.close(promise: nil)
+            return
+        }
+        let facts = TLSHandshakeFacts()
+        tlsFacts = facts
+        do {
+            let sniffer = TLSHelloSniffer(facts: facts)
+            try context.pipeline.syncOperations.addHandler(sniffer, position: .first)
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext),
+                                                           position: .after(sniffer))
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import FoundationEssentials
+import MockModel
+import MySQLXWire
+import NIOCore
+
+/// Turns a `StatementResponse` into X protocol frames: ColumnMetaData per column, Row per row,
+/// FetchDone and StmtExecuteOk (after ROWS_AFFECTED / GENERATED_INSERT_ID / PRODUCED_MESSAGE
+/// notices) for results; StmtExecuteOk with those notices for `ok`; Mysqlx.Error for `error`.
+enum XResponseEncoder {
+    /// The X type for a classic column type byte, and the content type hint.
+    static func fieldType(_ classic: UInt8) -> (Mysqlx_Resultset_ColumnMetaData.FieldType, UInt32?) {
+        switch classic {
+        case 1, 2, 3, 8, 9: (.sint, nil)
+        case 13: (.uint, nil)
+        case 4: (.float, nil)
+        case 5: (.double, nil)
+        case 0, 246: (.decimal, nil)
+        case 10, 14: (.datetime, 1)  // content type DATE
+        case 7, 12: (.datetime, 2)  // content type DATETIME
+        case 11: (.time, nil)
+        case 16: (.bit, nil)
+        case 247: (.enum, nil)
+        case 248: (.set, nil)
+        case 245: (.bytes, 2)
+        case 255: (.bytes, 1)
+        default: (.bytes, nil)
+        }
+    }
+
+    static func field(_ cell: String?, type: Mysqlx_Resultset_ColumnMetaData.FieldType) throws -> [UInt8] {
+        guard let cell else { return [] }
+        switch type {
+        case .sint: return try XRowField.sint(cell)
+        case .uint: return try XRowField.uint(cell)
+        case .double: return try XRowField.double(cell)
+        case .float: return try XRowField.float(cell)
+        case .decimal: return try XRowField.decimal(cell)
+        case .datetime: return try XRowField.datetime(cell)
+        case .time: return try XRowField.time(cell)
+        case .set: return XRowField.set(cell)
+        case .bit: return XRowField.bit(cell)
+        default: return XRowField.bytes(cell)
+        }
+    }
+
+    static func write(_ response: StatementResponse, to buffer: inout ByteBuffer) {
+        do {
+            switch response.kind {
+            case .error(let e):
+                try writeError(code: e.code, sqlState: e.sqlState, message: e.message, to: &buffer)
+            case .ok(let ok):
+                try writeOKNotices(ok, to: &buffer)
+                try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
+            case .result(let result):
+                let types = result.columns.map { fieldType($0.type) }
+                var rows: [Mysqlx_Resultset_Row] = []
+                for row in result.rows {
+                    var r = Mysqlx_Resultset_Row()
+                    for (index, (type, _)) in types.enumerated() {
+                        r.field.append(Data(try field(index < row.count ? row[index] : nil, type: type)))
+                    }
+                    rows.append(r)
+                }
+                for (column, (type, content)) in zip(result.columns, types) {
+                    var m = Mysqlx_Resultset_ColumnMetaData()
+                    m.type = type
+                    m.name = Data(column.name.utf8)
+                    m.originalName = Data(column.orgName.utf8)
+                    m.table = Data(column.table.utf8)
+                    m.originalTable = Data(column.orgTable.utf8)
+                    m.schema = Data(column.schema.utf8)
+                    m.catalog = Data(column.catalog.utf8)
+                    m.collation = UInt64(column.characterSet)
+                    m.fractionalDigits = UInt32(column.decimals)
+                    m.length = column.length != 0 ? column.length : (type == .datetime ? (content == 1 ? 10 : 19) : 0)
+                    m.flags = UInt32(column.flags)
+                    if let content { m.contentType = content }
+                    try XFramer.write(type: XServerType.columnMetaData, message: m, to: &buffer)
+                }
+                for row in rows { try XFramer.write(type: XServerType.row, message: row, to: &buffer) }
+                try XFramer.write(type: XServerType.fetchDone, message: Mysqlx_Resultset_FetchDone(), to: &buffer)
+                try writeOKNotices(result.end, to: &buffer)
+                try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
+            }
+        } catch {
+            buffer.clear()
+            try? writeError(code: 1064, sqlState: "HY000", message: "executing statement failed: \(error)", to: &buffer)
+        }
+    }
+
+    static func writeError(code: UInt16, sqlState: String, message: String, fatal: Bool = false,
+                           to buffer: inout ByteBuffer) throws {
+        var e = Mysqlx_Error()
+        e.severity = fatal ? .fatal : .error
+        e.code = UInt32(code)
+        e.sqlState = sqlState
+        e.msg = message
+        try XFramer.write(type: XServerType.error, message: e, to: &buffer)
+    }
+
+    static func writeOKNotices(_ ok: OKResponse, to buffer: inout ByteBuffer) throws {
+        try writeStateNotice(.rowsAffected, .uint(ok.affectedRows), to: &buffer)
+        if ok.lastInsertID > 0 { try writeStateNotice(.generatedInsertID, .uint(ok.lastInsertID), to: &buffer) }
+        if !ok.message.isEmpty { try writeStateNotice(.producedMessage, .string(ok.message), to: &buffer) }
+    }
+
+    enum ScalarValue {
+        case uint(UInt64)
+        case string(String)
+    }
+
+    static func writeStateNotice(_ parameter: Mysqlx_Notice_SessionStateChanged.Parameter, _ value: ScalarValue,
+                                 to buffer: inout ByteBuffer) throws {
+        var change = Mysqlx_Notice_SessionStateChanged()
+        change.param = parameter
+        var scalar = Mysqlx_Datatypes_Scalar()
+        switch value {
+        case .uint(let v):
+            scalar.type = .vUint
+            scalar.vUnsignedInt = v
+        case .string(let s):
+            scalar.type = .vString
+            var text = Mysqlx_Datatypes_Scalar.StringMessage()
+            text.value = Data(s.utf8)
+            scalar.vString = text
+        }
+        change.value = [scalar]
+        var frame = Mysqlx_Notice_Frame()
+        frame.type = 3
+        frame.scope = .local
+        frame.payload = try change.serializedData()
+        try XFramer.write(type: XServerType.notice, message: frame, to: &buffer)
+    }
+}

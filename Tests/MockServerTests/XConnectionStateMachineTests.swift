@@ -1,0 +1,119 @@
+import FoundationEssentials
+import MockModel
+@testable import MockServer
+import MySQLWire
+import MySQLXWire
+import Testing
+
+typealias XMachine = XConnectionStateMachine
+
+@Suite("X connection state machine")
+struct XConnectionStateMachineTests {
+    let nonce = Array("01234567890123456789".utf8)
+    let rules: () -> HandshakeScript = { HandshakeScript(auth: .init(username: "app", password: "pw")) }
+
+    func machine(tls: Bool = false) -> XMachine {
+        XMachine(configuration: .init(connectionID: 9, peerHost: "127.0.0.1", tlsAvailable: tls))
+    }
+
+    func capabilitiesSet(_ name: String) -> XClientMessage {
+        var set = Mysqlx_Connection_CapabilitiesSet()
+        var cap = Mysqlx_Connection_Capability()
+        cap.name = name
+        var any = Mysqlx_Datatypes_Any()
+        any.type = .scalar
+        var scalar = Mysqlx_Datatypes_Scalar()
+        scalar.type = .vBool
+        scalar.vBool = true
+        any.scalar = scalar
+        cap.value = any
+        set.capabilities.capabilities = [cap]
+        return .capabilitiesSet(set)
+    }
+
+    func start(_ mechanism: String, data: [UInt8] = []) -> XClientMessage {
+        var s = Mysqlx_Session_AuthenticateStart()
+        s.mechName = mechanism
+        s.authData = Data(data)
+        return .authenticateStart(s)
+    }
+
+    func answer(_ data: [UInt8]) -> XClientMessage {
+        var c = Mysqlx_Session_AuthenticateContinue()
+        c.authData = Data(data)
+        return .authenticateContinue(c)
+    }
+
+    func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    @Test("capabilities: TLS offered only when available; tls and compression refused as the reference does")
+    func capabilities() {
+        var plain = machine()
+        #expect(plain.messageReceived(.capabilitiesGet, authScript: rules)
+                    == .send([.capabilities(tls: false, mechanisms: ["MYSQL41", "SHA256_MEMORY"])], after: .keepOpen))
+        #expect(plain.messageReceived(capabilitiesSet("tls"), authScript: rules).errorCode == 5001)
+        #expect(plain.messageReceived(capabilitiesSet("compression"), authScript: rules).errorCode == 5175)
+        #expect(plain.messageReceived(capabilitiesSet("session_connect_attrs"), authScript: rules)
+                    == .send([.ok], after: .keepOpen))
+        var tls = machine(tls: true)
+        #expect(tls.messageReceived(capabilitiesSet("tls"), authScript: rules) == .send([.ok], after: .startTLS))
+        tls.tlsHandshakeCompleted()
+        #expect(tls.secureTransport)
+        #expect(tls.messageReceived(.capabilitiesGet, authScript: rules)
+                    == .send([.capabilities(tls: false, mechanisms: ["MYSQL41", "SHA256_MEMORY", "PLAIN"])], after: .keepOpen))
+    }
+
+    @Test("MYSQL41 and SHA256_MEMORY: challenge, then the hex scramble is checked")
+    func scrambles() {
+        for (mechanism, scramble) in [("MYSQL41", "*" + hex(AuthScramble.nativePassword(password: "pw", nonce: nonce))),
+                                      ("SHA256_MEMORY", hex(AuthScramble.cachingSHA2Password(password: "pw", nonce: nonce)))] {
+            var m = machine()
+            #expect(m.messageReceived(start(mechanism), authScript: rules)
+                        == .send([.authenticateContinue(nonce)], after: .keepOpen))
+            let good = Array("db\0app\0\(scramble)\0".utf8)
+            #expect(m.messageReceived(answer(good), authScript: rules)
+                        == .send([.authenticateOk(clientID: 9)], after: .authenticated(user: "app", schema: "db")))
+            guard case .execute("select 1") = m.messageReceived(.stmtExecute({
+                var e = Mysqlx_Sql_StmtExecute()
+                e.stmt = Data("select 1".utf8)
+                return e
+            }()), authScript: rules) else {
+                Issue.record("expected execute")
+                return
+            }
+            var bad = machine()
+            _ = bad.messageReceived(start(mechanism), authScript: rules)
+            let denied = bad.messageReceived(answer(Array("db\0app\0*00".utf8)), authScript: rules)
+            #expect(denied.errorCode == 1045)
+        }
+    }
+
+    @Test("PLAIN needs secure transport; unknown messages after login get an error, not a close")
+    func plainAndUnsupported() {
+        var m = machine()
+        #expect(m.messageReceived(start("PLAIN", data: Array("\0app\0pw".utf8)), authScript: rules).errorCode == 1251)
+        var tls = machine(tls: true)
+        _ = tls.messageReceived(capabilitiesSet("tls"), authScript: rules)
+        tls.tlsHandshakeCompleted()
+        #expect(tls.messageReceived(start("PLAIN", data: Array("\0app\0pw".utf8)), authScript: rules)
+                    == .send([.authenticateOk(clientID: 9)], after: .authenticated(user: "app", schema: nil)))
+        let crud = tls.messageReceived(.unsupported(17), authScript: rules)
+        #expect(crud.errorCode == 5000)
+        guard case .send(_, .keepOpen) = crud else {
+            Issue.record("expected the session to stay open")
+            return
+        }
+        #expect(tls.messageReceived(.connectionClose, authScript: rules) == .send([.ok], after: .close))
+    }
+}
+
+extension XMachine.Action {
+    /// The code of a single error message this action sends, if that is what it does.
+    var errorCode: UInt16? {
+        guard case .send(let messages, _) = self, messages.count == 1,
+              case .error(let code, _, _, _) = messages[0] else { return nil }
+        return code
+    }
+}
