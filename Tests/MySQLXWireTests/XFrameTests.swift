@@ -75,4 +75,22 @@ struct XFrameTests {
         #expect(XRowField.bytes("") == [0])
         #expect(throws: XRowField.Failure.notANumber("x", type: "SINT")) { try XRowField.sint("x") }
     }
+
+    @Test("row fields: DATETIME, TIME, DECIMAL, SET, BIT")
+    func temporalAndDecimal() throws {
+        #expect(try XRowField.datetime("2024-01-02") == [0xE8, 0x0F, 1, 2])
+        #expect(try XRowField.datetime("2024-01-02 03:04:05") == [0xE8, 0x0F, 1, 2, 3, 4, 5])
+        #expect(try XRowField.datetime("2024-01-02 03:04:05.5") == [0xE8, 0x0F, 1, 2, 3, 4, 5, 0xA0, 0xC2, 0x1E])
+        #expect(try XRowField.time("01:02:03") == [0, 1, 2, 3])
+        #expect(try XRowField.time("-838:59:59") == [1, 0xC6, 0x06, 59, 59])
+        // scale | BCD digits | sign nibble (0xC +, 0xD -) | padding nibble
+        #expect(try XRowField.decimal("-12.3401") == [4, 0x12, 0x34, 0x01, 0xD0])
+        #expect(try XRowField.decimal("1.50") == [2, 0x15, 0x0C])
+        #expect(try XRowField.decimal("0") == [0, 0x0C])
+        #expect(XRowField.set("") == [1])
+        #expect(XRowField.set("FOO,BAR") == [3, 0x46, 0x4F, 0x4F, 3, 0x42, 0x41, 0x52])
+        #expect(XRowField.bit("\u{1}") == [1])
+        #expect(throws: XRowField.Failure.self) { try XRowField.datetime("yesterday") }
+        #expect(throws: XRowField.Failure.self) { try XRowField.decimal("1.2.3") }
+    }
 }
