@@ -49,8 +49,11 @@ public protocol StatementResponder: AnyObject {
     /// Called when the session's user or schema changed (after authentication, COM_INIT_DB,
     /// COM_CHANGE_USER).
     func sessionChanged(_ session: SessionInfo)
+    /// X protocol notices to send after authentication (the trace's `notices`).
+    func notices() -> [NoticeSpec]
 }
 
 extension StatementResponder {
     public func sessionChanged(_ session: SessionInfo) {}
+    public func notices() -> [NoticeSpec] { [] }
 }

@@ -26,6 +26,8 @@ public struct JSONTrace: Trace {
     let handshakeTemplate: TraceNode?
     /// What `{"$global": "name"}` references read.
     let globals: GlobalStore
+    /// X protocol notices (`notices`).
+    let notices: [NoticeSpec]
     /// Answers statements the trace does not (`"fallback": "builtin:default"`).
     let fallback: (any Trace)?
 
@@ -53,6 +55,7 @@ public struct JSONTrace: Trace {
             handshakeTemplate = nil
         }
         fallback = try root.member("fallback").map(Self.fallback)
+        notices = try root.member("notices").map(ResponseDecoder.notices) ?? []
         guard let stmts = root.member("stmts") else { throw root.error("missing \"stmts\"") }
         statements = try TraceStatements(stmts, ordered: ordered, defaultExecTime: defaultExecTime, strict: true)
     }
@@ -94,6 +97,8 @@ final class JSONTraceResponder: StatementResponder {
     }
 
     func sessionChanged(_ session: SessionInfo) { fallback?.sessionChanged(session) }
+
+    func notices() -> [NoticeSpec] { trace.notices }
 
     func respond(to statement: String) -> StatementResponse {
         cursor.respond(to: statement, in: trace.statements, fallback: fallback)

@@ -195,4 +195,34 @@ enum ResponseDecoder {
         if let e = node.member("error") { script.error = try error(e) }
         return script
     }
+
+    /// `notices`: `[{send_offset, type, scope, payload}]` (types 1–5).
+    static func notices(_ node: TraceNode) throws(TraceError) -> [NoticeSpec] {
+        var result: [NoticeSpec] = []
+        for n in try node.elements() {
+            try n.requireObject()
+            let offset = try n.member("send_offset")?.milliseconds() ?? .zero
+            let scope: NoticeSpec.Scope
+            switch try n.optionalString("scope") ?? "LOCAL" {
+            case "GLOBAL": scope = .global
+            case "LOCAL", "": scope = .local
+            case let other: throw n.error("scope must be \"GLOBAL\" or \"LOCAL\", got \"\(other)\"")
+            }
+            guard let typeNode = n.member("type") else { throw n.error("missing field \"type\"") }
+            let payload = n.member("payload")
+            func field(_ key: String) throws(TraceError) -> String? { try payload?.optionalString(key) }
+            func number(_ key: String) throws(TraceError) -> UInt32? { try payload?.optionalUnsigned(key) }
+            let kind: NoticeSpec.Kind
+            switch try typeNode.unsigned(UInt32.self) {
+            case 1: kind = .warning(level: try number("level") ?? 2, code: try number("code") ?? 0, message: try field("msg") ?? "")
+            case 2: kind = .sessionVariableChanged(name: try field("param") ?? "", value: try field("value") ?? "")
+            case 3: kind = .sessionStateChanged(parameter: try number("param") ?? 0, value: try field("value") ?? "")
+            case 4: kind = .groupReplicationStateChanged(type: try number("type") ?? 0, viewID: try field("view-id"))
+            case 5: kind = .serverHello
+            case let other: throw typeNode.error("Unsupported notice id \(other)")
+            }
+            result.append(NoticeSpec(sendOffset: offset, scope: scope, kind: kind))
+        }
+        return result
+    }
 }

@@ -147,6 +147,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                     $0.schema = session.schema
                 }
                 send(messages, close: false, context: context)
+                scheduleNotices(context: context)
             }
         case .execute(let statement):
             guard let responder else { return }
@@ -202,6 +203,66 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard context.channel.isActive else { return }
         let written = context.writeAndFlush(wrapOutboundOut(buffer))
         if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    /// The trace's notices, each `send_offset` after AuthenticateOk; the ones due at the same
+    /// time go out together.
+    private func scheduleNotices(context: ChannelHandlerContext) {
+        let notices = responder?.notices() ?? []
+        let byOffset = Dictionary(grouping: notices, by: \.sendOffset)
+        for (offset, due) in byOffset {
+            context.eventLoop.assumeIsolated().scheduleTask(in: .init(offset)) { [weak self] in
+                guard let self, context.channel.isActive else { return }
+                var buffer = context.channel.allocator.buffer(capacity: 64)
+                for notice in due { try? Self.writeNotice(notice, to: &buffer) }
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            }
+        }
+    }
+
+    static func writeNotice(_ notice: NoticeSpec, to buffer: inout ByteBuffer) throws {
+        var frame = Mysqlx_Notice_Frame()
+        frame.scope = notice.scope == .global ? .global : .local
+        switch notice.kind {
+        case .warning(let level, let code, let message):
+            var w = Mysqlx_Notice_Warning()
+            w.level = Mysqlx_Notice_Warning.Level(rawValue: Int(level)) ?? .warning
+            w.code = code
+            w.msg = message
+            frame.type = 1
+            frame.payload = try w.serializedData()
+        case .sessionVariableChanged(let name, let value):
+            var v = Mysqlx_Notice_SessionVariableChanged()
+            v.param = name
+            var scalar = Mysqlx_Datatypes_Scalar()
+            scalar.type = .vString
+            var text = Mysqlx_Datatypes_Scalar.StringMessage()
+            text.value = Data(value.utf8)
+            scalar.vString = text
+            v.value = scalar
+            frame.type = 2
+            frame.payload = try v.serializedData()
+        case .sessionStateChanged(let parameter, let value):
+            var c = Mysqlx_Notice_SessionStateChanged()
+            c.param = Mysqlx_Notice_SessionStateChanged.Parameter(rawValue: Int(parameter)) ?? .producedMessage
+            var scalar = Mysqlx_Datatypes_Scalar()
+            scalar.type = .vString
+            var text = Mysqlx_Datatypes_Scalar.StringMessage()
+            text.value = Data(value.utf8)
+            scalar.vString = text
+            c.value = [scalar]
+            frame.type = 3
+            frame.payload = try c.serializedData()
+        case .groupReplicationStateChanged(let type, let viewID):
+            var g = Mysqlx_Notice_GroupReplicationStateChanged()
+            g.type = type
+            if let viewID { g.viewID = viewID }
+            frame.type = 4
+            frame.payload = try g.serializedData()
+        case .serverHello:
+            frame.type = 5
+        }
+        try XFramer.write(type: XServerType.notice, message: frame, to: &buffer)
     }
 
     enum CapabilityValue {

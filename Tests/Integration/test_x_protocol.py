@@ -88,3 +88,81 @@ def test_one_trace_answers_classic_and_x_clients(mock_server):
     assert s.sql("insert into t values (1)").execute().get_autoincrement_value() == 4294967296
     s.close()
     conn.close()
+
+
+class RawXClient:
+    """Speaks the X protocol by hand (to see notices, which connectors hide)."""
+
+    def __init__(self, port):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+
+    def send(self, type_, message):
+        import struct
+        body = message.SerializeToString()
+        self.sock.sendall(struct.pack("<IB", len(body) + 1, type_) + body)
+
+    def read(self):
+        import struct
+        head = self._exact(5)
+        length, type_ = struct.unpack("<IB", head)
+        return type_, self._exact(length - 1)
+
+    def _exact(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            assert chunk, "connection closed"
+            data += chunk
+        return data
+
+    def login(self, user="app", password="s3cret"):
+        import hashlib
+        from mysqlx.protobuf import mysqlx_session_pb2 as session
+        start = session.AuthenticateStart(mech_name="MYSQL41")
+        self.send(4, start)
+        while True:
+            type_, body = self.read()
+            if type_ == 3:
+                nonce = session.AuthenticateContinue.FromString(body).auth_data
+                break
+        h1 = hashlib.sha1(password.encode()).digest()
+        mix = hashlib.sha1(nonce + hashlib.sha1(h1).digest()).digest()
+        scramble = bytes(a ^ b for a, b in zip(h1, mix)).hex()
+        self.send(5, session.AuthenticateContinue(auth_data=f"\0{user}\0*{scramble}".encode()))
+        while True:
+            type_, body = self.read()
+            if type_ == 4:
+                return
+
+
+def test_notices_arrive_on_schedule(mock_server, tmp_path):
+    import json
+    import time
+    from mysqlx.protobuf import mysqlx_notice_pb2 as notice
+    trace = {"handshake": {"auth": {"username": "app", "password": "s3cret"}}, "stmts": [],
+             "notices": [{"send_offset": 200, "type": 4, "scope": "GLOBAL",
+                          "payload": {"type": 2, "view-id": "view-1"}},
+                         {"send_offset": 400, "type": 1, "scope": "LOCAL",
+                          "payload": {"level": 2, "code": 1234, "msg": "careful"}}]}
+    server = start(mock_server, trace)
+    client = RawXClient(server.xport)
+    client.login()
+    authenticated = time.monotonic()
+    seen = []
+    while len(seen) < 2:
+        type_, body = client.read()
+        if type_ != 11:
+            continue
+        frame = notice.Frame.FromString(body)
+        if frame.type in (1, 4):
+            seen.append((frame.type, frame.scope, time.monotonic() - authenticated, frame.payload))
+    (t1, scope1, at1, p1), (t2, scope2, at2, p2) = seen
+    assert (t1, scope1) == (4, notice.Frame.GLOBAL)
+    gr = notice.GroupReplicationStateChanged.FromString(p1)
+    assert (gr.type, gr.view_id) == (2, "view-1")
+    assert 0.15 <= at1 < at2
+    assert (t2, scope2) == (1, notice.Frame.LOCAL)
+    warning = notice.Warning.FromString(p2)
+    assert (warning.code, warning.msg) == (1234, "careful")
+    assert at2 >= 0.35

@@ -128,6 +128,24 @@ struct JSONTraceTests {
         #expect(respond(r, "select @@version_comment limit 1").result?.rows == [["mysql-server-mock"]])
     }
 
+    @Test("notices of every type; unknown types are refused")
+    func notices() throws {
+        let trace = try JSONTrace(json: """
+            {"stmts": [], "notices": [
+              {"send_offset": 10, "type": 1, "scope": "LOCAL", "payload": {"level": 1, "code": 7, "msg": "m"}},
+              {"type": 2, "scope": "GLOBAL", "payload": {"param": "autocommit", "value": "ON"}},
+              {"type": 3, "payload": {"param": 10, "value": "hi"}},
+              {"type": 5, "scope": ""}]}
+            """, name: "t")
+        #expect(trace.makeResponder(for: session).notices() == [
+            NoticeSpec(sendOffset: .milliseconds(10), scope: .local, kind: .warning(level: 1, code: 7, message: "m")),
+            NoticeSpec(sendOffset: .zero, scope: .global, kind: .sessionVariableChanged(name: "autocommit", value: "ON")),
+            NoticeSpec(sendOffset: .zero, scope: .local, kind: .sessionStateChanged(parameter: 10, value: "hi")),
+            NoticeSpec(sendOffset: .zero, scope: .local, kind: .serverHello),
+        ])
+        #expect(throws: TraceError.self) { try JSONTrace(json: #"{"stmts": [], "notices": [{"type": 9}]}"#, name: "t") }
+    }
+
     @Test("handshake settings are read")
     func handshake() throws {
         let trace = try JSONTrace(json: """

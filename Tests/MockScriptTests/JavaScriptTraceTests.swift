@@ -137,6 +137,16 @@ struct JavaScriptTraceTests {
         #expect(p1.respond(to: "q").result?.rows == [["1111"]])
     }
 
+    @Test("notices come from the trace (here a global), read when asked")
+    func notices() {
+        let store = GlobalStore()
+        store.set("notices", json: #"[{"send_offset": 50, "type": 4, "scope": "GLOBAL", "payload": {"type": 3, "view-id": "v"}}]"#)
+        let r = trace("({stmts: function () { return {ok: {}}; }, notices: mysqld.global.notices})", globals: store)
+            .makeResponder(for: session)
+        #expect(r.notices() == [NoticeSpec(sendOffset: .milliseconds(50), scope: .global,
+                                           kind: .groupReplicationStateChanged(type: 3, viewID: "v"))])
+    }
+
     @Test("handshake as a function of is_greeting")
     func handshakeFunction() throws {
         let store = GlobalStore()

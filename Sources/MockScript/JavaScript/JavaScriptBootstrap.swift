@@ -260,6 +260,12 @@ enum JavaScriptBootstrap {
   };
 
   // Code run by the direct eval reports its file as "input": that is the trace file.
+  global.__mock_notices = function (id) {
+    var n = enter(id).trace.notices;
+    if (typeof n === 'function') n = n();
+    return n === undefined || n === null ? '' : encode(n);
+  };
+
   global.__mock_error_text = function (e) {
     if (e instanceof Error) {
       var file = e.fileName === 'input' ? global.__mock_file : e.fileName;

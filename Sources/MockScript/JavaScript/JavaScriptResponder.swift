@@ -49,6 +49,21 @@ final class JavaScriptResponder: StatementResponder {
         ]).jsonText
     }
 
+    /// The trace's `notices`, read when the X session is authenticated (a script returning
+    /// `mysqld.global.notices` captures the global's value then).
+    func notices() -> [NoticeSpec] {
+        guard let host, id != 0, loadError == nil,
+              let text = try? host.call("__mock_notices", connection: id), !text.isEmpty,
+              let value = try? Self.parse(text, file: trace.name)
+        else { return [] }
+        do {
+            return try ResponseDecoder.notices(TraceNode(value: value, path: "notices", file: trace.name))
+        } catch {
+            trace.engine.logger.warning("\(trace.name): \(error)")
+            return []
+        }
+    }
+
     /// TLS came up (or user/schema changed): `mysqld.session` shows the new facts.
     func sessionChanged(_ session: SessionInfo) {
         guard let host, id != 0 else { return }
