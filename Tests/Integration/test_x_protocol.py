@@ -166,3 +166,38 @@ def test_notices_arrive_on_schedule(mock_server, tmp_path):
     warning = notice.Warning.FromString(p2)
     assert (warning.code, warning.msg) == (1234, "careful")
     assert at2 >= 0.35
+
+
+def test_oversized_frame_is_refused_and_closed(mock_server):
+    import struct
+    from mysqlx.protobuf import mysqlx_pb2
+    server = start(mock_server, args=["--max-packet-size", "4096"])
+    client = RawXClient(server.xport)
+    assert client.read()[0] == 11  # SERVER_HELLO notice
+    client.sock.sendall(struct.pack("<IB", 1 << 30, 12))
+    type_, body = client.read()
+    assert type_ == 1
+    error = mysqlx_pb2.Error.FromString(body)
+    assert error.severity == mysqlx_pb2.Error.FATAL and "larger than the maximum" in error.msg
+    assert client.sock.recv(10) == b""
+    s = session(server)  # others still served
+    s.close()
+
+
+def test_rest_close_all_closes_x_sessions(mock_server):
+    import urllib.request
+    http = free_port()
+    server = start(mock_server, args=["--http-port", str(http)])
+    s = session(server)
+    import time
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{http}/api/v1/mock_server/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.05)
+    req = urllib.request.Request(f"http://127.0.0.1:{http}/api/v1/mock_server/connections/", method="DELETE")
+    assert urllib.request.urlopen(req, timeout=10).status == 200
+    with pytest.raises(Exception):
+        s.sql("select 1").execute()
+    session(server).close()
