@@ -31,6 +31,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     /// A delayed greeting or response is pending: leave inbound packets buffered until it is sent.
     private var busy = false
     private var connectTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    /// The client is not reading: responses pile up, so stop reading its commands until it does.
+    private var paused = false
     private var delayed: Scheduled<Void>?
 
     private var tlsFacts: TLSHandshakeFacts?
@@ -60,6 +63,15 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                      snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: "classic",
                                                peer: session.peer, connectedSince: Self.now(), statements: 0))
         logger.info("accepted from \(session.peer)")
+        if registry.count() > configuration.maxConnections {
+            logger.notice("refusing: more than \(configuration.maxConnections) connections")
+            var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 64), sequenceID: 0)
+            let err = ERRPacket(code: ErrorCode.tooManyConnections, sqlState: "08004", message: "Too many connections")
+            writer.writePacket { err.write(to: &$0) }
+            write(writer.buffer, close: true, context: context)
+            context.fireChannelActive()
+            return
+        }
         let loop = context.eventLoop.assumeIsolated()
         connectTimer = loop.scheduleTask(in: .init(configuration.connectTimeout)) { [weak self] in
             guard let self else { return }
@@ -74,6 +86,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     func channelInactive(context: ChannelHandlerContext) {
         connectTimer?.cancel()
+        idleTimer?.cancel()
         delayed?.cancel()
         registry.remove(session.connectionID)
         logger.info("closed")
@@ -119,8 +132,34 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         context.fireUserInboundEventTriggered(event)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, paused {
+            paused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            processInbound(context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Restarts the `--wait-timeout` clock (after each command once authenticated).
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        guard let timeout = configuration.waitTimeout, responderAuthenticated else { return }
+        idleTimer?.cancel()
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(timeout)) { [weak self] in
+            guard let self else { return }
+            self.logger.notice("closing: idle longer than the wait timeout")
+            var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 64), sequenceID: 0)
+            let err = ERRPacket(code: 4031, sqlState: "HY000",
+                                message: "The client was disconnected by the server because of inactivity.")
+            writer.writePacket { err.write(to: &$0) }
+            self.write(writer.buffer, close: true, context: context)
+        }
+    }
+
+    private var responderAuthenticated = false
+
     private func processInbound(context: ChannelHandlerContext) {
-        while !busy, context.channel.isActive, var buffer = inbound {
+        while !busy, !paused, context.channel.isActive, var buffer = inbound {
             inbound = nil
             let packet: Packet?
             do {
@@ -170,6 +209,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             if after == .sessionChanged {
                 connectTimer?.cancel()
                 connectTimer = nil
+                responderAuthenticated = true
                 session.user = stateMachine.user
                 session.schema = stateMachine.schema
                 responder?.sessionChanged(session)
@@ -277,6 +317,13 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         let written = context.writeAndFlush(wrapOutboundOut(buffer))
         if close {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        armIdleTimer(context: context)
+        if !context.channel.isWritable, !paused {
+            // Backpressure: the client does not read; stop reading from it instead of buffering.
+            paused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
     }
 }

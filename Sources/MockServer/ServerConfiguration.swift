@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
     public var passwordKeys: PasswordKeyPair
     /// Every statement received, for the admin API.
     public var journal: Journal
+    /// More open sessions than this get ERR 1040 `Too many connections` instead of the greeting.
+    public var maxConnections = 10_000
+    /// An authenticated session idle this long is closed (`--wait-timeout`); `nil`: never.
+    public var waitTimeout: Duration?
 
     public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
                 logger: Logger = Logger(label: "mock_server"), tls: TLSSettings = .disabled,

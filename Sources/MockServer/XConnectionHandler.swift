@@ -47,6 +47,12 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                      snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: "x", peer: session.peer,
                                                connectedSince: ClassicConnectionHandler.now(), statements: 0))
         logger.info("accepted from \(session.peer) (X protocol)")
+        if registry.count() > configuration.maxConnections {
+            send([.error(code: 1040, sqlState: "08004", message: "Too many connections", fatal: true)], close: true,
+                 context: context)
+            context.fireChannelActive()
+            return
+        }
         responder = configuration.trace.makeResponder(for: session)
         var hello = ByteBuffer()
         var frame = Mysqlx_Notice_Frame()

@@ -87,10 +87,12 @@ enum Entrypoint {
         } catch {
             fail("\(error)")
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             trace: trace, maxPacketSize: options.maxPacketSize,
             connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger, tls: tls,
             passwordKeys: passwordKeys, journal: Journal(capacity: options.journalSize))
+        configuration.maxConnections = options.maxConnections
+        configuration.waitTimeout = options.waitTimeout.map { .milliseconds(Int64($0 * 1000)) }
         let registry = SessionRegistry()
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton

@@ -93,6 +93,13 @@ struct Options: ParsableCommand {
     @Option(help: ArgumentHelp("Statements the journal keeps (oldest dropped first).", valueName: "n"))
     var journalSize: Int = 10_000
 
+    @Option(help: ArgumentHelp("Open sessions allowed; one more gets ERR 1040 instead of the greeting.", valueName: "n"))
+    var maxConnections: Int = 10_000
+
+    @Option(help: ArgumentHelp("Close an authenticated session idle this many seconds (default: never).",
+                               valueName: "seconds"))
+    var waitTimeout: Double?
+
     @Option(help: ArgumentHelp("Event-loop threads serving connections (default: one per core).", valueName: "n"))
     var ioThreads: Int?
 
@@ -134,6 +141,12 @@ struct Options: ParsableCommand {
         _ = try validatedPort()
         _ = try validatedXPort()
         _ = try validatedHTTPPort()
+        guard maxConnections >= 1 else {
+            throw ValidationError("invalid value for --max-connections: expected at least 1, was '\(maxConnections)'")
+        }
+        if let waitTimeout, !(waitTimeout > 0 && waitTimeout.isFinite) {
+            throw ValidationError("invalid value for --wait-timeout: expected a positive number of seconds, was '\(waitTimeout)'")
+        }
         guard journalSize >= 1 else {
             throw ValidationError("invalid value for --journal-size: expected at least 1, was '\(journalSize)'")
         }

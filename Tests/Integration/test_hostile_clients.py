@@ -1,0 +1,166 @@
+"""Hostile and broken clients only hurt their own connection (issue 8, first part)."""
+import socket
+import struct
+import threading
+import time
+
+import pymysql
+import pytest
+
+
+def connect(server, **kw):
+    return pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", ssl_disabled=True, **kw)
+
+
+def raw_login(port):
+    """Logs in by hand (no password needed with the default trace) and returns the socket."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = s.recv(4)
+    s.recv(int.from_bytes(head[:3], "little"))
+    caps = 0x0200 | 0x8000 | 0x80000
+    body = struct.pack("<IIB23x", caps, 1 << 24, 255) + b"root\x00" + b"\x00" + b"mysql_native_password\x00"
+    s.sendall(len(body).to_bytes(3, "little") + b"\x01" + body)
+    ok = s.recv(1024)
+    assert ok[4] == 0
+    return s
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_max_connections_refuses_one_more_with_1040(mock_server):
+    server = mock_server(args=["--max-connections", "2"])
+    a, b = connect(server), connect(server)
+    with pytest.raises(pymysql.err.OperationalError) as info:
+        connect(server)
+    assert info.value.args[0] == 1040
+    a.close()
+    time.sleep(0.2)
+    connect(server).close()
+    b.close()
+
+
+def test_idle_sessions_are_closed_after_the_wait_timeout(mock_server):
+    server = mock_server(args=["--wait-timeout", "0.5"])
+    conn = connect(server)
+    conn.cursor().execute("select 1")
+    time.sleep(1.2)
+    with pytest.raises(pymysql.err.OperationalError) as info:
+        conn.cursor().execute("select 1")
+    assert info.value.args[0] in (4031, 2013, 2006)
+    connect(server).close()
+
+
+def test_a_client_trickling_its_handshake_is_closed_at_the_connect_timeout(mock_server):
+    server = mock_server(args=["--connect-timeout", "1"])
+    slow = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    slow.recv(4096)
+    started = time.monotonic()
+    closed = False
+    for byte in b"\x20\x00\x00\x01" + b"\x00" * 28:
+        try:
+            slow.sendall(bytes([byte]))
+        except OSError:
+            closed = True
+            break
+        # meanwhile a well-behaved client is served
+        good = connect(server)
+        good.cursor().execute("select 1")
+        good.close()
+        slow.settimeout(0.25)
+        try:
+            if slow.recv(1) == b"":
+                closed = True
+                break
+        except socket.timeout:
+            pass
+    assert closed
+    assert 0.8 < time.monotonic() - started < 6
+
+
+def test_pipelined_pings_without_reading_do_not_grow_memory_without_bound(mock_server):
+    server = mock_server()
+    s = raw_login(server.port)
+    before = rss_kib(server.proc.pid)
+    ping = b"\x01\x00\x00\x00\x0e"
+    s.settimeout(30)
+    sent = 0
+    stop = threading.Event()
+
+    def writer():
+        nonlocal sent
+        try:
+            for _ in range(10_000):
+                s.sendall(ping)
+                sent += 1
+        except OSError:
+            pass
+        stop.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(1.5)
+    during = rss_kib(server.proc.pid)
+    good = connect(server)  # the server keeps serving others
+    good.cursor().execute("select 1")
+    good.close()
+    # Now read everything: every ping gets its OK, in order.
+    received = b""
+    while received.count(b"\x07\x00\x00\x01\x00") < 10_000:
+        chunk = s.recv(1 << 16)
+        assert chunk, "connection closed early"
+        received += chunk
+    t.join(timeout=30)
+    assert sent == 10_000
+    assert during - before < 64 * 1024, f"server grew by {during - before} KiB while the client did not read"
+    s.close()
+
+
+def test_random_bytes_after_login_close_only_that_connection(mock_server):
+    server = mock_server()
+    good = connect(server)
+    s = raw_login(server.port)
+    s.sendall(bytes((i * 73 + 11) % 256 for i in range(4096)))
+    s.settimeout(5)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    good.cursor().execute("select 1")
+    assert server.proc.poll() is None
+
+
+def test_a_client_that_never_reads_its_results_is_not_buffered_without_bound(mock_server):
+    big = "x" * (1 << 20)
+    server = mock_server({"fallback": "builtin:default", "stmts": [
+        {"stmt": "big", "result": {"columns": [{"name": "b", "type": "LONGBLOB"}], "rows": [[big]]}}]})
+    s = raw_login(server.port)
+    before = rss_kib(server.proc.pid)
+    query = b"\x04\x00\x00\x00\x03big"
+    done = threading.Event()
+
+    def writer():
+        try:
+            for _ in range(300):  # 300 MiB of answers if the server kept reading
+                s.sendall(query)
+        except OSError:
+            pass
+        done.set()
+
+    threading.Thread(target=writer, daemon=True).start()
+    time.sleep(3)
+    grown = rss_kib(server.proc.pid) - before
+    assert grown < 96 * 1024, f"server grew by {grown} KiB for a client that does not read"
+    good = connect(server)
+    good.cursor().execute("select 1")
+    good.close()
+    s.close()
