@@ -164,3 +164,20 @@ def test_a_client_that_never_reads_its_results_is_not_buffered_without_bound(moc
     good.cursor().execute("select 1")
     good.close()
     s.close()
+
+
+def test_a_stalled_tls_handshake_is_closed_at_the_connect_timeout(mock_server):
+    from conftest import TRACES
+    certs = TRACES.parent / "certs"
+    server = mock_server(args=["--connect-timeout", "1", "--ssl-mode", "PREFERRED",
+                               "--ssl-key", str(certs / "server-key.pem"), "--ssl-cert", str(certs / "server-cert.pem")])
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.recv(4096)
+    ssl_request = struct.pack("<IIB23x", 0x0200 | 0x0800 | 0x8000, 1 << 24, 255)
+    s.sendall(len(ssl_request).to_bytes(3, "little") + b"\x01" + ssl_request + b"\x16\x03\x01")  # half a record
+    started = time.monotonic()
+    good = connect(server)
+    good.cursor().execute("select 1")
+    good.close()
+    assert s.recv(1) == b""
+    assert 0.5 < time.monotonic() - started < 6
