@@ -115,9 +115,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
             let facts = tlsFacts ?? TLSHandshakeFacts()
-            if facts.resumed { configuration.tls.sessionCacheHits.increment() }
-            session.tlsCipher = facts.cipher ?? ""
-            session.sslSessionCacheHits = configuration.tls.sessionCacheHits.count
+            (session.tlsCipher, session.sslSessionCacheHits) = configuration.tls.handshakeCompleted(facts)
             let peer = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()).flatMap { $0 }.map {
                 ClassicConnectionStateMachine.PeerCertificate(subject: Self.oneLine($0.subjectName),
                                                               issuer: Self.oneLine($0.issuerName))
@@ -267,23 +265,8 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     /// Puts TLS in front of this handler; bytes that came in behind the SSLRequest (clients send
     /// their ClientHello without waiting) go through it first.
     private func startTLS(context: ChannelHandlerContext) {
-        guard let sslContext = configuration.tls.context else {
-            context.close(promise: nil)
-            return
-        }
-        let facts = TLSHandshakeFacts()
-        tlsFacts = facts
         do {
-            let sniffer = TLSHelloSniffer(facts: facts)
-            try context.pipeline.syncOperations.addHandler(sniffer, position: .first)
-            let revoked = configuration.tls.revokedSerials
-            let ssl = try NIOSSLServerHandler(context: sslContext) { result, certificate in
-                // A revoked client certificate fails the handshake (NIOSSL has no CRL support).
-                guard result == .certificateVerified else { return result }
-                let serial = CertificateRevocationList.normalizedSerial(certificate.serialNumber)
-                return revoked.contains(serial) ? .failed : .certificateVerified
-            }
-            try context.pipeline.syncOperations.addHandler(ssl, position: .after(sniffer))
+            tlsFacts = try configuration.tls.install(in: context)
         } catch {
             logger.notice("closing: cannot start TLS: \(error)")
             context.close(promise: nil)

@@ -38,3 +38,30 @@ public final class SessionCacheHits: Sendable {
     public var count: Int { value.withLockedValue { $0 } }
     func increment() { value.withLockedValue { $0 += 1 } }
 }
+
+extension TLSSettings {
+    /// Puts TLS in front of the handler of `context`: the hello sniffer, then NIOSSL with the CRL
+    /// check of client certificates (NIOSSL has no CRL support). Returns what the sniffer will
+    /// learn; throws (and the caller closes) when TLS cannot start.
+    func install(in context: ChannelHandlerContext) throws -> TLSHandshakeFacts {
+        guard let sslContext = self.context else { throw NIOSSLError.failedToLoadCertificate }
+        let facts = TLSHandshakeFacts()
+        let sniffer = TLSHelloSniffer(facts: facts)
+        try context.pipeline.syncOperations.addHandler(sniffer, position: .first)
+        let revoked = revokedSerials
+        let ssl = try NIOSSLServerHandler(context: sslContext) { result, certificate in
+            guard result == .certificateVerified else { return result }
+            let serial = CertificateRevocationList.normalizedSerial(certificate.serialNumber)
+            return revoked.contains(serial) ? .failed : .certificateVerified
+        }
+        try context.pipeline.syncOperations.addHandler(ssl, position: .after(sniffer))
+        return facts
+    }
+
+    /// After the TLS handshake: counts a resumed session; the cipher name and the server's count of
+    /// resumed sessions for `mysqld.session`.
+    func handshakeCompleted(_ facts: TLSHandshakeFacts?) -> (cipher: String, cacheHits: Int) {
+        if facts?.resumed == true { sessionCacheHits.increment() }
+        return (facts?.cipher ?? "", sessionCacheHits.count)
+    }
+}

@@ -92,9 +92,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
             let facts = tlsFacts ?? TLSHandshakeFacts()
-            if facts.resumed { configuration.tls.sessionCacheHits.increment() }
-            session.tlsCipher = facts.cipher ?? ""
-            session.sslSessionCacheHits = configuration.tls.sessionCacheHits.count
+            (session.tlsCipher, session.sslSessionCacheHits) = configuration.tls.handshakeCompleted(facts)
             responder?.sessionChanged(session)
             registry.update(session.connectionID) { $0.tlsCipher = facts.cipher }
             stateMachine.tlsHandshakeCompleted()
@@ -315,22 +313,13 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// TLS after CapabilitiesSet(tls): bytes that came in behind the request are an attack (the
     /// client must wait for Ok), so the connection is closed.
     private func startTLS(context: ChannelHandlerContext) {
-        guard let sslContext = configuration.tls.context else {
-            context.close(promise: nil)
-            return
-        }
         if let early = inbound, early.readableBytes > 0 {
             logger.notice("closing: data after CapabilitiesSet(tls) before the TLS handshake")
             context.close(promise: nil)
             return
         }
-        let facts = TLSHandshakeFacts()
-        tlsFacts = facts
         do {
-            let sniffer = TLSHelloSniffer(facts: facts)
-            try context.pipeline.syncOperations.addHandler(sniffer, position: .first)
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext),
-                                                           position: .after(sniffer))
+            tlsFacts = try configuration.tls.install(in: context)
         } catch {
             context.close(promise: nil)
         }
