@@ -94,21 +94,12 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if inbound == nil {
-            inbound = bytes
-        } else {
-            inbound?.writeBuffer(&bytes)
-        }
+        ConnectionHandlerSupport.accumulate(unwrapInboundIn(data), into: &inbound)
         processInbound(context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let tls = error as? NIOSSLError, case .uncleanShutdown = tls {
-            logger.debug("client closed without close_notify")
-        } else {
-            logger.notice("connection error: \(error)")
-        }
+        ConnectionHandlerSupport.log(error, to: logger)
         context.close(promise: nil)
     }
 
@@ -211,10 +202,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 session.user = stateMachine.user
                 session.schema = stateMachine.schema
                 responder?.sessionChanged(session)
-                registry.update(session.connectionID) { [session] in
-                    $0.user = session.user
-                    $0.schema = session.schema
-                }
+                registry.update(from: session)
             }
             write(writer.buffer, close: after == .close, context: context)
         case .answerQuery(let statement, let sequenceID):

@@ -71,21 +71,12 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if inbound == nil {
-            inbound = bytes
-        } else {
-            inbound?.writeBuffer(&bytes)
-        }
+        ConnectionHandlerSupport.accumulate(unwrapInboundIn(data), into: &inbound)
         processInbound(context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let tls = error as? NIOSSLError, case .uncleanShutdown = tls {
-            logger.debug("client closed without close_notify")
-        } else {
-            logger.notice("connection error: \(error)")
-        }
+        ConnectionHandlerSupport.log(error, to: logger)
         context.close(promise: nil)
     }
 
@@ -146,10 +137,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 session.user = user
                 session.schema = schema
                 responder?.sessionChanged(session)
-                registry.update(session.connectionID) { [session] in
-                    $0.user = session.user
-                    $0.schema = session.schema
-                }
+                registry.update(from: session)
                 send(messages, close: false, context: context)
                 scheduleNotices(context: context)
             }
@@ -238,23 +226,13 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .sessionVariableChanged(let name, let value):
             var v = Mysqlx_Notice_SessionVariableChanged()
             v.param = name
-            var scalar = Mysqlx_Datatypes_Scalar()
-            scalar.type = .vString
-            var text = Mysqlx_Datatypes_Scalar.StringMessage()
-            text.value = Data(value.utf8)
-            scalar.vString = text
-            v.value = scalar
+            v.value = .string(value)
             frame.type = 2
             frame.payload = try v.serializedData()
         case .sessionStateChanged(let parameter, let value):
             var c = Mysqlx_Notice_SessionStateChanged()
             c.param = Mysqlx_Notice_SessionStateChanged.Parameter(rawValue: Int(parameter)) ?? .producedMessage
-            var scalar = Mysqlx_Datatypes_Scalar()
-            scalar.type = .vString
-            var text = Mysqlx_Datatypes_Scalar.StringMessage()
-            text.value = Data(value.utf8)
-            scalar.vString = text
-            c.value = [scalar]
+            c.value = [.string(value)]
             frame.type = 3
             frame.payload = try c.serializedData()
         case .groupReplicationStateChanged(let type, let viewID):
@@ -276,36 +254,24 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     static func capability(_ name: String, _ value: CapabilityValue) -> Mysqlx_Connection_Capability {
-        func scalar(_ value: CapabilityValue) -> Mysqlx_Datatypes_Any {
+        func any(_ scalar: Mysqlx_Datatypes_Scalar) -> Mysqlx_Datatypes_Any {
             var any = Mysqlx_Datatypes_Any()
             any.type = .scalar
-            var s = Mysqlx_Datatypes_Scalar()
-            switch value {
-            case .bool(let b):
-                s.type = .vBool
-                s.vBool = b
-            case .text(let t):
-                s.type = .vString
-                var str = Mysqlx_Datatypes_Scalar.StringMessage()
-                str.value = Data(t.utf8)
-                s.vString = str
-            case .list:
-                break
-            }
-            any.scalar = s
+            any.scalar = scalar
             return any
         }
         var c = Mysqlx_Connection_Capability()
         c.name = name
-        if case .list(let items) = value {
-            var any = Mysqlx_Datatypes_Any()
-            any.type = .array
+        switch value {
+        case .bool(let b): c.value = any(.bool(b))
+        case .text(let t): c.value = any(.string(t))
+        case .list(let items):
+            var list = Mysqlx_Datatypes_Any()
+            list.type = .array
             var array = Mysqlx_Datatypes_Array()
-            array.value = items.map { scalar(.text($0)) }
-            any.array = array
-            c.value = any
-        } else {
-            c.value = scalar(value)
+            array.value = items.map { any(.string($0)) }
+            list.array = array
+            c.value = list
         }
         return c
     }

@@ -104,27 +104,11 @@ enum XResponseEncoder {
         if !ok.message.isEmpty { try writeStateNotice(.producedMessage, .string(ok.message), to: &buffer) }
     }
 
-    enum ScalarValue {
-        case uint(UInt64)
-        case string(String)
-    }
-
-    static func writeStateNotice(_ parameter: Mysqlx_Notice_SessionStateChanged.Parameter, _ value: ScalarValue,
-                                 to buffer: inout ByteBuffer) throws {
+    static func writeStateNotice(_ parameter: Mysqlx_Notice_SessionStateChanged.Parameter,
+                                 _ value: Mysqlx_Datatypes_Scalar, to buffer: inout ByteBuffer) throws {
         var change = Mysqlx_Notice_SessionStateChanged()
         change.param = parameter
-        var scalar = Mysqlx_Datatypes_Scalar()
-        switch value {
-        case .uint(let v):
-            scalar.type = .vUint
-            scalar.vUnsignedInt = v
-        case .string(let s):
-            scalar.type = .vString
-            var text = Mysqlx_Datatypes_Scalar.StringMessage()
-            text.value = Data(s.utf8)
-            scalar.vString = text
-        }
-        change.value = [scalar]
+        change.value = [value]
         var frame = Mysqlx_Notice_Frame()
         frame.type = 3
         frame.scope = .local
