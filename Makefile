@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration bench bench-micro protos clean-venv
+.PHONY: run build release test unit integration bench bench-micro fuzz soak protos clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -42,6 +42,19 @@ bench: release
 bench-micro:
 	scripts/setup.sh build
 	$(SWIFT) run -c release MockMicroBench
+
+# libFuzzer + ASan on every decoder (issue 8), FUZZ_SECONDS per target; crashes land in
+# Fuzz/regressions/<target>/ and are replayed by the unit tests. Not run by CI.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/setup.sh build
+	scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# 64 clients in a loop against a JavaScript trace while the REST API changes globals and drops all
+# connections; checks memory and descriptors afterwards (issue 8). SOAK_ARGS="--seconds 600". Not run by CI.
+soak: release
+	scripts/setup.sh test
+	.venv/bin/python scripts/soak.py $(SOAK_ARGS)
 
 # Regenerates Sources/MySQLXWire/Generated from Protos/mysqlx (needs protoc; installs it).
 protos:

@@ -94,6 +94,17 @@ let package = Package(
             dependencies: ["MockTesting", "MockScript", "MockServer", "MockModel"],
             path: "Benchmarks/MockMicroBench"
         ),
+        // Fuzzing (issue 8): the targets as a library (the unit tests replay the committed corpus
+        // through them), and MockFuzzer, a libFuzzer binary when built by `make fuzz`.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["MySQLWire", "MySQLXWire", "MockModel", "MockScript", "MockServer", "MockAdmin",
+                           .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzTargets"
+        ),
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(name: "MockFuzzer", dependencies: ["FuzzTargets", "CLibFuzzer"], path: "Fuzz/MockFuzzer"),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "MySQLWireTests",
             dependencies: ["MySQLWire", .product(name: "NIOCore", package: "swift-nio"),

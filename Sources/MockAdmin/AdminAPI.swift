@@ -64,12 +64,7 @@ public struct AdminResponder: HTTPResponder {
             case .success(let object): members = object
             case .failure(let error): return error.response
             }
-            let texts = members.mapValues(\.jsonText)
-            if request.method == .put {
-                globals.replaceAll(with: texts)
-            } else {
-                for (key, value) in texts { globals.set(key, json: value) }
-            }
+            GlobalsUpdate.apply(members, replacingAll: request.method == .put, to: globals)
             return Self.status(.noContent)
         default:
             return Self.notAllowed("GET, PUT, PATCH")
@@ -180,33 +175,14 @@ public struct AdminResponder: HTTPResponder {
         case .success(let object): members = object
         case .failure(let error): return error.response
         }
-        let predicate: @Sendable (JournalEntry) -> Bool
-        switch (members["stmt"], members["stmt_regex"]) {
-        case (.string(let text)?, nil):
-            predicate = { $0.statement == text }
-        case (nil, .string(let pattern)?):
-            guard let regex = try? Regex(pattern) else {
-                return Self.text(.unprocessableContent, "stmt_regex is not a valid regular expression: \(pattern)")
-            }
-            let box = RegexBox(regex: regex)
-            predicate = { (try? box.regex.wholeMatch(in: $0.statement)) != nil }
-        default:
-            return Self.text(.unprocessableContent, "expected exactly one of \"stmt\" or \"stmt_regex\" (a string)")
+        let wait: JournalWaitRequest
+        do {
+            wait = try JournalWaitRequest(members: members)
+        } catch {
+            return error.response
         }
-        let count: Int
-        switch members["count"] {
-        case nil: count = 1
-        case .int(let n)?: count = Int(n)
-        default: return Self.text(.unprocessableContent, "count must be a whole number")
-        }
-        let timeout: Int64
-        switch members["timeout_ms"] {
-        case nil: timeout = 5000
-        case .int(let n)? where n >= 0: timeout = n
-        default: return Self.text(.unprocessableContent, "timeout_ms must be a non-negative whole number")
-        }
-        guard count >= 1 else { return Self.text(.unprocessableContent, "count must be at least 1") }
-        guard let found = await journal.wait(count: count, timeout: .milliseconds(timeout), predicate: predicate) else {
+        let count = wait.count, timeout = wait.timeoutMilliseconds, matches = wait.matches
+        guard let found = await journal.wait(count: count, timeout: .milliseconds(timeout), predicate: { matches($0.statement) }) else {
             return Self.text(.requestTimeout, "fewer than \(count) matching statements within \(timeout) ms")
         }
         return Self.json(JSONValue.object(["entries": .array(found.map(Self.entryJSON))]).jsonText)
@@ -214,37 +190,14 @@ public struct AdminResponder: HTTPResponder {
 
     // MARK: Responses
 
-    /// The request body as JSON, or the error response: 415 without `Content-Type:
-    /// application/json`, 422 when the body does not parse (text says where).
-    static func jsonBody(_ request: Request) async throws -> Result<JSONValue, ResponseError> {
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmedASCII ?? ""
-        guard type.lowercased() == "application/json" else {
-            return .failure(ResponseError(text(.unsupportedMediaType, "Content-Type must be application/json")))
-        }
-        var buffer = try await request.body.collect(upTo: maxBody)
-        let text = buffer.readString(length: buffer.readableBytes) ?? ""
-        do {
-            return .success(try JSONValue(parsing: text))
-        } catch {
-            return .failure(ResponseError(Self.text(.unprocessableContent, error.message)))
-        }
+    /// The request body as JSON (see `AdminRequestBody.json`); at most `maxBody` bytes are read.
+    static func jsonBody(_ request: Request) async throws -> Result<JSONValue, AdminBodyError> {
+        AdminRequestBody.json(contentType: request.headers[.contentType], body: try await request.body.collect(upTo: maxBody))
     }
 
-    /// The request body as a JSON object, or the error response (415, 422 also for a non-object).
-    static func jsonObject(_ request: Request) async throws -> Result<[String: JSONValue], ResponseError> {
-        switch try await jsonBody(request) {
-        case .success(.object(let members)):
-            return .success(members)
-        case .success(let other):
-            return .failure(ResponseError(text(.unprocessableContent, "expected a JSON object, got \(other.typeName)")))
-        case .failure(let error):
-            return .failure(error)
-        }
-    }
-
-    struct ResponseError: Error {
-        var response: Response
-        init(_ response: Response) { self.response = response }
+    /// The request body as a JSON object (see `AdminRequestBody.object`).
+    static func jsonObject(_ request: Request) async throws -> Result<[String: JSONValue], AdminBodyError> {
+        AdminRequestBody.object(contentType: request.headers[.contentType], body: try await request.body.collect(upTo: maxBody))
     }
 
     static func json(_ text: String) -> Response {
@@ -273,15 +226,8 @@ public struct AdminResponder: HTTPResponder {
     }
 }
 
-/// `Regex` is not declared `Sendable`; this one is never mutated.
-struct RegexBox: @unchecked Sendable {
-    let regex: Regex<AnyRegexOutput>
-}
-
-extension Substring {
-    var trimmedASCII: String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
+extension AdminBodyError {
+    var response: Response { AdminResponder.text(status, message) }
 }
 
 /// The admin API as a `Service` on its own address.

@@ -9,29 +9,34 @@ import NIOCore
 /// Handshake: greeting (seq 0) → HandshakeResponse41 (seq 1) → optional AuthSwitchRequest (seq 2) →
 /// AuthSwitchResponse (seq 3) → optional AuthMoreData → OK/ERR. Command phase: every command starts
 /// with sequence id 0; the response continues from 1.
-struct ClassicConnectionStateMachine {
+package struct ClassicConnectionStateMachine {
     /// Server-side settings that do not come from the trace.
-    struct Configuration {
-        var connectionID: UInt32
+    package struct Configuration {
+        package var connectionID: UInt32
         /// Host part for `Access denied for user '…'@'<host>'`.
-        var peerHost: String
-        var serverVersion = "8.0.23-mock"
-        var capabilities = CapabilityFlags.mockDefault
-        var characterSet: UInt8 = 255
-        var nonce: [UInt8] = Array("01234567890123456789".utf8)
-        var authMethod = AuthPlugin.nativePassword
+        package var peerHost: String
+        package var serverVersion = "8.0.23-mock"
+        package var capabilities = CapabilityFlags.mockDefault
+        package var characterSet: UInt8 = 255
+        package var nonce: [UInt8] = Array("01234567890123456789".utf8)
+        package var authMethod = AuthPlugin.nativePassword
         /// TLS can be negotiated (CLIENT_SSL is announced).
-        var tlsAvailable = false
+        package var tlsAvailable = false
         /// Plaintext logins are refused (ERR 3159).
-        var tlsRequired = false
+        package var tlsRequired = false
         /// The connection came in on a Unix socket, which counts as secure transport.
-        var unixSocket = false
+        package var unixSocket = false
         /// Decrypts RSA-encrypted passwords (caching_sha2_password full auth, sha256_password).
-        var passwordKeys: PasswordKeyPair?
+        package var passwordKeys: PasswordKeyPair?
+
+        package init(connectionID: UInt32, peerHost: String) {
+            self.connectionID = connectionID
+            self.peerHost = peerHost
+        }
     }
 
     /// An authentication in progress: what the client claimed and what the trace expects.
-    struct PendingAuth {
+    package struct PendingAuth {
         var username: String
         var schema: String?
         var script: HandshakeScript
@@ -41,7 +46,7 @@ struct ClassicConnectionStateMachine {
         var changeUser: Bool
     }
 
-    enum State {
+    package enum State {
         case initial
         /// Greeting sent; waiting for the HandshakeResponse41 (or SSLRequest) with `expectedSequenceID`
         /// (1, or 2 after TLS was set up).
@@ -60,14 +65,14 @@ struct ClassicConnectionStateMachine {
     }
 
     /// What happens after the packets of a `write` action are sent.
-    enum After: Equatable {
+    package enum After: Equatable {
         case keepOpen
         case close
         /// User or schema changed (authenticated, COM_INIT_DB, COM_CHANGE_USER): tell the responder.
         case sessionChanged
     }
 
-    enum Action {
+    package enum Action {
         /// Send the greeting after `delay`.
         case sendGreeting(HandshakeV10, delay: Duration)
         /// Send packets (numbered from `sequenceID`), then do `after`.
@@ -84,7 +89,7 @@ struct ClassicConnectionStateMachine {
     }
 
     /// A packet the server sends, encoded by the handler for the negotiated capabilities.
-    enum OutboundPacket: Equatable {
+    package enum OutboundPacket: Equatable {
         case ok(OKPacket)
         case err(ERRPacket)
         case eof(EOFPacket)
@@ -94,10 +99,10 @@ struct ClassicConnectionStateMachine {
         case text(String)
     }
 
-    private(set) var state: State = .initial
+    package private(set) var state: State = .initial
     private(set) var configuration: Configuration
     /// Capabilities both sides have (set by the handshake response).
-    private(set) var capabilities: CapabilityFlags = [.protocol41]
+    package private(set) var capabilities: CapabilityFlags = [.protocol41]
     private(set) var greeting: HandshakeV10?
     private(set) var user: String?
     private(set) var schema: String?
@@ -107,15 +112,20 @@ struct ClassicConnectionStateMachine {
     private(set) var peerCertificate: PeerCertificate?
 
     /// Subject and issuer of a client certificate in OpenSSL's one-line form.
-    struct PeerCertificate: Equatable {
-        var subject: String
-        var issuer: String
+    package struct PeerCertificate: Equatable {
+        package var subject: String
+        package var issuer: String
+
+        package init(subject: String, issuer: String) {
+            self.subject = subject
+            self.issuer = issuer
+        }
     }
 
     /// TLS or a Unix socket: passwords may travel in clear.
     var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
 
-    init(configuration: Configuration) {
+    package init(configuration: Configuration) {
         self.configuration = configuration
     }
 
@@ -125,7 +135,7 @@ struct ClassicConnectionStateMachine {
     // MARK: Events
 
     /// The connection is up; `script` is the trace's handshake for the greeting phase.
-    mutating func connectionStarted(script: HandshakeScript) -> Action {
+    package mutating func connectionStarted(script: HandshakeScript) -> Action {
         guard case .initial = state else { return .none }
         if let error = script.error {
             state = .closed
@@ -149,7 +159,7 @@ struct ClassicConnectionStateMachine {
 
     /// A packet arrived. `authScript` gives the trace's handshake for the auth phase; it is called
     /// at most once per authentication.
-    mutating func packetReceived(_ packet: Packet, authScript: () -> HandshakeScript) -> Action {
+    package mutating func packetReceived(_ packet: Packet, authScript: () -> HandshakeScript) -> Action {
         var payload = packet.payload
         /// Replies continue after the request's last fragment (a 16 MiB request has several).
         let reply = packet.lastSequenceID &+ 1
@@ -199,7 +209,7 @@ struct ClassicConnectionStateMachine {
     }
 
     /// The TLS handshake finished; the client continues with its HandshakeResponse41 (sequence 2).
-    mutating func tlsHandshakeCompleted(peerCertificate: PeerCertificate? = nil) -> Action {
+    package mutating func tlsHandshakeCompleted(peerCertificate: PeerCertificate? = nil) -> Action {
         guard case .tlsHandshake = state else { return .none }
         tlsEstablished = true
         self.peerCertificate = peerCertificate
@@ -208,7 +218,7 @@ struct ClassicConnectionStateMachine {
     }
 
     /// The framing layer failed (packet too large, fragments out of order).
-    mutating func wireErrorReceived(_ error: MySQLWireError) -> Action {
+    package mutating func wireErrorReceived(_ error: MySQLWireError) -> Action {
         switch error.code {
         case .packetTooLarge:
             return fail(ERRPacket(code: ErrorCode.packetTooLarge, sqlState: "08S01",

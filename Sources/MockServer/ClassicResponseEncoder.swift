@@ -3,12 +3,16 @@ import MySQLWire
 import NIOCore
 
 /// Encodes responses for one client's negotiated capabilities.
-struct ClassicResponseEncoder {
-    var capabilities: CapabilityFlags
+package struct ClassicResponseEncoder {
+    package var capabilities: CapabilityFlags
+
+    package init(capabilities: CapabilityFlags) {
+        self.capabilities = capabilities
+    }
 
     /// Writes a statement response: OK, ERR, or a text result set
     /// (column count, ColumnDefinition41 × n, [EOF], rows, EOF or OK-with-`0xFE`).
-    func write(_ response: StatementResponse, to writer: inout PacketWriter) {
+    package func write(_ response: StatementResponse, to writer: inout PacketWriter) {
         switch response.kind {
         case .ok(let ok):
             let packet = OKPacket(ok)
@@ -41,7 +45,7 @@ struct ClassicResponseEncoder {
         }
     }
 
-    func write(_ packet: ClassicConnectionStateMachine.OutboundPacket, to writer: inout PacketWriter) {
+    package func write(_ packet: ClassicConnectionStateMachine.OutboundPacket, to writer: inout PacketWriter) {
         switch packet {
         case .ok(let ok): writer.writePacket { ok.write(to: &$0, capabilities: capabilities) }
         case .err(let err): writer.writePacket { err.write(to: &$0, capabilities: capabilities) }

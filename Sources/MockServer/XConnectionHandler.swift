@@ -169,29 +169,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func send(_ messages: [XConnectionStateMachine.Outbound], close: Bool, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 128)
-        for message in messages {
-            switch message {
-            case .ok:
-                try? XFramer.write(type: XServerType.ok, message: Mysqlx_Ok(), to: &buffer)
-            case .error(let code, let sqlState, let text, let fatal):
-                try? XResponseEncoder.writeError(code: code, sqlState: sqlState, message: text, fatal: fatal, to: &buffer)
-            case .capabilities(let tls, let mechanisms):
-                var caps = Mysqlx_Connection_Capabilities()
-                if tls { caps.capabilities.append(Self.capability("tls", .bool(true))) }
-                caps.capabilities.append(Self.capability("authentication.mechanisms", .list(mechanisms)))
-                caps.capabilities.append(Self.capability("doc.formats", .text("text")))
-                caps.capabilities.append(Self.capability("node_type", .text("mysql")))
-                caps.capabilities.append(Self.capability("client.pwd_expire_ok", .bool(false)))
-                try? XFramer.write(type: XServerType.capabilities, message: caps, to: &buffer)
-            case .authenticateContinue(let nonce):
-                var c = Mysqlx_Session_AuthenticateContinue()
-                c.authData = Data(nonce)
-                try? XFramer.write(type: XServerType.authenticateContinue, message: c, to: &buffer)
-            case .authenticateOk(let clientID):
-                try? XResponseEncoder.writeStateNotice(.clientIDAssigned, .uint(UInt64(clientID)), to: &buffer)
-                try? XFramer.write(type: XServerType.authenticateOk, message: Mysqlx_Session_AuthenticateOk(), to: &buffer)
-            }
-        }
+        for message in messages { XResponseEncoder.write(message, to: &buffer) }
         guard context.channel.isActive else { return }
         let written = context.writeAndFlush(wrapOutboundOut(buffer))
         if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
@@ -245,35 +223,6 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
             frame.type = 5
         }
         try XFramer.write(type: XServerType.notice, message: frame, to: &buffer)
-    }
-
-    enum CapabilityValue {
-        case bool(Bool)
-        case text(String)
-        case list([String])
-    }
-
-    static func capability(_ name: String, _ value: CapabilityValue) -> Mysqlx_Connection_Capability {
-        func any(_ scalar: Mysqlx_Datatypes_Scalar) -> Mysqlx_Datatypes_Any {
-            var any = Mysqlx_Datatypes_Any()
-            any.type = .scalar
-            any.scalar = scalar
-            return any
-        }
-        var c = Mysqlx_Connection_Capability()
-        c.name = name
-        switch value {
-        case .bool(let b): c.value = any(.bool(b))
-        case .text(let t): c.value = any(.string(t))
-        case .list(let items):
-            var list = Mysqlx_Datatypes_Any()
-            list.type = .array
-            var array = Mysqlx_Datatypes_Array()
-            array.value = items.map { any(.string($0)) }
-            list.array = array
-            c.value = list
-        }
-        return c
     }
 
     /// TLS after CapabilitiesSet(tls): bytes that came in behind the request are an attack (the

@@ -6,16 +6,23 @@ import MySQLXWire
 /// The X protocol's connection life cycle as a pure state machine (reference spec §6): capability
 /// negotiation, optional TLS, authentication (MYSQL41, SHA256_MEMORY, PLAIN), then statements.
 /// Unlike the reference, credentials are checked against the trace's `handshake.auth`.
-struct XConnectionStateMachine {
-    struct Configuration {
-        var connectionID: UInt32
-        var peerHost: String
-        var tlsAvailable = false
-        var unixSocket = false
-        var nonce: [UInt8] = Array("01234567890123456789".utf8)
+package struct XConnectionStateMachine {
+    package struct Configuration {
+        package var connectionID: UInt32
+        package var peerHost: String
+        package var tlsAvailable = false
+        package var unixSocket = false
+        package var nonce: [UInt8] = Array("01234567890123456789".utf8)
+
+        package init(connectionID: UInt32, peerHost: String, tlsAvailable: Bool = false, unixSocket: Bool = false) {
+            self.connectionID = connectionID
+            self.peerHost = peerHost
+            self.tlsAvailable = tlsAvailable
+            self.unixSocket = unixSocket
+        }
     }
 
-    enum State {
+    package enum State {
         case handshake
         /// AuthenticateContinue (challenge) sent for a scramble mechanism.
         case challenged(mechanism: String, script: HandshakeScript)
@@ -25,7 +32,7 @@ struct XConnectionStateMachine {
     }
 
     /// A server message the handler encodes.
-    enum Outbound: Equatable {
+    package enum Outbound: Equatable {
         case ok
         case error(code: UInt16, sqlState: String, message: String, fatal: Bool)
         case capabilities(tls: Bool, mechanisms: [String])
@@ -34,7 +41,7 @@ struct XConnectionStateMachine {
         case authenticateOk(clientID: UInt32)
     }
 
-    enum After: Equatable {
+    package enum After: Equatable {
         case keepOpen
         case close
         case startTLS
@@ -42,30 +49,30 @@ struct XConnectionStateMachine {
         case authenticated(user: String, schema: String?)
     }
 
-    enum Action: Equatable {
+    package enum Action: Equatable {
         case send([Outbound], after: After)
         case execute(statement: String)
         case none
     }
 
-    private(set) var state: State = .handshake
+    package private(set) var state: State = .handshake
     let configuration: Configuration
     private(set) var tlsEstablished = false
 
-    init(configuration: Configuration) {
+    package init(configuration: Configuration) {
         self.configuration = configuration
     }
 
     var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
 
-    mutating func tlsHandshakeCompleted() {
+    package mutating func tlsHandshakeCompleted() {
         guard case .tlsHandshake = state else { return }
         tlsEstablished = true
         state = .handshake
     }
 
     /// A message arrived; `authScript` gives the trace's handshake (for credentials).
-    mutating func messageReceived(_ message: XClientMessage, authScript: () -> HandshakeScript) -> Action {
+    package mutating func messageReceived(_ message: XClientMessage, authScript: () -> HandshakeScript) -> Action {
         switch (state, message) {
         case (.closed, _), (.tlsHandshake, _):
             return .none

@@ -6,7 +6,7 @@ import NIOCore
 /// Turns a `StatementResponse` into X protocol frames: ColumnMetaData per column, Row per row,
 /// FetchDone and StmtExecuteOk (after ROWS_AFFECTED / GENERATED_INSERT_ID / PRODUCED_MESSAGE
 /// notices) for results; StmtExecuteOk with those notices for `ok`; Mysqlx.Error for `error`.
-enum XResponseEncoder {
+package enum XResponseEncoder {
     /// The X type for a classic column type byte, and the content type hint.
     static func fieldType(_ classic: UInt8) -> (Mysqlx_Resultset_ColumnMetaData.FieldType, UInt32?) {
         switch classic {
@@ -43,7 +43,61 @@ enum XResponseEncoder {
         }
     }
 
-    static func write(_ response: StatementResponse, to buffer: inout ByteBuffer) {
+    /// One server message of the connection state machine (the handshake's replies).
+    package static func write(_ message: XConnectionStateMachine.Outbound, to buffer: inout ByteBuffer) {
+        switch message {
+        case .ok:
+            try? XFramer.write(type: XServerType.ok, message: Mysqlx_Ok(), to: &buffer)
+        case .error(let code, let sqlState, let text, let fatal):
+            try? writeError(code: code, sqlState: sqlState, message: text, fatal: fatal, to: &buffer)
+        case .capabilities(let tls, let mechanisms):
+            var caps = Mysqlx_Connection_Capabilities()
+            if tls { caps.capabilities.append(capability("tls", .bool(true))) }
+            caps.capabilities.append(capability("authentication.mechanisms", .list(mechanisms)))
+            caps.capabilities.append(capability("doc.formats", .text("text")))
+            caps.capabilities.append(capability("node_type", .text("mysql")))
+            caps.capabilities.append(capability("client.pwd_expire_ok", .bool(false)))
+            try? XFramer.write(type: XServerType.capabilities, message: caps, to: &buffer)
+        case .authenticateContinue(let nonce):
+            var c = Mysqlx_Session_AuthenticateContinue()
+            c.authData = Data(nonce)
+            try? XFramer.write(type: XServerType.authenticateContinue, message: c, to: &buffer)
+        case .authenticateOk(let clientID):
+            try? writeStateNotice(.clientIDAssigned, .uint(UInt64(clientID)), to: &buffer)
+            try? XFramer.write(type: XServerType.authenticateOk, message: Mysqlx_Session_AuthenticateOk(), to: &buffer)
+        }
+    }
+
+    enum CapabilityValue {
+        case bool(Bool)
+        case text(String)
+        case list([String])
+    }
+
+    static func capability(_ name: String, _ value: CapabilityValue) -> Mysqlx_Connection_Capability {
+        func any(_ scalar: Mysqlx_Datatypes_Scalar) -> Mysqlx_Datatypes_Any {
+            var any = Mysqlx_Datatypes_Any()
+            any.type = .scalar
+            any.scalar = scalar
+            return any
+        }
+        var c = Mysqlx_Connection_Capability()
+        c.name = name
+        switch value {
+        case .bool(let b): c.value = any(.bool(b))
+        case .text(let t): c.value = any(.string(t))
+        case .list(let items):
+            var list = Mysqlx_Datatypes_Any()
+            list.type = .array
+            var array = Mysqlx_Datatypes_Array()
+            array.value = items.map { any(.string($0)) }
+            list.array = array
+            c.value = list
+        }
+        return c
+    }
+
+    package static func write(_ response: StatementResponse, to buffer: inout ByteBuffer) {
         do {
             switch response.kind {
             case .error(let e):

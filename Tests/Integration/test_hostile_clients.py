@@ -181,3 +181,81 @@ def test_a_stalled_tls_handshake_is_closed_at_the_connect_timeout(mock_server):
     good.close()
     assert s.recv(1) == b""
     assert 0.5 < time.monotonic() - started < 6
+
+
+def test_a_client_declaring_a_1_gib_packet_is_refused_and_memory_stays_flat(mock_server):
+    # A classic header cannot say more than 16 MiB - 1, so a 1 GiB packet is 64 full fragments:
+    # the server refuses it with ERR 1153 once the fragments pass --max-packet-size, without
+    # buffering the rest.
+    server = mock_server(args=["--max-packet-size", "4194304"])
+    good = connect(server)
+    s = raw_login(server.port)
+    before = rss_kib(server.proc.pid)
+    fragment = b"\x00" * (1 << 20)
+    sent = 0
+    refused = False
+    s.settimeout(10)
+    try:
+        for seq in range(64):
+            s.sendall(b"\xff\xff\xff" + bytes([seq]))
+            for _ in range(16):
+                s.sendall(fragment)
+                sent += len(fragment)
+    except OSError:
+        refused = True
+    answer = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:
+        pass
+    print(f"sent {sent >> 20} MiB, refused={refused}, answer={answer[:16]!r}")
+    assert refused or answer, "the server kept reading a 1 GiB packet"
+    assert sent < 256 << 20, f"the server read {sent >> 20} MiB before refusing"
+    if answer:
+        assert answer[4] == 0xFF and int.from_bytes(answer[5:7], "little") == 1153, answer[:64]
+    grown = rss_kib(server.proc.pid) - before
+    assert grown < 32 * 1024, f"server grew by {grown} KiB"
+    good.cursor().execute("select 1")
+    connect(server).close()
+
+
+def test_a_client_disconnecting_in_the_middle_of_a_100_mb_result_hurts_nobody(mock_server, tmp_path):
+    trace = tmp_path / "big.js"
+    trace.write_text("""
+var cell = new Array(1001).join("x");  // 1000 bytes
+({stmts: function (stmt) {
+  var m = stmt.match(/^rows (\\d+)$/);
+  if (!m) return {ok: {}};
+  var rows = [];
+  for (var i = 0; i < +m[1]; i++) rows.push([i, cell]);
+  return {result: {columns: [{name: "id", type: "LONG"}, {name: "cell", type: "VAR_STRING"}], rows: rows}};
+}})
+""")
+    server = mock_server(trace)
+    good = connect(server)
+    for attempt in range(2):
+        s = raw_login(server.port)
+        s.sendall(b"\x0b\x00\x00\x00\x03rows 100000")  # ≈ 100 MB of rows
+        received = 0
+        s.settimeout(60)
+        while received < 1 << 20:
+            chunk = s.recv(65536)
+            assert chunk, "closed before the result began"
+            received += len(chunk)
+        s.close()  # gone with ~99 MB still to send
+        good.cursor().execute("select 1")
+        if attempt == 0:
+            time.sleep(1)
+            after_first = rss_kib(server.proc.pid)
+    print("rss", after_first, rss_kib(server.proc.pid))
+    # The second abandoned result does not add another 100 MB: nothing of the first was kept.
+    time.sleep(1)
+    assert rss_kib(server.proc.pid) - after_first < 64 * 1024
+    cur = good.cursor()
+    cur.execute("rows 3")
+    assert [r[0] for r in cur.fetchall()] == [0, 1, 2]
+    assert server.proc.poll() is None

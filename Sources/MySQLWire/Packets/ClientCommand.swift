@@ -119,6 +119,9 @@ public struct ChangeUser: Sendable, Hashable {
         schema = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
         characterSet = buffer.readInteger(endianness: .little, as: UInt16.self)
         authPluginName = nil
+        // The plugin name and attributes follow the character set; without it (a lone trailing
+        // byte) there is nothing more to read (found by the fuzzer: that byte was taken as a name).
+        guard characterSet != nil else { return }
         if capabilities.contains(.pluginAuth), buffer.readableBytes > 0 {
             authPluginName = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
         }
@@ -133,7 +136,7 @@ public struct ChangeUser: Sendable, Hashable {
         buffer.writeNullTerminatedString(schema)
         if let characterSet {
             buffer.writeInteger(characterSet, endianness: .little)
-            if capabilities.contains(.pluginAuth) { buffer.writeNullTerminatedString(authPluginName ?? "") }
+            if capabilities.contains(.pluginAuth), let authPluginName { buffer.writeNullTerminatedString(authPluginName) }
         }
     }
 }

@@ -129,9 +129,15 @@ public struct HandshakeResponse41: Sendable, Hashable {
         buffer.writeRepeatingByte(0, count: 23)
         buffer.writeNullTerminatedString(username)
         buffer.writeAuthResponse(authResponse, capabilities: caps, lenencAllowed: true)
-        if caps.contains(.connectWithDB) { buffer.writeNullTerminatedString(database ?? "") }
-        if caps.contains(.pluginAuth) { buffer.writeNullTerminatedString(authPluginName ?? "") }
-        if caps.contains(.connectAttrs) {
+        // Trailing fields are positional: one that is absent (`nil`) is written only when a later one
+        // follows, so what was decoded encodes to the same packet (the fuzzer checks this).
+        let attributesFollow = caps.contains(.connectAttrs) && !attributes.isEmpty
+        let pluginFollows = caps.contains(.pluginAuth) && (authPluginName != nil || attributesFollow)
+        if caps.contains(.connectWithDB), database != nil || pluginFollows || attributesFollow {
+            buffer.writeNullTerminatedString(database ?? "")
+        }
+        if pluginFollows { buffer.writeNullTerminatedString(authPluginName ?? "") }
+        if attributesFollow {
             var block = ByteBuffer()
             for (key, value) in attributes {
                 block.writeLengthEncodedString(key)

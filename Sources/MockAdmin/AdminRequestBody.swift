@@ -1,0 +1,103 @@
+import Hummingbird
+import MockScript
+import MockServer
+import NIOCore
+
+/// Why a request body was refused: `415 Unsupported Media Type` without `Content-Type:
+/// application/json`, `422 Unprocessable Content` when the JSON does not parse or has the wrong
+/// shape. The message names the problem (for a parse error: line and column).
+package struct AdminBodyError: Error, Equatable, Sendable {
+    package var status: HTTPResponse.Status
+    package var message: String
+
+    package init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}
+
+/// Request bodies of the admin API, decoded without I/O (so they can be fuzzed on their own).
+package enum AdminRequestBody {
+    /// A body as JSON: `contentType` must be `application/json` (parameters such as `charset` are
+    /// ignored); the text must parse.
+    package static func json(contentType: String?, body: ByteBuffer) -> Result<JSONValue, AdminBodyError> {
+        let type = contentType?.split(separator: ";").first.map { $0.trimmingASCIISpaces } ?? ""
+        guard type.lowercased() == "application/json" else {
+            return .failure(AdminBodyError(.unsupportedMediaType, "Content-Type must be application/json"))
+        }
+        let text = String(decoding: body.readableBytesView, as: UTF8.self)
+        do {
+            return .success(try JSONValue(parsing: text))
+        } catch {
+            return .failure(AdminBodyError(.unprocessableContent, error.message))
+        }
+    }
+
+    /// A body that must be a JSON object (globals, journal wait).
+    package static func object(contentType: String?, body: ByteBuffer) -> Result<[String: JSONValue], AdminBodyError> {
+        switch json(contentType: contentType, body: body) {
+        case .success(.object(let members)):
+            return .success(members)
+        case .success(let other):
+            return .failure(AdminBodyError(.unprocessableContent, "expected a JSON object, got \(other.typeName)"))
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+}
+
+/// `POST /api/v1/mock_server/journal/wait`: `{"stmt": "…"}` or `{"stmt_regex": "…"}`, optional
+/// `"count"` (≥ 1, default 1) and `"timeout_ms"` (≥ 0, default 5000).
+package struct JournalWaitRequest: Sendable {
+    package var matches: @Sendable (String) -> Bool
+    package var count: Int
+    package var timeoutMilliseconds: Int64
+
+    package init(members: [String: JSONValue]) throws(AdminBodyError) {
+        switch (members["stmt"], members["stmt_regex"]) {
+        case (.string(let text)?, nil):
+            matches = { $0 == text }
+        case (nil, .string(let pattern)?):
+            guard let regex = try? Regex(pattern) else {
+                throw AdminBodyError(.unprocessableContent, "stmt_regex is not a valid regular expression: \(pattern)")
+            }
+            let box = RegexBox(regex: regex)
+            matches = { (try? box.regex.wholeMatch(in: $0)) != nil }
+        default:
+            throw AdminBodyError(.unprocessableContent, "expected exactly one of \"stmt\" or \"stmt_regex\" (a string)")
+        }
+        switch members["count"] {
+        case nil: count = 1
+        case .int(let n)? where n >= 1 && n <= Int64(Int32.max): count = Int(n)
+        default: throw AdminBodyError(.unprocessableContent, "count must be a whole number from 1 to \(Int32.max)")
+        }
+        switch members["timeout_ms"] {
+        case nil: timeoutMilliseconds = 5000
+        case .int(let n)? where n >= 0 && n <= 86_400_000: timeoutMilliseconds = n
+        default: throw AdminBodyError(.unprocessableContent, "timeout_ms must be a whole number from 0 to 86400000")
+        }
+    }
+}
+
+/// `PUT` replaces all globals, `PATCH` merges (reference spec §7: values are stored as JSON text).
+package enum GlobalsUpdate {
+    package static func apply(_ members: [String: JSONValue], replacingAll: Bool, to globals: GlobalStore) {
+        let texts = members.mapValues(\.jsonText)
+        if replacingAll {
+            globals.replaceAll(with: texts)
+        } else {
+            for (key, value) in texts { globals.set(key, json: value) }
+        }
+    }
+}
+
+/// `Regex` is not declared `Sendable`; this one is never mutated.
+struct RegexBox: @unchecked Sendable {
+    let regex: Regex<AnyRegexOutput>
+}
+
+extension Substring {
+    var trimmingASCIISpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
