@@ -41,7 +41,12 @@ public struct HandshakeV10: Sendable, Hashable {
     }
 
     public func write(to buffer: inout ByteBuffer) {
-        let data = nonce + [0]
+        let pluginAuth = capabilities.contains(.pluginAuth)
+        // auth_plugin_data = scramble + NUL: its length fits one byte with CLIENT_PLUGIN_AUTH and is
+        // fixed at 8 + 13 without it; trailing zero bytes cannot be told from padding.
+        var scramble = Array(nonce.prefix(pluginAuth ? 254 : 20))
+        while scramble.last == 0 { scramble.removeLast() }
+        let data = scramble + [0]
         buffer.writeInteger(UInt8(10))
         buffer.writeNullTerminatedString(serverVersion)
         buffer.writeInteger(connectionID, endianness: .little)
@@ -52,8 +57,7 @@ public struct HandshakeV10: Sendable, Hashable {
         buffer.writeInteger(characterSet)
         buffer.writeInteger(statusFlags.rawValue, endianness: .little)
         buffer.writeInteger(UInt16(capabilities.rawValue >> 16), endianness: .little)
-        let pluginAuth = capabilities.contains(.pluginAuth)
-        buffer.writeInteger(pluginAuth ? UInt8(min(data.count, 255)) : 0)
+        buffer.writeInteger(pluginAuth ? UInt8(data.count) : 0)
         buffer.writeRepeatingByte(0, count: 10)
         let part2 = Array(data.dropFirst(8))
         buffer.writeBytes(part2)
