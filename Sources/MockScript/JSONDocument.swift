@@ -219,6 +219,8 @@ enum JSONDocument {
                 if let u = UInt64(text) { return .uint(u) }
             }
             guard let d = Double(text) else { throw failure("invalid number") }
+            // 1e999 would become infinity, which JSON cannot write back (found by the fuzzer).
+            guard d.isFinite else { throw failure("number \(text.prefix(40)) is out of range") }
             return .double(d)
         }
     }

@@ -216,19 +216,30 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 statement: statement, answeredBy: response.answeredBy, kind: response.kindName, receivedAt: received,
                 answeredAt: Self.now()))
             registry.update(session.connectionID) { $0.statements += 1 }
-            let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
-            let cache = configuration.responseCache
-            send(after: response.execTime, context: context) { buffer in
-                let encode = {
-                    var writer = PacketWriter(buffer: buffer, sequenceID: sequenceID)
-                    encoder.write(response, to: &writer)
-                    return writer.buffer
-                }
-                guard let key = response.cacheKey else { return encode() }
-                return cache.bytes(response: key, capabilities: encoder.capabilities, sequenceID: sequenceID,
-                                   encode: encode)
+            guard response.execTime > .zero else {
+                // The common case, without a closure or a future per statement.
+                write(encode(response, sequenceID: sequenceID, allocator: context.channel.allocator), close: false,
+                      context: context)
+                return
+            }
+            send(after: response.execTime, context: context) { [self] buffer in
+                encode(response, sequenceID: sequenceID, allocator: context.channel.allocator)
             }
         }
+    }
+
+    /// A statement response's packets from `sequenceID` on: pre-encoded bytes for cacheable
+    /// (fixed) responses, encoded now otherwise.
+    private func encode(_ response: StatementResponse, sequenceID: UInt8, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
+        let fresh = {
+            var writer = PacketWriter(buffer: allocator.buffer(capacity: 256), sequenceID: sequenceID)
+            encoder.write(response, to: &writer)
+            return writer.buffer
+        }
+        guard let key = response.cacheKey else { return fresh() }
+        return configuration.responseCache.bytes(response: key, capabilities: encoder.capabilities, sequenceID: sequenceID,
+                                                  encode: fresh)
     }
 
     /// Seconds since 1970 (wall clock).
@@ -285,11 +296,11 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     private func write(_ buffer: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        let written = context.writeAndFlush(wrapOutboundOut(buffer))
         if close {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         armIdleTimer(context: context)
         if !context.channel.isWritable, !paused {
             // Backpressure: the client does not read; stop reading from it instead of buffering.

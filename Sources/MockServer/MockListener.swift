@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Glibc
 #endif
 
-/// One listening socket (TCP or Unix) serving the classic protocol from the configured trace.
+/// One listening address (TCP or Unix) serving the classic protocol from the configured trace.
 /// A `Service`: `run()` serves until graceful shutdown, then stops accepting, closes its sessions
 /// and waits until they are gone.
 public final class MockListener: Service, Sendable {
@@ -17,10 +17,11 @@ public final class MockListener: Service, Sendable {
     private let configuration: ServerConfiguration
     private let registry: SessionRegistry
     private let group: any EventLoopGroup
-    private let channel: any Channel
+    /// The listening sockets: one, or one per event loop for TCP (see `bind`).
+    private let channels: [any Channel]
 
     /// The port actually bound (useful with port 0); 0 for a Unix socket.
-    public var port: Int { channel.localAddress?.port ?? 0 }
+    public var port: Int { channels.first?.localAddress?.port ?? 0 }
 
     /// A name for logs and the registry: `classic:127.0.0.1:3306`, `x:127.0.0.1:33060`.
     public var name: String { "\(wireProtocol.rawValue):\(target)" }
@@ -33,24 +34,15 @@ public final class MockListener: Service, Sendable {
         let listenerName = "\(wireProtocol.rawValue):\(target)"
         let isTCP: Bool
         if case .tcp = target { isTCP = true } else { isTCP = false }
-        var bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.maxMessagesPerRead, value: 32)
-            .childChannelOption(.autoRead, value: true)
-        if isTCP {
-            bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-        }
-        bootstrap = bootstrap.childChannelInitializer { child in
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Void> = { child in
             let id = registry.makeConnectionID()
             let peer = child.remoteAddress
             let peerText: String
             let peerHost: String
             switch target {
-            case .tcp(_, let port):
+            case .tcp:
                 peerText = peer.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
                 peerHost = peer?.ipAddress ?? "localhost"
-                _ = port
             case .unixSocket(let path):
                 peerText = path
                 peerHost = "localhost"
@@ -71,28 +63,63 @@ public final class MockListener: Service, Sendable {
                 }
             }
         }
-        let channel: any Channel
+        func bootstrap(on group: any EventLoopGroup, reusePort: Bool) -> ServerBootstrap {
+            var bootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.maxMessagesPerRead, value: 32)
+                .childChannelOption(.autoRead, value: true)
+            if reusePort {
+                bootstrap = bootstrap.serverChannelOption(
+                    ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)), value: 1)
+            }
+            if isTCP {
+                bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            }
+            return bootstrap.childChannelInitializer(initializer)
+        }
+        var channels: [any Channel] = []
         switch target {
         case .tcp(let host, let port):
-            channel = try await bootstrap.bind(host: host, port: port).get()
+            let loops = Array(group.makeIterator())
+            if loops.count > 1 {
+                // One listening socket per event loop (SO_REUSEPORT): each loop accepts and serves its
+                // own connections, so no connection is handed from one thread to another. Sharing
+                // the port must not hide another process on it, so a plain bind is tried first.
+                if port != 0 { try checkPortIsFree(host: host, port: port) }
+                var boundPort = port
+                do {
+                    for loop in loops {
+                        let channel = try await bootstrap(on: loop, reusePort: true).bind(host: host, port: boundPort).get()
+                        if boundPort == 0 { boundPort = channel.localAddress?.port ?? 0 }
+                        channels.append(channel)
+                    }
+                } catch {
+                    for channel in channels { try? await channel.close() }
+                    throw error
+                }
+            } else {
+                channels.append(try await bootstrap(on: group, reusePort: false).bind(host: host, port: port).get())
+            }
         case .unixSocket(let path):
-            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            channels.append(try await bootstrap(on: group, reusePort: false)
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get())
         }
         let listener = MockListener(target: target, configuration: configuration, registry: registry, group: group,
-                                    channel: channel, wireProtocol: wireProtocol)
+                                    channels: channels, wireProtocol: wireProtocol)
         let kind = wireProtocol == .classic ? "classic" : "x"
         configuration.logger.notice("Starting to handle \(kind) connections on \(listener.boundDescription)")
         return listener
     }
 
     private init(target: ListenTarget, configuration: ServerConfiguration, registry: SessionRegistry,
-                 group: any EventLoopGroup, channel: any Channel, wireProtocol: SessionInfo.WireProtocol) {
+                 group: any EventLoopGroup, channels: [any Channel], wireProtocol: SessionInfo.WireProtocol) {
         self.wireProtocol = wireProtocol
         self.target = target
         self.configuration = configuration
         self.registry = registry
         self.group = group
-        self.channel = channel
+        self.channels = channels
     }
 
     /// The address clients connect to, as the reference logs it.
@@ -110,11 +137,32 @@ public final class MockListener: Service, Sendable {
 
     /// Stops accepting, closes this listener's sessions and waits for them to finish.
     public func stop() async throws {
-        try? await channel.close()
+        for channel in channels { try? await channel.close() }
         registry.closeAll(listener: name)
         await registry.waitUntilEmpty(listener: name)
         if case .unixSocket(let path) = target {
             unlink(path)
         }
+    }
+}
+
+/// Fails with `EADDRINUSE` (as a bind would) if something already listens on `host:port`. Used
+/// before binding SO_REUSEPORT sockets, which would otherwise share the port with another process.
+func checkPortIsFree(host: String, port: Int) throws {
+    let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+    let family: CInt
+    switch address {
+    case .v4: family = AF_INET
+    case .v6: family = AF_INET6
+    case .unixDomainSocket: return
+    }
+    let fd = socket(family, CInt(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return }
+    defer { close(fd) }
+    var one: CInt = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
+    let result = address.withSockAddr { pointer, size in bind(fd, pointer, socklen_t(size)) }
+    if result != 0, errno == EADDRINUSE {
+        throw IOError(errnoCode: EADDRINUSE, reason: "bind(descriptor:ptr:bytes:)")
     }
 }

@@ -27,6 +27,7 @@ struct JSONDocumentTests {
         ("\"\\x\"", "invalid escape"),
         ("\"\\ud800\"", "unpaired surrogate"),
         ("", "line 1, column 1: expected a value (found end of file)"),
+        ("[1, -1e999]", "number -1e999 is out of range"),
     ])
     func errors(text: String, message: String) {
         do {
