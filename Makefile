@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration bench bench-micro fuzz soak protos clean-venv
+.PHONY: run build release test unit integration bench bench-micro fuzz soak sanitize protos clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -55,6 +55,16 @@ fuzz:
 soak: release
 	scripts/setup.sh test
 	.venv/bin/python scripts/soak.py $(SOAK_ARGS)
+
+# The Swift tests under ThreadSanitizer and AddressSanitizer, each in its own build folder
+# (a clean build each: about 10 minutes apiece here). Not run by CI; the README has the last result.
+sanitize:
+	scripts/setup.sh build
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt \
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 # Regenerates Sources/MySQLXWire/Generated from Protos/mysqlx (needs protoc; installs it).
 protos:

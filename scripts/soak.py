@@ -179,9 +179,14 @@ def main():
         ("process alive at the end", str(alive)),
         ("result", "PASS" if ok else "FAIL"),
     ]
-    print("| soak | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    table = "| soak | value |\n|---|---|\n" + "".join(f"| {name} | {value} |\n" for name, value in rows)
+    print(table, end="")
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H%MZ", time.gmtime())
+    text = f"# Soak {stamp}\n\nMachine: {os.cpu_count()} cores; `scripts/soak.py` against `{args.binary}`.\n\n{table}"
+    (results / f"soak-{stamp}.md").write_text(text)
+    (results / "soak-latest.md").write_text(text)
     for e in api_errors[:5]:
         print("REST error:", e)
     sys.exit(0 if ok else 1)

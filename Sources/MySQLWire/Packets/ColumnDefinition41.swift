@@ -80,7 +80,8 @@ public struct ColumnDefinition41: Sendable, Hashable {
             catalog: catalog, schema: schema, table: table, orgTable: orgTable, name: name, orgName: orgName,
             characterSet: charset, columnLength: length, type: ColumnType(rawValue: type), flags: flags,
             decimals: decimals)
-        buffer.moveReaderIndex(forwardBy: min(buffer.readableBytes, Int(fixed) - 0x0A))
+        // `fixed` is any length-encoded integer: compare as UInt64 (Int(fixed) trapped above Int.max; fuzzer).
+        buffer.moveReaderIndex(forwardBy: Int(min(UInt64(buffer.readableBytes), fixed - 0x0A)))
     }
 }
 
