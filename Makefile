@@ -63,7 +63,7 @@ sanitize:
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt SWIFT_BACKTRACE=enable=no \
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 # Regenerates Sources/MySQLXWire/Generated from Protos/mysqlx (needs protoc; installs it).

@@ -75,10 +75,16 @@ struct TraceNode {
         }
     }
 
+    static let maxMilliseconds = 9e12
+
     /// A delay in milliseconds (fractions allowed), not negative.
     func milliseconds() throws(TraceError) -> Duration {
         let ms = try number()
         guard ms.isFinite, ms >= 0 else { throw error("exec_time must be a non-negative number of milliseconds") }
+        // Int64 microseconds end near 9.2e15 ms; anything near that trapped (found by the fuzzer).
+        guard ms <= Self.maxMilliseconds else {
+            throw error("exec_time must be at most \(Int64(Self.maxMilliseconds)) ms (about 285 years), got \(JSONValue.format(ms))")
+        }
         return .microseconds(Int64(ms * 1000))
     }
 

@@ -85,6 +85,8 @@ struct ResponseDecoderTests {
         (#"{"stmts": [{"error": {"message": "m"}}]}"#, #"trace.json: stmts[0].error: missing field "code""#),
         (#"{"stmts": [{"exec_time": -1, "ok": {}}]}"#,
          "trace.json: stmts[0].exec_time: exec_time must be a non-negative number of milliseconds"),
+        (#"{"stmts": [{"exec_time": 1e300, "ok": {}}]}"#,
+         "trace.json: stmts[0].exec_time: exec_time must be at most 9000000000000 ms (about 285 years), got 1e+300"),
         (#"{"stmts": [{"stmt_regex": "(", "ok": {}}]}"#, "trace.json: stmts[0].stmt_regex: invalid regular expression"),
         (#"{"stmts": "x"}"#, "trace.json: stmts: expected 'stmts' to be an array, got string"),
         (#"{"handshake": "foo", "stmts": []}"#, "trace.json: handshake: handshake must be an object, if set. Is string"),
