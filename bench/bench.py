@@ -64,10 +64,10 @@ def stop_process(proc, timeout=30):
 
 
 class Mock:
-    def __init__(self, trace):
+    def __init__(self, trace, extra=()):
         self.port = free_port()
         self.proc = subprocess.Popen([str(MOCK), "--filename", str(trace), "--bind-address", "127.0.0.1",
-                                      "--port", str(self.port), "--max-packet-size", str(64 << 20)],
+                                      "--port", str(self.port), "--max-packet-size", str(64 << 20), *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
         self.pid = self.proc.pid
@@ -248,7 +248,7 @@ def main():
         js.stop()
 
     print("scale ...", flush=True)
-    mock = Mock(json_trace)
+    mock = Mock(json_trace, ["--max-connections", str(args.scale + 100)])  # the default limit is 10,000
     try:
         socks = []
         try:
