@@ -68,14 +68,13 @@ public final class MockListener: Service, Sendable {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.maxMessagesPerRead, value: 32)
-                .childChannelOption(.autoRead, value: true)
             if reusePort {
                 bootstrap = bootstrap.serverChannelOption(
                     ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)), value: 1)
             }
-            if isTCP {
-                bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            }
+            // No child options: TCP_NODELAY is set on the listening socket by NIO and accepted
+            // sockets inherit it (Linux), and autoRead is on by default; every child option would
+            // cost a setsockopt and a future per connection.
             return bootstrap.childChannelInitializer(initializer)
         }
         var channels: [any Channel] = []
