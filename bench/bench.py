@@ -25,12 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 MOCK = ROOT / ".build" / "release" / "mysql_server_mock"
 USER, PASSWORD, DB = "bench", "benchpw", "bench"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(ROOT / "Tests" / "Integration"))
+from conftest import free_port, rss_kib  # noqa: E402
 
 
 def wait_for_port(port, timeout=60.0, proc=None):
@@ -44,13 +40,6 @@ def wait_for_port(port, timeout=60.0, proc=None):
         except OSError:
             time.sleep(0.0005)
     raise RuntimeError(f"port {port} did not open")
-
-
-def rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def stop_process(proc, timeout=30):

@@ -124,15 +124,21 @@ def classic_clients(port, password=""):
         yield "connector-pure" if pure else "connector-cext"
 
 
+def start_mock(trace, tmp, *args):
+    """The debug mock on a free port (`.port`), with `trace` and extra arguments."""
+    port = free_port()
+    mock = MockProcess(["--filename", str(trace), "--port", str(port), "--bind-address", "127.0.0.1", *args], tmp)
+    mock.port = port
+    return mock
+
+
 def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp())
 
     # Classic, default trace (mysql_native_password, any password).
     x_port = free_port()
-    mock = MockProcess(["--filename", "builtin:default", "--port", str(free_port()), "--bind-address", "127.0.0.1",
-                        "--xport", str(x_port)], tmp)
-    mock.port = int(mock.args[mock.args.index("--port") + 1])
+    mock = start_mock("builtin:default", tmp, "--xport", str(x_port))
     proxy = RecordingProxy(mock.port)
     for name in classic_clients(proxy.port):
         save("classic-protocol", name, 0x00, proxy.take())
@@ -140,10 +146,8 @@ def main():
     certs = ROOT / "Tests" / "Integration" / "certs"
     if (certs / "server-cert.pem").exists():
         mock.stop()
-        mock = MockProcess(["--filename", "builtin:default", "--port", str(free_port()), "--bind-address", "127.0.0.1",
-                            "--xport", str(x_port), "--ssl-mode", "PREFERRED", "--ssl-cert", str(certs / "server-cert.pem"),
-                            "--ssl-key", str(certs / "server-key.pem")], tmp)
-        mock.port = int(mock.args[mock.args.index("--port") + 1])
+        mock = start_mock("builtin:default", tmp, "--xport", str(x_port), "--ssl-mode", "PREFERRED",
+                          "--ssl-cert", str(certs / "server-cert.pem"), "--ssl-key", str(certs / "server-key.pem"))
         proxy = RecordingProxy(mock.port)
         subprocess.run(["mysql", "-h127.0.0.1", f"-P{proxy.port}", "-uroot", "--ssl", "-e", "select 1"],
                        check=False, capture_output=True, timeout=20)
@@ -167,9 +171,7 @@ def main():
              "fallback": "builtin:default",
              "stmts": [{"stmt": "select 1", "result": {"columns": [{"name": "1", "type": "LONG"}], "rows": [[1]]}}]}
     (tmp / "sha2.json").write_text(json.dumps(trace))
-    mock = MockProcess(["--filename", str(tmp / "sha2.json"), "--port", str(free_port()), "--bind-address", "127.0.0.1"],
-                       tmp)
-    mock.port = int(mock.args[mock.args.index("--port") + 1])
+    mock = start_mock(tmp / "sha2.json", tmp)
     proxy = RecordingProxy(mock.port)
     import pymysql
     c = pymysql.connect(host="127.0.0.1", port=proxy.port, user="root", password="secret", ssl_disabled=True)

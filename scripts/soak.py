@@ -20,17 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests" / "Integration"))
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+import conftest  # noqa: E402
+from conftest import MockProcess, fd_count, free_port, rss_kib  # noqa: E402
 
 
 def api(port, method, path, body=None):
@@ -104,8 +95,7 @@ def main():
     parser.add_argument("--drop-every", type=float, default=5.0)
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "mysql_server_mock"))
     args = parser.parse_args()
-    os.environ["MOCK_BINARY"] = args.binary
-    from conftest import MockProcess, free_port
+    conftest.BINARY = Path(args.binary)  # MockProcess starts this binary
 
     tmp = Path(tempfile.mkdtemp())
     port, http = free_port(), free_port()

@@ -136,15 +136,7 @@ enum ClassicProtocolFuzzTarget {
     ) throws(FuzzFailure) {
         var buffer = payload
         guard let value = try? decode(&buffer) else { return }
-        var first = ByteBuffer()
-        encode(value, &first)
-        var again = first
-        let decodedAgain: Value
-        do {
-            decodedAgain = try decode(&again)
-        } catch {
-            throw FuzzFailure("\(name): its own encoding \(Array(first.readableBytesView)) does not decode: \(error)")
-        }
+        let (first, decodedAgain) = try reencode(value, name, decode: decode, encode: encode)
         var second = ByteBuffer()
         encode(decodedAgain, &second)
         guard first == second else {
@@ -163,17 +155,25 @@ enum ClassicProtocolFuzzTarget {
         var buffer = payload
         guard let decoded = try? decode(&buffer) else { return }
         let value = normalize(decoded)
+        let (encoded, decodedAgain) = try reencode(value, name, decode: decode, encode: encode)
+        guard decodedAgain == value else {
+            throw FuzzFailure("\(name): \(value) encodes to \(Array(encoded.readableBytesView)), which decodes to \(decodedAgain)")
+        }
+    }
+
+    /// `value` encoded, and those bytes decoded again (which must succeed).
+    static func reencode<Value>(
+        _ value: Value, _ name: String,
+        decode: (inout ByteBuffer) throws(MySQLWireError) -> Value,
+        encode: (Value, inout ByteBuffer) -> Void
+    ) throws(FuzzFailure) -> (encoded: ByteBuffer, decoded: Value) {
         var encoded = ByteBuffer()
         encode(value, &encoded)
         var again = encoded
-        let decodedAgain: Value
         do {
-            decodedAgain = try decode(&again)
+            return (encoded, try decode(&again))
         } catch {
             throw FuzzFailure("\(name): its own encoding \(Array(encoded.readableBytesView)) does not decode: \(error)")
-        }
-        guard decodedAgain == value else {
-            throw FuzzFailure("\(name): \(value) encodes to \(Array(encoded.readableBytesView)), which decodes to \(decodedAgain)")
         }
     }
 }

@@ -186,11 +186,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 context.close(promise: nil)
             }
         case .sendGreeting(let greeting, let delay):
-            send(after: delay, context: context) { buffer in
-                var writer = PacketWriter(buffer: buffer, sequenceID: 0)
-                writer.writePacket { greeting.write(to: &$0) }
-                return writer.buffer
-            }
+            var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 128), sequenceID: 0)
+            writer.writePacket { greeting.write(to: &$0) }
+            send(writer.buffer, after: delay, context: context)
         case .write(let packets, let sequenceID, let after):
             let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 256), sequenceID: sequenceID)
@@ -206,25 +204,18 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             }
             write(writer.buffer, close: after == .close, context: context)
         case .answerQuery(let statement, let sequenceID):
-            let start = NIODeadline.now()
-            let received = Self.now()
             guard let responder else { return }
+            let received = Self.now()
             let response = responder.respond(to: statement)
-            logger.debug("(\((NIODeadline.now() - start).nanoseconds / 1000) us)> \(statement)")
+            let answered = Self.now()
+            logger.debug("(\(Int((answered - received) * 1e6)) us)> \(statement)")
             configuration.journal.append(JournalEntry(
                 sequence: 0, connectionID: session.connectionID, wireProtocol: "classic", user: session.user,
                 statement: statement, answeredBy: response.answeredBy, kind: response.kindName, receivedAt: received,
-                answeredAt: Self.now()))
+                answeredAt: answered))
             registry.update(session.connectionID) { $0.statements += 1 }
-            guard response.execTime > .zero else {
-                // The common case, without a closure or a future per statement.
-                write(encode(response, sequenceID: sequenceID, allocator: context.channel.allocator), close: false,
-                      context: context)
-                return
-            }
-            send(after: response.execTime, context: context) { [self] buffer in
-                encode(response, sequenceID: sequenceID, allocator: context.channel.allocator)
-            }
+            send(encode(response, sequenceID: sequenceID, allocator: context.channel.allocator), after: response.execTime,
+                 context: context)
         }
     }
 
@@ -277,11 +268,10 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
-    /// Encodes and writes now, or after `delay` (holding further inbound packets meanwhile).
-    private func send(after delay: Duration, context: ChannelHandlerContext,
-                      encode: @escaping (ByteBuffer) -> ByteBuffer) {
+    /// Writes `bytes` now, or after `delay` (holding further inbound packets meanwhile).
+    private func send(_ bytes: ByteBuffer, after delay: Duration, context: ChannelHandlerContext) {
         guard delay > .zero else {
-            write(encode(context.channel.allocator.buffer(capacity: 256)), close: false, context: context)
+            write(bytes, close: false, context: context)
             return
         }
         busy = true
@@ -289,7 +279,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             guard let self else { return }
             self.busy = false
             self.delayed = nil
-            self.write(encode(context.channel.allocator.buffer(capacity: 256)), close: false, context: context)
+            self.write(bytes, close: false, context: context)
             self.processInbound(context: context)
         }
     }

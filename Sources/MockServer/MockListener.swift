@@ -147,7 +147,7 @@ public final class MockListener: Service, Sendable {
 
 /// Fails with `EADDRINUSE` (as a bind would) if something already listens on `host:port`. Used
 /// before binding SO_REUSEPORT sockets, which would otherwise share the port with another process.
-func checkPortIsFree(host: String, port: Int) throws {
+private func checkPortIsFree(host: String, port: Int) throws {
     let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
     let family: CInt
     switch address {

@@ -21,6 +21,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def rss_kib(pid) -> int:
+    """Resident memory of a process in KiB (also used by bench/bench.py and scripts/soak.py)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def fd_count(pid) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 class MockProcess:
     """A running mysql_server_mock; `port` is its classic TCP port."""
 

@@ -7,6 +7,8 @@ import time
 import pymysql
 import pytest
 
+from conftest import rss_kib
+
 
 def connect(server, **kw):
     return pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", ssl_disabled=True, **kw)
@@ -23,13 +25,6 @@ def raw_login(port):
     ok = s.recv(1024)
     assert ok[4] == 0
     return s
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def test_max_connections_refuses_one_more_with_1040(mock_server):
