@@ -30,8 +30,12 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private var inbound: ByteBuffer?
     /// A delayed greeting or response is pending: leave inbound packets buffered until it is sent.
     private var busy = false
-    private var connectTimer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
+    private var statementCounter: SessionRegistry.StatementCounter?
+    private let timers: LoopTimers
+    private var connectTimer: ExpiryQueue.Entry?
+    private var idleTimer: ExpiryQueue.Entry?
+    /// After COM_QUIT: closes if the client has not closed within a second.
+    private var quitTimer: ExpiryQueue.Entry?
     /// The client is not reading: responses pile up, so stop reading its commands until it does.
     private var paused = false
     private var delayed: Scheduled<Void>?
@@ -39,8 +43,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private var tlsFacts: TLSHandshakeFacts?
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
-         peerHost: String, unixSocket: Bool = false) {
+         peerHost: String, unixSocket: Bool = false, timers: LoopTimers) {
         self.configuration = configuration
+        self.timers = timers
         self.registry = registry
         self.listenerName = listenerName
         self.session = session
@@ -59,11 +64,12 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     // MARK: Inbound
 
     func channelActive(context: ChannelHandlerContext) {
-        registry.add(session.connectionID, channel: context.channel, listener: listenerName,
+        let (statements, open) = registry.add(session.connectionID, channel: context.channel, listener: listenerName,
                      snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: "classic",
                                                peer: session.peer, connectedSince: Self.now(), statements: 0))
         logger.info("accepted from \(session.peer)")
-        if registry.count() > configuration.maxConnections {
+        statementCounter = statements
+        if open > configuration.maxConnections {
             logger.notice("refusing: more than \(configuration.maxConnections) connections")
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 64), sequenceID: 0)
             let err = ERRPacket(code: ErrorCode.tooManyConnections, sqlState: "08004", message: "Too many connections")
@@ -72,9 +78,8 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             context.fireChannelActive()
             return
         }
-        let loop = context.eventLoop.assumeIsolated()
-        connectTimer = loop.scheduleTask(in: .init(configuration.connectTimeout)) { [weak self] in
-            guard let self else { return }
+        // The entry's closure holds the handler until it runs or channelInactive cancels it.
+        connectTimer = timers.connect.arm {
             self.logger.notice("closing: handshake not completed within the connect timeout")
             context.close(promise: nil)
         }
@@ -85,8 +90,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connectTimer?.cancel()
-        idleTimer?.cancel()
+        timers.connect.cancel(connectTimer)
+        timers.idle?.cancel(idleTimer)
+        timers.quitGrace.cancel(quitTimer)
         delayed?.cancel()
         registry.remove(session.connectionID)
         logger.info("closed")
@@ -132,10 +138,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     /// Restarts the `--wait-timeout` clock (after each command once authenticated).
     private func armIdleTimer(context: ChannelHandlerContext) {
-        guard let timeout = configuration.waitTimeout, responderAuthenticated else { return }
-        idleTimer?.cancel()
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(timeout)) { [weak self] in
-            guard let self else { return }
+        guard let idle = timers.idle, responderAuthenticated else { return }
+        idle.cancel(idleTimer)
+        idleTimer = idle.arm {
             self.logger.notice("closing: idle longer than the wait timeout")
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 64), sequenceID: 0)
             let err = ERRPacket(code: 4031, sqlState: "HY000",
@@ -181,10 +186,8 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         case .startTLS:
             startTLS(context: context)
         case .awaitClientClose:
-            delayed?.cancel()
-            delayed = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) {
-                context.close(promise: nil)
-            }
+            timers.quitGrace.cancel(quitTimer)
+            quitTimer = timers.quitGrace.arm { context.close(promise: nil) }
         case .sendGreeting(let greeting, let delay):
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 128), sequenceID: 0)
             writer.writePacket { greeting.write(to: &$0) }
@@ -194,7 +197,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 256), sequenceID: sequenceID)
             for packet in packets { encoder.write(packet, to: &writer) }
             if after == .sessionChanged {
-                connectTimer?.cancel()
+                timers.connect.cancel(connectTimer)
                 connectTimer = nil
                 responderAuthenticated = true
                 session.user = stateMachine.user
@@ -213,7 +216,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 sequence: 0, connectionID: session.connectionID, wireProtocol: "classic", user: session.user,
                 statement: statement, answeredBy: response.answeredBy, kind: response.kindName, receivedAt: received,
                 answeredAt: answered))
-            registry.update(session.connectionID) { $0.statements += 1 }
+            statementCounter?.increment()
             send(encode(response, sequenceID: sequenceID, allocator: context.channel.allocator), after: response.execTime,
                  context: context)
         }
@@ -229,9 +232,17 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             return writer.buffer
         }
         guard let key = response.cacheKey else { return fresh() }
-        return configuration.responseCache.bytes(response: key, capabilities: encoder.capabilities, sequenceID: sequenceID,
-                                                  encode: fresh)
+        // A connection often repeats its last statement (pollers, benchmarks): reuse those bytes
+        // without going to the shared cache and its lock. Capabilities are fixed per connection.
+        if let last = lastEncoded, last.key == key, last.sequenceID == sequenceID { return last.bytes }
+        let bytes = configuration.responseCache.bytes(response: key, capabilities: encoder.capabilities,
+                                                      sequenceID: sequenceID, encode: fresh)
+        lastEncoded = (key, sequenceID, bytes)
+        return bytes
     }
+
+    /// The cacheable response this connection encoded last.
+    private var lastEncoded: (key: Int, sequenceID: UInt8, bytes: ByteBuffer)?
 
     /// Seconds since 1970 (wall clock).
     static func now() -> Double {

@@ -18,7 +18,7 @@ package struct ClassicConnectionStateMachine {
         package var serverVersion = "8.0.23-mock"
         package var capabilities = CapabilityFlags.mockDefault
         package var characterSet: UInt8 = 255
-        package var nonce: [UInt8] = Array("01234567890123456789".utf8)
+        package var nonce: [UInt8] = Configuration.defaultNonce
         package var authMethod = AuthPlugin.nativePassword
         /// TLS can be negotiated (CLIENT_SSL is announced).
         package var tlsAvailable = false
@@ -28,6 +28,9 @@ package struct ClassicConnectionStateMachine {
         package var unixSocket = false
         /// Decrypts RSA-encrypted passwords (caching_sha2_password full auth, sha256_password).
         package var passwordKeys: PasswordKeyPair?
+
+        /// The reference's fixed scramble (made once; connections share its storage).
+        package static let defaultNonce: [UInt8] = Array("01234567890123456789".utf8)
 
         package init(connectionID: UInt32, peerHost: String) {
             self.connectionID = connectionID
@@ -302,7 +305,8 @@ package struct ClassicConnectionStateMachine {
                 return .write([.authMoreData(.performFullAuthentication)], sequenceID: sequenceID, after: .keepOpen)
             }
             if let password,
-               !AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce) {
+               !AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce,
+                                             expected: ExpectedAuthResponses.response) {
                 return accessDenied(pending, sequenceID: sequenceID, usingPassword: true)
             }
             return authenticated(pending, sequenceID: sequenceID, fastAuth: true)
@@ -315,7 +319,8 @@ package struct ClassicConnectionStateMachine {
                 : encryptedPasswordReceived(pending, data: sent, sequenceID: sequenceID)
         default:
             if let password {
-                let ok = AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce)
+                let ok = AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce,
+                                             expected: ExpectedAuthResponses.response)
                 guard ok else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty) }
             }
             return authenticated(pending, sequenceID: sequenceID, fastAuth: false)

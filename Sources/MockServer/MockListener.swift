@@ -34,6 +34,8 @@ public final class MockListener: Service, Sendable {
         let listenerName = "\(wireProtocol.rawValue):\(target)"
         let isTCP: Bool
         if case .tcp = target { isTCP = true } else { isTCP = false }
+        let timersByLoop = LoopTimersByLoop(group: group, connectTimeout: configuration.connectTimeout,
+                                            waitTimeout: configuration.waitTimeout)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Void> = { child in
             let id = registry.makeConnectionID()
             let peer = child.remoteAddress
@@ -52,10 +54,11 @@ public final class MockListener: Service, Sendable {
             return child.eventLoop.makeCompletedFuture {
                 switch wireProtocol {
                 case .classic:
+                    let timers = timersByLoop.timers(for: child.eventLoop)
                     try child.pipeline.syncOperations.addHandler(
                         ClassicConnectionHandler(configuration: configuration, registry: registry,
                                                  listenerName: listenerName, session: session, peerHost: peerHost,
-                                                 unixSocket: !isTCP))
+                                                 unixSocket: !isTCP, timers: timers))
                 case .x:
                     try child.pipeline.syncOperations.addHandler(
                         XConnectionHandler(configuration: configuration, registry: registry, listenerName: listenerName,

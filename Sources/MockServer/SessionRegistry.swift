@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// What the admin API shows of one open session.
 public struct SessionSnapshot: Sendable, Hashable {
@@ -17,10 +18,19 @@ public struct SessionSnapshot: Sendable, Hashable {
 /// Every open client session of the process, across listeners and protocols: lets the REST API
 /// and shutdown close them all and wait until they are gone.
 public final class SessionRegistry: Sendable {
+    /// A session's statement count: its handler bumps it for every statement without taking the
+    /// registry's lock; `sessions()` reads it.
+    final class StatementCounter: Sendable {
+        private let value = Atomic<Int>(0)
+        func increment() { value.add(1, ordering: .relaxed) }
+        var count: Int { value.load(ordering: .relaxed) }
+    }
+
     private struct Entry {
         var channel: any Channel
         var listener: String
         var snapshot: SessionSnapshot
+        var statements: StatementCounter
     }
 
     private struct State {
@@ -41,11 +51,18 @@ public final class SessionRegistry: Sendable {
         }
     }
 
-    func add(_ id: UInt32, channel: any Channel, listener: String, snapshot: SessionSnapshot) {
-        state.withLockedValue { $0.sessions[id] = Entry(channel: channel, listener: listener, snapshot: snapshot) }
+    /// Registers a session; returns its statement counter and how many sessions are open now.
+    func add(_ id: UInt32, channel: any Channel, listener: String, snapshot: SessionSnapshot)
+        -> (statements: StatementCounter, open: Int) {
+        let statements = StatementCounter()
+        let open = state.withLockedValue { state in
+            state.sessions[id] = Entry(channel: channel, listener: listener, snapshot: snapshot, statements: statements)
+            return state.sessions.count
+        }
+        return (statements, open)
     }
 
-    /// Changes what is known about session `id` (user, schema, cipher, statement count).
+    /// Changes what is known about session `id` (user, schema, cipher).
     func update(_ id: UInt32, _ body: (inout SessionSnapshot) -> Void) {
         state.withLockedValue { state in
             if var entry = state.sessions[id] {
@@ -57,7 +74,13 @@ public final class SessionRegistry: Sendable {
 
     /// The open sessions, by connection id.
     public func sessions() -> [SessionSnapshot] {
-        state.withLockedValue { $0.sessions.values.map(\.snapshot) }.sorted { $0.connectionID < $1.connectionID }
+        state.withLockedValue { state in
+            state.sessions.values.map { entry in
+                var snapshot = entry.snapshot
+                snapshot.statements = entry.statements.count
+                return snapshot
+            }
+        }.sorted { $0.connectionID < $1.connectionID }
     }
 
     /// Closes one session; `false` if there is none with that id.
@@ -84,7 +107,10 @@ public final class SessionRegistry: Sendable {
 
     /// How many sessions are open (of `listener`, or of all listeners).
     public func count(listener: String? = nil) -> Int {
-        state.withLockedValue { $0.sessions.values.filter { listener == nil || $0.listener == listener }.count }
+        state.withLockedValue { state in
+            guard let listener else { return state.sessions.count }
+            return state.sessions.values.reduce(0) { $0 + ($1.listener == listener ? 1 : 0) }
+        }
     }
 
     /// Closes every session (of `listener`, or of all listeners). Listeners keep accepting.

@@ -22,6 +22,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var responder: (any StatementResponder)?
     private var inbound: ByteBuffer?
     private var busy = false
+    private var statementCounter: SessionRegistry.StatementCounter?
     private var delayed: Scheduled<Void>?
     private var tlsFacts: TLSHandshakeFacts?
 
@@ -43,11 +44,12 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Inbound
 
     func channelActive(context: ChannelHandlerContext) {
-        registry.add(session.connectionID, channel: context.channel, listener: listenerName,
+        let (statements, open) = registry.add(session.connectionID, channel: context.channel, listener: listenerName,
                      snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: "x", peer: session.peer,
                                                connectedSince: ClassicConnectionHandler.now(), statements: 0))
         logger.info("accepted from \(session.peer) (X protocol)")
-        if registry.count() > configuration.maxConnections {
+        statementCounter = statements
+        if open > configuration.maxConnections {
             send([.error(code: 1040, sqlState: "08004", message: "Too many connections", fatal: true)], close: true,
                  context: context)
             context.fireChannelActive()
@@ -150,7 +152,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 connectionID: session.connectionID, wireProtocol: "x", user: session.user, statement: statement,
                 answeredBy: response.answeredBy, kind: response.kindName, receivedAt: received,
                 answeredAt: ClassicConnectionHandler.now()))
-            registry.update(session.connectionID) { $0.statements += 1 }
+            statementCounter?.increment()
             var buffer = context.channel.allocator.buffer(capacity: 256)
             XResponseEncoder.write(response, to: &buffer)
             guard response.execTime > .zero else {

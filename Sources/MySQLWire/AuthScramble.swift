@@ -49,16 +49,20 @@ public enum AuthScramble {
     /// Checks `response` for `plugin` against the expected `password`. A lone `0x00` counts as an
     /// empty response (some clients send it for an empty password); a trailing NUL on a clear
     /// password is optional.
-    public static func verify(plugin: String, response: [UInt8], password: String, nonce: [UInt8]) -> Bool {
+    ///
+    /// `expected` computes what the client must send (`response(plugin:password:nonce:)` by
+    /// default); a server may pass a memoised version.
+    public static func verify(
+        plugin: String, response: [UInt8], password: String, nonce: [UInt8],
+        expected: (_ plugin: String, _ password: String, _ nonce: [UInt8]) -> [UInt8]? = response(plugin:password:nonce:)
+    ) -> Bool {
         switch plugin {
         case AuthPlugin.clearPassword:
             var sent = response
             if sent.last == 0 { sent.removeLast() }
             return sent == Array(password.utf8)
         default:
-            guard let expected = Self.response(plugin: plugin, password: password, nonce: nonce) else {
-                return false
-            }
+            guard let expected = expected(plugin, password, nonce) else { return false }
             let sent = response == [0] ? [] : response
             return constantTimeEqual(sent, expected)
         }

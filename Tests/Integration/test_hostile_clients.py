@@ -1,4 +1,5 @@
 """Hostile and broken clients only hurt their own connection (issue 8, first part)."""
+import json
 import socket
 import struct
 import threading
@@ -254,3 +255,32 @@ var cell = new Array(1001).join("x");  // 1000 bytes
     cur.execute("rows 3")
     assert [r[0] for r in cur.fetchall()] == [0, 1, 2]
     assert server.proc.poll() is None
+
+
+def test_a_client_that_quits_but_keeps_its_socket_open_is_closed_after_a_second(mock_server):
+    # After COM_QUIT the server waits for the client to close first (no TIME_WAIT on the server,
+    # as the reference does), but not forever.
+    server = mock_server()
+    clients = [raw_login(server.port) for _ in range(3)]
+    started = time.monotonic()
+    for s in clients:
+        s.sendall(b"\x01\x00\x00\x00\x01")
+    for s in clients:
+        s.settimeout(10)
+        assert s.recv(16) == b""
+    elapsed = time.monotonic() - started
+    assert 0.8 <= elapsed < 3, elapsed
+    connect(server).close()
+
+
+def test_a_client_that_quits_and_closes_is_gone_at_once(mock_server):
+    from test_rest_api import call, start
+    server = start(mock_server)
+    for _ in range(20):
+        s = raw_login(server.port)
+        s.sendall(b"\x01\x00\x00\x00\x01")
+        s.close()
+    deadline = time.monotonic() + 0.8  # well before the one-second grace would close them
+    while time.monotonic() < deadline and json.loads(call(server, "GET", "/connections/")[1]):
+        time.sleep(0.02)
+    assert json.loads(call(server, "GET", "/connections/")[1]) == []

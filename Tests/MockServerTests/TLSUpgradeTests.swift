@@ -42,9 +42,11 @@ struct TLSUpgradeTests {
     func upgrade() throws {
         let configuration = try serverConfiguration()
         let session = SessionInfo(connectionID: 5, port: 3306)
+        let loop = EmbeddedEventLoop()
+        let timers = LoopTimers(loop: loop, connectTimeout: configuration.connectTimeout, waitTimeout: nil)
         let server = EmbeddedChannel(handler: ClassicConnectionHandler(
             configuration: configuration, registry: SessionRegistry(), listenerName: "test", session: session,
-            peerHost: "127.0.0.1"))
+            peerHost: "127.0.0.1", timers: timers), loop: loop)
         try server.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 3306)).wait()
 
         // The greeting offers TLS.
