@@ -36,6 +36,7 @@ integration:
 # The mock against MariaDB with sysbench; writes bench/results/<time>.md. Not run by CI.
 bench: release
 	scripts/setup.sh bench
+	$(SWIFT) build -c release --product NIOFloor
 	.venv/bin/python bench/bench.py $(BENCH_ARGS)
 
 # Statements per second, JSON vs JavaScript trace, through the real server (release build).

@@ -94,6 +94,11 @@ let package = Package(
             dependencies: ["MockTesting", "MockScript", "MockServer", "MockModel"],
             path: "Benchmarks/MockMicroBench"
         ),
+        .executableTarget(
+            name: "NIOFloor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/NIOFloor"
+        ),
         // Fuzzing (issue 8): the targets as a library (the unit tests replay the committed corpus
         // through them), and MockFuzzer, a libFuzzer binary when built by `make fuzz`.
         .target(
