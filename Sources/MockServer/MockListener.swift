@@ -52,9 +52,9 @@ public final class MockListener: Service, Sendable {
             let localPort = isTCP ? (child.localAddress?.port ?? 0) : 0
             let session = SessionInfo(connectionID: id, wireProtocol: wireProtocol, port: localPort, peer: peerText)
             return child.eventLoop.makeCompletedFuture {
+                let timers = timersByLoop.timers(for: child.eventLoop)
                 switch wireProtocol {
                 case .classic:
-                    let timers = timersByLoop.timers(for: child.eventLoop)
                     try child.pipeline.syncOperations.addHandler(
                         ClassicConnectionHandler(configuration: configuration, registry: registry,
                                                  listenerName: listenerName, session: session, peerHost: peerHost,
@@ -62,7 +62,7 @@ public final class MockListener: Service, Sendable {
                 case .x:
                     try child.pipeline.syncOperations.addHandler(
                         XConnectionHandler(configuration: configuration, registry: registry, listenerName: listenerName,
-                                           session: session, peerHost: peerHost, unixSocket: !isTCP))
+                                           session: session, peerHost: peerHost, unixSocket: !isTCP, timers: timers))
                 }
             }
         }

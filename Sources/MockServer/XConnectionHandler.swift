@@ -25,10 +25,14 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var statementCounter: SessionRegistry.StatementCounter?
     private var delayed: Scheduled<Void>?
     private var tlsFacts: TLSHandshakeFacts?
+    private let timers: LoopTimers
+    /// Closes the connection if it has not authenticated within `--connect-timeout`.
+    private var connectTimer: ExpiryQueue.Entry?
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
-         peerHost: String, unixSocket: Bool) {
+         peerHost: String, unixSocket: Bool, timers: LoopTimers) {
         self.configuration = configuration
+        self.timers = timers
         self.registry = registry
         self.listenerName = listenerName
         self.session = session
@@ -55,6 +59,11 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelActive()
             return
         }
+        // The entry's closure holds the handler until it runs or is cancelled (authenticated, closed).
+        connectTimer = timers.connect.arm {
+            self.logger.notice("closing: handshake not completed within the connect timeout")
+            context.close(promise: nil)
+        }
         responder = configuration.trace.makeResponder(for: session)
         var hello = ByteBuffer()
         var frame = Mysqlx_Notice_Frame()
@@ -66,6 +75,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timers.connect.cancel(connectTimer)
         delayed?.cancel()
         registry.remove(session.connectionID)
         logger.info("closed")
@@ -136,6 +146,8 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 send(messages, close: false, context: context)
                 startTLS(context: context)
             case .authenticated(let user, let schema):
+                timers.connect.cancel(connectTimer)
+                connectTimer = nil
                 session.user = user
                 session.schema = schema
                 responder?.sessionChanged(session)

@@ -201,3 +201,17 @@ def test_rest_close_all_closes_x_sessions(mock_server):
     with pytest.raises(Exception):
         s.sql("select 1").execute()
     session(server).close()
+
+
+def test_an_x_client_that_never_authenticates_is_closed_at_the_connect_timeout(mock_server):
+    import time
+    server = start(mock_server, args=["--connect-timeout", "1"])
+    stalled = RawXClient(server.xport)
+    assert stalled.read()[0] == 11  # SERVER_HELLO notice, then nothing from the client
+    s = session(server)  # an authenticated session outlives the timeout
+    started = time.monotonic()
+    assert stalled.sock.recv(10) == b""
+    assert 0.5 <= time.monotonic() - started < 5
+    time.sleep(0.5)
+    assert s.sql("SELECT 1").execute().fetch_all() is not None
+    s.close()
