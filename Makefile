@@ -37,6 +37,7 @@ integration:
 bench: release
 	scripts/setup.sh bench
 	$(SWIFT) build -c release --product NIOFloor
+	$(SWIFT) build -c release --product CEpollFloor
 	.venv/bin/python bench/bench.py $(BENCH_ARGS)
 
 # Statements per second, JSON vs JavaScript trace, through the real server (release build).

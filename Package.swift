@@ -99,6 +99,8 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/NIOFloor"
         ),
+        // Issue 4's calibration: a C epoll responder with canned packets (`make bench` runs it).
+        .executableTarget(name: "CEpollFloor", path: "Benchmarks/CEpollFloor"),
         // Fuzzing (issue 8): the targets as a library (the unit tests replay the committed corpus
         // through them), and MockFuzzer, a libFuzzer binary when built by `make fuzz`.
         .target(

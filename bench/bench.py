@@ -24,7 +24,8 @@ import pymysql
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 MOCK = ROOT / ".build" / "release" / "mysql_server_mock"
-FLOOR = ROOT / ".build" / "release" / "NIOFloor"
+NIO_FLOOR = ROOT / ".build" / "release" / "NIOFloor"
+C_FLOOR = ROOT / ".build" / "release" / "CEpollFloor"
 USER, PASSWORD, DB = "bench", "benchpw", "bench"
 sys.path.insert(0, str(ROOT / "Tests" / "Integration"))
 from conftest import free_port, rss_kib  # noqa: E402
@@ -67,13 +68,13 @@ class Mock:
 
 
 class Floor:
-    """Benchmarks/NIOFloor: canned packets on SwiftNIO, no mock logic. The least a NIO server
-    spends per statement and per connection here, so the table separates the mock's own cost
-    from the framework's."""
+    """A canned-packet responder: Benchmarks/NIOFloor (SwiftNIO, the mock's listener set-up, no
+    mock logic) or Benchmarks/CEpollFloor (a C epoll loop, the issue's calibration). The least a
+    server of that kind spends per statement and per connection here."""
 
-    def __init__(self):
+    def __init__(self, binary):
         self.port = free_port()
-        self.proc = subprocess.Popen([str(FLOOR), str(self.port)], stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([str(binary), str(self.port)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
         self.pid = self.proc.pid
@@ -197,23 +198,31 @@ def main():
     js_trace = BENCH / "traces" / "bench.js"
     rows = []  # (measurement, mock, mariadb, ratio, target, met)
 
-    def add(name, mock, maria, r, target="", met="", floor=""):
-        rows.append((name, mock, maria, r, floor, target, met))
-        print(f"  {name}: mock {mock}, MariaDB {maria}, {r} (NIO floor {floor or '-'}) {target} {met}", flush=True)
+    def add(name, mock, maria, r, target="", met="", floors=("", "")):
+        rows.append((name, mock, maria, r, *floors, target, met))
+        print(f"  {name}: mock {mock}, MariaDB {maria}, {r} (NIO floor {floors[0] or '-'}, C epoll floor "
+              f"{floors[1] or '-'}) {target} {met}", flush=True)
+
+    def floor_runs(script, threads, d):
+        """The two floors on `script`, as 'rate (ratio to MariaDB)'."""
+        values = []
+        for f in floors:
+            v = median_of(args.repeats, lambda: sysbench(script, f.port, threads, args.seconds)[0])
+            values.append(f"{v:.0f} ({ratio(v, d)})")
+        return tuple(values)
 
     maria = MariaDB()
     mock = Mock(json_trace)
-    floor = Floor()
+    floors = (Floor(NIO_FLOOR), Floor(C_FLOOR))
     try:
         T, R = args.seconds, args.repeats
         print("SELECT 1 ...", flush=True)
         for threads in (1, 16):
             m = median_of(R, lambda: sysbench("select1.lua", mock.port, threads, T)[0])
             d = median_of(R, lambda: sysbench("select1.lua", maria.port, threads, T)[0])
-            f = median_of(R, lambda: sysbench("select1.lua", floor.port, threads, T)[0])
             target = "≥ 1.1x" if threads == 16 else ""
             add(f"SELECT 1, {threads} conn (q/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
-                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "", f"{f:.0f} ({ratio(f, d)})")
+                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "", floor_runs("select1.lua", threads, d))
         for pct in (50, 99):
             m = median_of(R, lambda: sysbench("select1.lua", mock.port, 1, T, pct)[1])
             d = median_of(R, lambda: sysbench("select1.lua", maria.port, 1, T, pct)[1])
@@ -231,10 +240,9 @@ def main():
         for threads in (1, 8):
             m = median_of(R, lambda: sysbench("connect.lua", mock.port, threads, T)[0])
             d = median_of(R, lambda: sysbench("connect.lua", maria.port, threads, T)[0])
-            f = median_of(R, lambda: sysbench("connect.lua", floor.port, threads, T)[0])
             target = "≥ 1.2x" if threads == 8 else ""
             add(f"connect+auth+quit, {threads} clients (/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
-                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "", f"{f:.0f} ({ratio(f, d)})")
+                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "", floor_runs("connect.lua", threads, d))
         print("p99 at 64 connections ...", flush=True)
         _, p99 = sysbench("select1.lua", mock.port, 64, T, 99)
         add("SELECT 1 p99 latency, 64 conn (ms)", f"{p99:.3f}", "", "", "< 5 ms", "met" if p99 < 5 else "missed")
@@ -246,7 +254,8 @@ def main():
             "≤ 16", "met" if per <= 16 else "missed")
     finally:
         mock.stop()
-        floor.stop()
+        for f in floors:
+            f.stop()
 
     js = Mock(js_trace)
     try:
@@ -288,12 +297,14 @@ def main():
              f"Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}; sysbench "
              f"{args.seconds} s runs, median of {args.repeats}; mock release build; MariaDB "
              f"{subprocess.run(['mariadbd', '--version'], capture_output=True, text=True).stdout.split()[2]}.", "",
-             "| measurement | mock | MariaDB | ratio (mock better when > 1) | NIO floor (ratio) | target | |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {n} | {m} | {d} | {r} | {f} | {t} | {x} |" for n, m, d, r, f, t, x in rows]
-    lines += ["", "NIO floor: `Benchmarks/NIOFloor`, canned packets (greeting, OK, the SELECT 1 result set) on "
-              "SwiftNIO with the mock's listener set-up and no trace, state machine, registry, journal or "
-              "timers: what any NIO-based server spends here at least."]
+             "| measurement | mock | MariaDB | ratio (mock better when > 1) | NIO floor (ratio) | C epoll floor (ratio) "
+             "| target | |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {n} | {m} | {d} | {r} | {nf} | {cf} | {t} | {x} |" for n, m, d, r, nf, cf, t, x in rows]
+    lines += ["", "Floors: canned packets (the mock's greeting, OK, the SELECT 1 result set), no trace, state "
+              "machine, registry, journal or timers. NIO floor: `Benchmarks/NIOFloor`, on SwiftNIO with the "
+              "mock's listener set-up. C epoll floor: `Benchmarks/CEpollFloor`, the issue's calibration, one "
+              "epoll loop per thread. Both wait for the client to close after COM_QUIT, as the mock does."]
     text = "\n".join(lines) + "\n"
     out = BENCH / "results" / f"{stamp}.md"
     out.write_text(text)
