@@ -23,7 +23,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private let registry: SessionRegistry
     private let listenerName: String
     private var session: SessionInfo
-    private var logger: Logger
+    private let logger: ConnectionLogger
     private var stateMachine: ClassicConnectionStateMachine
     private var framer: PacketFramer
     private var responder: (any StatementResponder)?
@@ -56,9 +56,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         machine.unixSocket = unixSocket
         machine.passwordKeys = configuration.passwordKeys
         self.stateMachine = ClassicConnectionStateMachine(configuration: machine)
-        var logger = configuration.logger
-        logger[metadataKey: "mock.connection_id"] = "\(session.connectionID)"
-        self.logger = logger
+        self.logger = ConnectionLogger(base: configuration.logger, connectionID: session.connectionID)
     }
 
     // MARK: Inbound

@@ -43,8 +43,9 @@ public final class MockListener: Service, Sendable {
             let peerHost: String
             switch target {
             case .tcp:
-                peerText = peer.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
-                peerHost = peer?.ipAddress ?? "localhost"
+                let ip = peer?.ipAddress  // inet_ntop: once
+                peerText = peer.map { "\(ip ?? "?"):\($0.port ?? 0)" } ?? "?"
+                peerHost = ip ?? "localhost"
             case .unixSocket(let path):
                 peerText = path
                 peerHost = "localhost"

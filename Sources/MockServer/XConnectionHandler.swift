@@ -16,7 +16,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let registry: SessionRegistry
     private let listenerName: String
     private var session: SessionInfo
-    private var logger: Logger
+    private let logger: ConnectionLogger
     private var stateMachine: XConnectionStateMachine
     private var framer: XFramer
     private var responder: (any StatementResponder)?
@@ -40,9 +40,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.stateMachine = XConnectionStateMachine(configuration: .init(
             connectionID: session.connectionID, peerHost: peerHost, tlsAvailable: configuration.tls.enabled,
             unixSocket: unixSocket))
-        var logger = configuration.logger
-        logger[metadataKey: "mock.connection_id"] = "\(session.connectionID)"
-        self.logger = logger
+        self.logger = ConnectionLogger(base: configuration.logger, connectionID: session.connectionID)
     }
 
     // MARK: Inbound
