@@ -5,7 +5,14 @@
 // to close after COM_QUIT as the mock does, and runs one SO_REUSEPORT listener and epoll loop per
 // thread. Benchmark tool only: nothing here is used by the mock.
 //
-// Usage: CEpollFloor <port> [threads]
+// Usage: CEpollFloor <port> [threads]. Linux only (epoll); elsewhere it says so and exits.
+#ifndef __linux__
+#include <stdio.h>
+int main(void) {
+    fprintf(stderr, "CEpollFloor: needs Linux (epoll)\n");
+    return 1;
+}
+#else
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,3 +130,4 @@ int main(int argc, char **argv) {
     for (int i = 0; i < threads; i++) pthread_join(handles[i], NULL);
     return 0;
 }
+#endif

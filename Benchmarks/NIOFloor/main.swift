@@ -10,6 +10,8 @@ import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 func bytes(_ hex: String) -> [UInt8] {
