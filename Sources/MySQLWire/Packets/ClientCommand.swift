@@ -126,7 +126,7 @@ public struct ChangeUser: Sendable, Hashable {
             authPluginName = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
         }
         if capabilities.contains(.connectAttrs), buffer.readableBytes > 0 {
-            _ = try HandshakeResponse41.readAttributes(from: &buffer, original: original)
+            _ = try HandshakeResponse41.readAttributeBlock(from: &buffer, original: original)
         }
     }
 

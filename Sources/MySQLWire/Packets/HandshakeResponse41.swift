@@ -23,8 +23,26 @@ public struct HandshakeResponse41: Sendable, Hashable {
     public var authResponse: [UInt8]
     public var database: String?
     public var authPluginName: String?
-    /// Connection attributes in the order sent.
-    public var attributes: [(key: String, value: String)]
+    /// Connection attributes in the order sent. A decoded packet keeps them as bytes (checked when
+    /// decoded) and makes the strings only when they are asked for: the server never needs them,
+    /// and a dozen attribute strings were the biggest part of decoding a login.
+    public var attributes: [(key: String, value: String)] {
+        get {
+            switch attributeStorage {
+            case .strings(let list): list
+            case .encoded(let block): Self.decodeAttributes(block)
+            }
+        }
+        set { attributeStorage = .strings(newValue) }
+    }
+
+    private enum AttributeStorage: Sendable {
+        case strings([(key: String, value: String)])
+        /// The `(key, value)*` block of a decoded packet, already checked to be well-formed.
+        case encoded(ByteBuffer)
+    }
+
+    private var attributeStorage: AttributeStorage
 
     public init(
         capabilities: CapabilityFlags, maxPacketSize: UInt32 = 1 << 24, characterSet: UInt8 = 255,
@@ -38,7 +56,7 @@ public struct HandshakeResponse41: Sendable, Hashable {
         self.authResponse = authResponse
         self.database = database
         self.authPluginName = authPluginName
-        self.attributes = attributes
+        self.attributeStorage = .strings(attributes)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
@@ -96,25 +114,38 @@ public struct HandshakeResponse41: Sendable, Hashable {
         if caps.contains(.pluginAuth), buffer.readableBytes > 0 {
             authPluginName = buffer.readNullTerminatedString() ?? String(buffer: buffer.readRemainingSlice())
         }
-        attributes = []
+        attributeStorage = .strings([])
         if caps.contains(.connectAttrs), buffer.readableBytes > 0 {
-            attributes = try Self.readAttributes(from: &buffer, original: original)
+            attributeStorage = .encoded(try Self.readAttributeBlock(from: &buffer, original: original))
         }
     }
 
-    static func readAttributes(from buffer: inout ByteBuffer, original: ByteBuffer) throws(MySQLWireError)
-        -> [(key: String, value: String)]
+    /// Reads `int<lenenc> length` and the `(string<lenenc> key, string<lenenc> value)*` block it
+    /// covers; every key and value must fit inside the block. Returns the block.
+    static func readAttributeBlock(from buffer: inout ByteBuffer, original: ByteBuffer) throws(MySQLWireError)
+        -> ByteBuffer
     {
         guard let total = buffer.readLengthEncodedInteger(), total <= UInt64(buffer.readableBytes),
-              var block = buffer.readSlice(length: Int(total))
+              let block = buffer.readSlice(length: Int(total))
         else {
             throw MySQLWireError(.truncated, "connection attributes length", bytes: original)
         }
-        var result: [(key: String, value: String)] = []
-        while block.readableBytes > 0 {
-            guard let key = block.readLengthEncodedString(), let value = block.readLengthEncodedString() else {
-                throw MySQLWireError(.truncated, "connection attribute #\(result.count + 1)", bytes: original)
+        var walk = block
+        var count = 0
+        while walk.readableBytes > 0 {
+            guard walk.readLengthEncodedSlice() != nil, walk.readLengthEncodedSlice() != nil else {
+                throw MySQLWireError(.truncated, "connection attribute #\(count + 1)", bytes: original)
             }
+            count += 1
+        }
+        return block
+    }
+
+    /// The pairs of a block `readAttributeBlock` accepted.
+    private static func decodeAttributes(_ block: ByteBuffer) -> [(key: String, value: String)] {
+        var block = block
+        var result: [(key: String, value: String)] = []
+        while let key = block.readLengthEncodedString(), let value = block.readLengthEncodedString() {
             result.append((key, value))
         }
         return result

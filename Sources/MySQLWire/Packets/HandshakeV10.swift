@@ -43,25 +43,33 @@ public struct HandshakeV10: Sendable, Hashable {
     public func write(to buffer: inout ByteBuffer) {
         let pluginAuth = capabilities.contains(.pluginAuth)
         // auth_plugin_data = scramble + NUL: its length fits one byte with CLIENT_PLUGIN_AUTH and is
-        // fixed at 8 + 13 without it; trailing zero bytes cannot be told from padding.
-        var scramble = Array(nonce.prefix(pluginAuth ? 254 : 20))
-        while scramble.last == 0 { scramble.removeLast() }
-        let data = scramble + [0]
+        // fixed at 8 + 13 without it; trailing zero bytes cannot be told from padding. Written
+        // straight from `nonce` (the greeting goes out once per connection: no temporary arrays).
+        var length = min(nonce.count, pluginAuth ? 254 : 20)
+        while length > 0, nonce[length - 1] == 0 { length -= 1 }
         buffer.writeInteger(UInt8(10))
         buffer.writeNullTerminatedString(serverVersion)
         buffer.writeInteger(connectionID, endianness: .little)
-        let part1 = Array(data.prefix(8))
-        buffer.writeBytes(part1 + [UInt8](repeating: 0, count: 8 - part1.count))
+        // auth-plugin-data-part-1: the first 8 bytes of scramble + NUL, zero-padded.
+        let part1 = min(8, length)
+        buffer.writeBytes(nonce[0..<part1])
+        buffer.writeRepeatingByte(0, count: 8 - part1)
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt16(capabilities.rawValue & 0xFFFF), endianness: .little)
         buffer.writeInteger(characterSet)
         buffer.writeInteger(statusFlags.rawValue, endianness: .little)
         buffer.writeInteger(UInt16(capabilities.rawValue >> 16), endianness: .little)
-        buffer.writeInteger(pluginAuth ? UInt8(data.count) : 0)
+        buffer.writeInteger(pluginAuth ? UInt8(length + 1) : 0)
         buffer.writeRepeatingByte(0, count: 10)
-        let part2 = Array(data.dropFirst(8))
-        buffer.writeBytes(part2)
-        if part2.count < 13 { buffer.writeRepeatingByte(0, count: 13 - part2.count) }
+        // auth-plugin-data-part-2: the rest of scramble + NUL, zero-padded to 13 bytes.
+        if length >= 8 {
+            buffer.writeBytes(nonce[8..<length])
+            buffer.writeInteger(UInt8(0))
+            let part2 = length - 8 + 1
+            if part2 < 13 { buffer.writeRepeatingByte(0, count: 13 - part2) }
+        } else {
+            buffer.writeRepeatingByte(0, count: 13)
+        }
         if pluginAuth { buffer.writeNullTerminatedString(authPluginName) }
     }
 
