@@ -17,6 +17,86 @@ struct PacketRoundTripTests {
         }
     }
 
+    @Test("HandshakeV10 lays out scramble + NUL as the protocol says, for every nonce length, with and without CLIENT_PLUGIN_AUTH")
+    func greetingScrambleLayout() {
+        for pluginAuth in [true, false] {
+            let capabilities: CapabilityFlags = pluginAuth ? .mockDefault : CapabilityFlags.mockDefault.subtracting(.pluginAuth)
+            for length in 0...30 {
+                for trailingZeros in [0, 3] {
+                    let nonce = (0..<length).map { UInt8(0x41 + $0 % 26) } + [UInt8](repeating: 0, count: trailingZeros)
+                    let g = HandshakeV10(serverVersion: "8.0.23-mock", connectionID: 7, nonce: nonce,
+                                         capabilities: capabilities, characterSet: 255, statusFlags: .autocommit,
+                                         authPluginName: "mysql_native_password")
+                    var buffer = ByteBuffer()
+                    g.write(to: &buffer)
+                    // auth_plugin_data: the nonce without trailing zeros (at most 20 bytes without
+                    // CLIENT_PLUGIN_AUTH) and a NUL; part 1 is its first 8 bytes, part 2 the rest, each
+                    // zero-padded (part 2 to 13 bytes).
+                    let data = Array(nonce.prefix(pluginAuth ? 254 : 20).reversed().drop { $0 == 0 }.reversed()) + [0]
+                    var expected = ByteBuffer()
+                    expected.writeInteger(UInt8(10))
+                    expected.writeNullTerminatedString("8.0.23-mock")
+                    expected.writeInteger(UInt32(7), endianness: .little)
+                    let part1 = Array(data.prefix(8))
+                    expected.writeBytes(part1 + [UInt8](repeating: 0, count: 8 - part1.count))
+                    expected.writeInteger(UInt8(0))
+                    expected.writeInteger(UInt16(capabilities.rawValue & 0xFFFF), endianness: .little)
+                    expected.writeInteger(UInt8(255))
+                    expected.writeInteger(ServerStatus.autocommit.rawValue, endianness: .little)
+                    expected.writeInteger(UInt16(capabilities.rawValue >> 16), endianness: .little)
+                    expected.writeInteger(pluginAuth ? UInt8(data.count) : 0)
+                    expected.writeRepeatingByte(0, count: 10)
+                    let part2 = Array(data.dropFirst(8))
+                    expected.writeBytes(part2 + [UInt8](repeating: 0, count: max(0, 13 - part2.count)))
+                    if pluginAuth { expected.writeNullTerminatedString("mysql_native_password") }
+                    #expect(buffer == expected, "nonce length \(length), \(trailingZeros) trailing zeros, plugin auth \(pluginAuth)")
+                }
+            }
+        }
+    }
+
+    @Test("connection attributes: checked when decoded, made into strings when asked for, replaceable")
+    func attributes() throws {
+        let caps: CapabilityFlags = [.protocol41, .secureConnection, .pluginAuth, .pluginAuthLenencClientData, .connectAttrs]
+        let attributes = [("_client_name", "libmariadb"), ("_pid", "4242"), ("empty", ""), ("long", String(repeating: "x", count: 300))]
+        let r = HandshakeResponse41(capabilities: caps, username: "u", authResponse: [1], authPluginName: "mysql_native_password",
+                                    attributes: attributes)
+        var buffer = ByteBuffer()
+        r.write(to: &buffer)
+        var copy = buffer
+        var decoded = try HandshakeResponse41(from: &copy)
+        #expect(decoded.attributes.map(\.key) == attributes.map(\.0))
+        #expect(decoded.attributes.map(\.value) == attributes.map(\.1))
+        decoded.attributes = [("only", "one")]
+        #expect(decoded.attributes.count == 1 && decoded.attributes[0].key == "only")
+
+        // One byte short: the block's length no longer fits.
+        var truncated = ByteBuffer()
+        truncated.writeBytes(buffer.readableBytesView.dropLast(1))
+        #expect(throws: MySQLWireError.self) { try HandshakeResponse41(from: &truncated) }
+
+        // A block whose length is right but whose second pair is cut short names that pair.
+        var block = ByteBuffer()
+        block.writeLengthEncodedString("k1")
+        block.writeLengthEncodedString("v1")
+        block.writeLengthEncodedString("k2")
+        block.writeInteger(UInt8(5))  // value length 5, but only 2 bytes follow
+        block.writeString("v2")
+        var packet = ByteBuffer()
+        HandshakeResponse41(capabilities: caps, username: "u", authResponse: [1], authPluginName: "mysql_native_password")
+            .write(to: &packet)
+        packet.writeLengthEncodedInteger(UInt64(block.readableBytes))
+        packet.writeBuffer(&block)
+        // The encoder wrote no attributes (none were set), so CLIENT_CONNECT_ATTRS is still set and
+        // the hand-made block above is what a decoder sees.
+        do {
+            _ = try HandshakeResponse41(from: &packet)
+            Issue.record("a cut-short attribute was accepted")
+        } catch {
+            #expect("\(error)".contains("connection attribute #2"))
+        }
+    }
+
     @Test("HandshakeResponse41 in each auth-response encoding")
     func handshakeResponse() throws {
         let encodings: [CapabilityFlags] = [
