@@ -4,9 +4,8 @@ import NIOCore
 /// connect timeout, the grace period after COM_QUIT, `--wait-timeout`. Armed in order, they expire
 /// in order, so a single scheduled task (for the earliest live deadline) serves the whole queue.
 ///
-/// A scheduled task per connection costs a promise, a heap insertion and removal, and usually a
-/// `timerfd_settime` system call each time the earliest deadline changes; here arming is an append
-/// and cancelling clears a field. Cancelled entries leave from the front (connections mostly finish
+/// A scheduled task per connection costs a promise, a `Scheduled`, and an insertion into and a
+/// removal from the loop's task heap; here arming is an append and cancelling clears a field. Cancelled entries leave from the front (connections mostly finish
 /// in the order they started) or, if a long-lived entry blocks the front, by compaction.
 ///
 /// Not thread-safe: every call must be made on `loop` (the handlers of that loop's channels).
