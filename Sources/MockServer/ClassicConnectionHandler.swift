@@ -76,11 +76,7 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             context.fireChannelActive()
             return
         }
-        // The entry's closure holds the handler until it runs or channelInactive cancels it.
-        connectTimer = timers.connect.arm {
-            self.logger.notice("closing: handshake not completed within the connect timeout")
-            context.close(promise: nil)
-        }
+        connectTimer = timers.armConnectTimeout(logger: logger, context: context)
         let responder = configuration.trace.makeResponder(for: session)
         self.responder = responder
         run(stateMachine.connectionStarted(script: responder.handshake(.greeting)), context: context)
@@ -230,17 +226,9 @@ final class ClassicConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             return writer.buffer
         }
         guard let key = response.cacheKey else { return fresh() }
-        // A connection often repeats its last statement (pollers, benchmarks): reuse those bytes
-        // without going to the shared cache and its lock. Capabilities are fixed per connection.
-        if let last = lastEncoded, last.key == key, last.sequenceID == sequenceID { return last.bytes }
-        let bytes = configuration.responseCache.bytes(response: key, capabilities: encoder.capabilities,
-                                                      sequenceID: sequenceID, encode: fresh)
-        lastEncoded = (key, sequenceID, bytes)
-        return bytes
+        return configuration.responseCache.bytes(response: key, capabilities: encoder.capabilities, sequenceID: sequenceID,
+                                                  encode: fresh)
     }
-
-    /// The cacheable response this connection encoded last.
-    private var lastEncoded: (key: Int, sequenceID: UInt8, bytes: ByteBuffer)?
 
     /// Seconds since 1970 (wall clock).
     static func now() -> Double {

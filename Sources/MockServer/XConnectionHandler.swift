@@ -57,11 +57,7 @@ final class XConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelActive()
             return
         }
-        // The entry's closure holds the handler until it runs or is cancelled (authenticated, closed).
-        connectTimer = timers.connect.arm {
-            self.logger.notice("closing: handshake not completed within the connect timeout")
-            context.close(promise: nil)
-        }
+        connectTimer = timers.armConnectTimeout(logger: logger, context: context)
         responder = configuration.trace.makeResponder(for: session)
         var hello = ByteBuffer()
         var frame = Mysqlx_Notice_Frame()
