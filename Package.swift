@@ -130,9 +130,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MockServerTests",
-            dependencies: ["MockServer", "MockTesting", "MockScript", "MySQLWire", "MockModel",
+            dependencies: ["MockServer", "MockTesting", "MockScript", "MySQLWire", "MySQLXWire", "MockModel",
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio")]
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -33,7 +33,7 @@ enum ClassicProtocolFuzzTarget {
         let responder = DefaultTrace().makeResponder(for: SessionInfo(connectionID: 7, port: 3306))
         var framer = PacketFramer(maxPacketSize: 1 << 16)
         var input = ByteBuffer(bytes: data.dropFirst())
-        var action = machine.connectionStarted(script: script)
+        var action = machine.connectionStarted(openSessions: 1) { script }
         while true {
             switch action {
             case .close, .awaitClientClose:

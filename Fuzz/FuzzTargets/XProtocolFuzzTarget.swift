@@ -21,6 +21,8 @@ enum XProtocolFuzzTarget {
         let responder = DefaultTrace().makeResponder(for: SessionInfo(connectionID: 9, wireProtocol: .x, port: 33060))
         var framer = XFramer(maxFrameSize: 1 << 16)
         var input = ByteBuffer(bytes: data.dropFirst())
+        guard machine.connectionStarted(openSessions: 1) == .send([.notice(XConnectionStateMachine.hello)], after: .keepOpen)
+        else { throw FuzzFailure("the X connection does not start with the hello notice") }
         while true {
             let frame: XFrame?
             do {

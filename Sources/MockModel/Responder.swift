@@ -46,6 +46,10 @@ public protocol StatementResponder: AnyObject {
     func handshake(_ phase: HandshakePhase) -> HandshakeScript
     /// The response to one statement (COM_QUERY text, or an X protocol StmtExecute).
     func respond(to statement: String) -> StatementResponse
+    /// Everything to send for one statement. The server calls this; the default answers with
+    /// `respond(to:)`. Responders with several results or with answers that arrive later (an
+    /// upstream server) implement it.
+    func answer(to statement: String) -> StatementAnswer
     /// Called when the session's user or schema changed (after authentication, COM_INIT_DB,
     /// COM_CHANGE_USER).
     func sessionChanged(_ session: SessionInfo)
@@ -54,6 +58,7 @@ public protocol StatementResponder: AnyObject {
 }
 
 extension StatementResponder {
+    public func answer(to statement: String) -> StatementAnswer { .one(respond(to: statement)) }
     public func sessionChanged(_ session: SessionInfo) {}
     public func notices() -> [NoticeSpec] { [] }
 }

@@ -24,6 +24,8 @@ package struct ClassicConnectionStateMachine {
         package var tlsAvailable = false
         /// Plaintext logins are refused (ERR 3159).
         package var tlsRequired = false
+        /// More open sessions than this get ERR 1040 instead of the greeting (`--max-connections`).
+        package var maxConnections = Int.max
         /// The connection came in on a Unix socket, which counts as secure transport.
         package var unixSocket = false
         /// Decrypts RSA-encrypted passwords (caching_sha2_password full auth, sha256_password).
@@ -38,17 +40,6 @@ package struct ClassicConnectionStateMachine {
         }
     }
 
-    /// An authentication in progress: what the client claimed and what the trace expects.
-    package struct PendingAuth {
-        var username: String
-        var schema: String?
-        var script: HandshakeScript
-        /// The plugin the client was switched to.
-        var plugin: String
-        /// `true` for COM_CHANGE_USER (on success the session changes, not starts).
-        var changeUser: Bool
-    }
-
     package enum State {
         case initial
         /// Greeting sent; waiting for the HandshakeResponse41 (or SSLRequest) with `expectedSequenceID`
@@ -56,14 +47,12 @@ package struct ClassicConnectionStateMachine {
         case greetingSent(expectedSequenceID: UInt8)
         /// SSLRequest received; the TLS handshake runs.
         case tlsHandshake
-        /// AuthSwitchRequest sent; waiting for the client's answer with `expectedSequenceID`.
-        case authSwitchSent(PendingAuth, expectedSequenceID: UInt8)
-        /// caching_sha2_password "perform full authentication" (0x04) sent: waiting for the password
-        /// in clear (secure transport), a public-key request (0x02) or an encrypted password.
-        case fullAuthRequested(PendingAuth, expectedSequenceID: UInt8)
-        /// The RSA public key was sent: waiting for the encrypted password.
-        case publicKeySent(PendingAuth, expectedSequenceID: UInt8)
+        /// An authentication exchange (login or COM_CHANGE_USER) waits for the client's packet
+        /// with `expectedSequenceID`.
+        case authenticating(ClassicAuthenticationStateMachine, expectedSequenceID: UInt8)
         case command
+        /// COM_QUIT received: waiting for the client to close.
+        case quitting
         case closed
     }
 
@@ -75,7 +64,7 @@ package struct ClassicConnectionStateMachine {
         case sessionChanged
     }
 
-    package enum Action {
+    package enum Action: Equatable {
         /// Send the greeting after `delay`.
         case sendGreeting(HandshakeV10, delay: Duration)
         /// Send packets (numbered from `sequenceID`), then do `after`.
@@ -114,17 +103,6 @@ package struct ClassicConnectionStateMachine {
     /// The client's certificate names after TLS (verified against the CA by the TLS layer).
     private(set) var peerCertificate: PeerCertificate?
 
-    /// Subject and issuer of a client certificate in OpenSSL's one-line form.
-    package struct PeerCertificate: Equatable {
-        package var subject: String
-        package var issuer: String
-
-        package init(subject: String, issuer: String) {
-            self.subject = subject
-            self.issuer = issuer
-        }
-    }
-
     /// TLS or a Unix socket: passwords may travel in clear.
     var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
 
@@ -137,9 +115,18 @@ package struct ClassicConnectionStateMachine {
 
     // MARK: Events
 
-    /// The connection is up; `script` is the trace's handshake for the greeting phase.
-    package mutating func connectionStarted(script: HandshakeScript) -> Action {
+    /// The connection is up and `openSessions` sessions are open (this one included).
+    /// `greetingScript` gives the trace's handshake for the greeting phase; it is not called for a
+    /// connection refused with ERR 1040.
+    package mutating func connectionStarted(openSessions: Int, greetingScript: () -> HandshakeScript) -> Action {
         guard case .initial = state else { return .none }
+        guard openSessions <= configuration.maxConnections else {
+            state = .closed
+            return .write([.err(ERRPacket(code: ErrorCode.tooManyConnections, sqlState: "08004",
+                                          message: "Too many connections"))],
+                          sequenceID: 0, after: .close)
+        }
+        let script = greetingScript()
         if let error = script.error {
             state = .closed
             return .write([.err(ERRPacket(error))], sequenceID: 0, after: .close)
@@ -167,7 +154,7 @@ package struct ClassicConnectionStateMachine {
         /// Replies continue after the request's last fragment (a 16 MiB request has several).
         let reply = packet.lastSequenceID &+ 1
         switch state {
-        case .initial, .closed, .tlsHandshake:
+        case .initial, .closed, .quitting, .tlsHandshake:
             return .none
         case .greetingSent(let expected):
             guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
@@ -191,15 +178,9 @@ package struct ClassicConnectionStateMachine {
             } catch {
                 return malformed(error)
             }
-        case .authSwitchSent(let pending, let expected):
+        case .authenticating(var auth, let expected):
             guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
-            return verify(pending, response: Array(buffer: payload), sequenceID: reply)
-        case .fullAuthRequested(let pending, let expected):
-            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
-            return fullAuthenticationReceived(pending, data: Array(buffer: payload), sequenceID: reply)
-        case .publicKeySent(let pending, let expected):
-            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
-            return encryptedPasswordReceived(pending, data: Array(buffer: payload), sequenceID: reply)
+            return authenticationStepped(auth.dataReceived(Array(buffer: payload)), auth, sequenceID: reply)
         case .command:
             guard packet.sequenceID == 0 else { return outOfOrder(packet.sequenceID, expected: 0) }
             do {
@@ -233,6 +214,41 @@ package struct ClassicConnectionStateMachine {
         }
     }
 
+    /// `--connect-timeout` passed: a connection still in its handshake is closed (as the server
+    /// does at `connect_timeout`, without a packet).
+    package mutating func connectTimeoutExpired() -> Action {
+        switch state {
+        case .initial, .greetingSent, .tlsHandshake, .authenticating:
+            state = .closed
+            return .close
+        case .command, .quitting, .closed:
+            return .none
+        }
+    }
+
+    /// `--wait-timeout` passed without a command: ERR 4031 (which clients since 8.0.24 show
+    /// instead of "server has gone away"), then close. Only authenticated sessions idle out.
+    package mutating func idleTimeoutExpired() -> Action {
+        guard case .command = state else { return .none }
+        state = .closed
+        return .write([.err(ERRPacket(code: ErrorCode.clientInteractionTimeout, sqlState: "HY000",
+                                      message: "The client was disconnected by the server because of inactivity."))],
+                      sequenceID: 0, after: .close)
+    }
+
+    /// A second after COM_QUIT the client has not closed: close from this side.
+    package mutating func quitGraceExpired() -> Action {
+        guard case .quitting = state else { return .none }
+        state = .closed
+        return .close
+    }
+
+    /// Authenticated: the command phase has begun (or continues after COM_CHANGE_USER).
+    package var isAuthenticated: Bool {
+        if case .command = state { return true }
+        return false
+    }
+
     // MARK: Handshake
 
     private mutating func handshakeResponseReceived(_ response: HandshakeResponse41, sequenceID: UInt8,
@@ -242,144 +258,41 @@ package struct ClassicConnectionStateMachine {
         capabilities.insert(.protocol41)
         let clientPlugin = response.capabilities.contains(.pluginAuth)
             ? (response.authPluginName ?? AuthPlugin.nativePassword) : AuthPlugin.nativePassword
-        let pending = PendingAuth(username: response.username, schema: response.database, script: authScript(),
-                                  plugin: clientPlugin, changeUser: false)
-        return startAuthentication(pending, response: response.authResponse, clientPlugin: clientPlugin,
+        let claim = ClassicAuthenticationStateMachine.Claim(username: response.username, schema: response.database,
+                                                            script: authScript(), changeUser: false)
+        return startAuthentication(claim, response: response.authResponse, clientPlugin: clientPlugin,
                                    sequenceID: sequenceID)
     }
 
-    /// Decides between verifying what the client sent and switching it to another plugin.
-    private mutating func startAuthentication(_ pending: PendingAuth, response: [UInt8], clientPlugin: String,
-                                              sequenceID: UInt8) -> Action
-    {
-        if let error = pending.script.error { return fail(ERRPacket(error), sequenceID: sequenceID) }
-        if let required = pending.script.auth.username, required != pending.username {
-            return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty)
-        }
-        if let required = pending.script.auth.certificate {
-            guard let peer = peerCertificate,
-                  required.subject == nil || required.subject == peer.subject,
-                  required.issuer == nil || required.issuer == peer.issuer
-            else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !response.isEmpty) }
-        }
-        let known = [AuthPlugin.nativePassword, AuthPlugin.cachingSHA2Password, AuthPlugin.clearPassword,
-                     AuthPlugin.sha256Password]
-        let announced = greeting?.authPluginName ?? configuration.authMethod
-        let needsPassword = !(pending.script.auth.password ?? "").isEmpty
-        let target: String? =
-            if let forced = pending.script.auth.methodName, forced != clientPlugin {
-                forced
-            } else if !known.contains(clientPlugin) {
-                AuthPlugin.cachingSHA2Password
-            } else if clientPlugin != announced, response.isEmpty, needsPassword {
-                // libmysqlclient sends no data for a plugin other than the announced one and
-                // expects to be switched to it (as a real server does).
-                clientPlugin
-            } else {
-                nil
-            }
-        guard let target else { return verify(pending, response: response, sequenceID: sequenceID) }
-        guard capabilities.contains(.pluginAuth) else {
-            return fail(ERRPacket(code: 1251, sqlState: "08004",
-                                  message: "Client does not support authentication protocol requested by server; consider upgrading MySQL client"),
-                        sequenceID: sequenceID)
-        }
-        var switched = pending
-        switched.plugin = target
-        state = .authSwitchSent(switched, expectedSequenceID: sequenceID &+ 1)
-        let data = target == AuthPlugin.clearPassword ? [] : nonce + [0]
-        return .write([.authSwitch(AuthSwitchRequest(pluginName: target, pluginData: data))],
-                      sequenceID: sequenceID, after: .keepOpen)
+    /// Hands the exchange to a `ClassicAuthenticationStateMachine` for `claim`.
+    private mutating func startAuthentication(_ claim: ClassicAuthenticationStateMachine.Claim, response: [UInt8],
+                                              clientPlugin: String, sequenceID: UInt8) -> Action {
+        let context = ClassicAuthenticationStateMachine.Context(
+            peerHost: configuration.peerHost, nonce: nonce,
+            announcedPlugin: greeting?.authPluginName ?? configuration.authMethod,
+            clientCanSwitch: capabilities.contains(.pluginAuth), secureTransport: secureTransport,
+            peerCertificate: peerCertificate, statusFlags: greeting?.statusFlags ?? [],
+            passwordKeys: configuration.passwordKeys)
+        var auth = ClassicAuthenticationStateMachine(context: context, claim: claim, clientPlugin: clientPlugin)
+        return authenticationStepped(auth.started(response: response), auth, sequenceID: sequenceID)
     }
 
-    /// Checks the client's auth response for `pending.plugin` and ends the authentication (or
-    /// continues it: caching_sha2_password full authentication, sha256_password key exchange).
-    private mutating func verify(_ pending: PendingAuth, response: [UInt8], sequenceID: UInt8) -> Action {
-        let sent = response == [0] ? [] : response
-        let password = pending.script.auth.password
-        switch pending.plugin {
-        case AuthPlugin.cachingSHA2Password where !sent.isEmpty:
-            if pending.script.auth.cacheMiss {
-                // The server "has no cached entry": the client must send the password itself.
-                state = .fullAuthRequested(pending, expectedSequenceID: sequenceID &+ 1)
-                return .write([.authMoreData(.performFullAuthentication)], sequenceID: sequenceID, after: .keepOpen)
-            }
-            if let password,
-               !AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce,
-                                             expected: ExpectedAuthResponses.response) {
-                return accessDenied(pending, sequenceID: sequenceID, usingPassword: true)
-            }
-            return authenticated(pending, sequenceID: sequenceID, fastAuth: true)
-        case AuthPlugin.sha256Password where !sent.isEmpty:
-            if sent == [1] {
-                return sendPublicKey(pending, sequenceID: sequenceID)
-            }
-            return secureTransport
-                ? cleartextPasswordReceived(pending, data: sent, sequenceID: sequenceID)
-                : encryptedPasswordReceived(pending, data: sent, sequenceID: sequenceID)
-        default:
-            if let password {
-                let ok = AuthScramble.verify(plugin: pending.plugin, response: sent, password: password, nonce: nonce,
-                                             expected: ExpectedAuthResponses.response)
-                guard ok else { return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty) }
-            }
-            return authenticated(pending, sequenceID: sequenceID, fastAuth: false)
+    /// Carries out one step of the authentication sub-machine.
+    private mutating func authenticationStepped(_ action: ClassicAuthenticationStateMachine.Action,
+                                                _ auth: ClassicAuthenticationStateMachine,
+                                                sequenceID: UInt8) -> Action {
+        switch action {
+        case .continue(let packet):
+            state = .authenticating(auth, expectedSequenceID: sequenceID &+ 1)
+            return .write([packet], sequenceID: sequenceID, after: .keepOpen)
+        case .succeeded(let packets):
+            user = auth.claim.username
+            if let schema = auth.claim.schema, !schema.isEmpty { self.schema = schema }
+            state = .command
+            return .write(packets, sequenceID: sequenceID, after: .sessionChanged)
+        case .failed(let err):
+            return fail(err, sequenceID: sequenceID)
         }
-    }
-
-    /// After 0x04: the password in clear (secure transport), 0x02 (send me the public key), or
-    /// an encrypted password from a client that already has the key.
-    private mutating func fullAuthenticationReceived(_ pending: PendingAuth, data: [UInt8], sequenceID: UInt8) -> Action {
-        if data == [2] { return sendPublicKey(pending, sequenceID: sequenceID) }
-        return secureTransport
-            ? cleartextPasswordReceived(pending, data: data, sequenceID: sequenceID)
-            : encryptedPasswordReceived(pending, data: data, sequenceID: sequenceID)
-    }
-
-    private mutating func sendPublicKey(_ pending: PendingAuth, sequenceID: UInt8) -> Action {
-        guard let keys = configuration.passwordKeys else {
-            return fail(ERRPacket(code: ErrorCode.accessDenied, sqlState: "28000",
-                                  message: "Authentication requires secure connection."), sequenceID: sequenceID)
-        }
-        state = .publicKeySent(pending, expectedSequenceID: sequenceID &+ 1)
-        return .write([.authMoreData(AuthMoreData(data: Array(keys.publicKeyPEM.utf8)))], sequenceID: sequenceID,
-                      after: .keepOpen)
-    }
-
-    private mutating func encryptedPasswordReceived(_ pending: PendingAuth, data: [UInt8], sequenceID: UInt8) -> Action {
-        guard let plain = configuration.passwordKeys?.decryptPassword(data, nonce: nonce) else {
-            return accessDenied(pending, sequenceID: sequenceID, usingPassword: true)
-        }
-        return cleartextPasswordReceived(pending, data: plain, sequenceID: sequenceID)
-    }
-
-    /// `password` followed by a NUL, as clients send it in clear or inside the RSA envelope.
-    private mutating func cleartextPasswordReceived(_ pending: PendingAuth, data: [UInt8], sequenceID: UInt8) -> Action {
-        var sent = data
-        if sent.last == 0 { sent.removeLast() }
-        if let password = pending.script.auth.password, sent != Array(password.utf8) {
-            return accessDenied(pending, sequenceID: sequenceID, usingPassword: !sent.isEmpty)
-        }
-        return authenticated(pending, sequenceID: sequenceID, fastAuth: false)
-    }
-
-    /// The credentials are good: OK (after 0x03 on caching_sha2_password's fast path).
-    private mutating func authenticated(_ pending: PendingAuth, sequenceID: UInt8, fastAuth: Bool) -> Action {
-        if let error = pending.script.error { return fail(ERRPacket(error), sequenceID: sequenceID) }
-        user = pending.username
-        if let schema = pending.schema, !schema.isEmpty { self.schema = schema }
-        state = .command
-        var packets: [OutboundPacket] = []
-        if fastAuth { packets.append(.authMoreData(.fastAuthSuccess)) }
-        packets.append(.ok(OKPacket(status: greeting?.statusFlags ?? [])))
-        return .write(packets, sequenceID: sequenceID, after: .sessionChanged)
-    }
-
-    private mutating func accessDenied(_ pending: PendingAuth, sequenceID: UInt8, usingPassword: Bool) -> Action {
-        fail(ERRPacket(code: ErrorCode.accessDenied, sqlState: "28000",
-                       message: "Access denied for user '\(pending.username)'@'\(configuration.peerHost)' "
-                           + "(using password: \(usingPassword ? "YES" : "NO"))"),
-             sequenceID: sequenceID)
     }
 
     // MARK: Commands
@@ -392,7 +305,7 @@ package struct ClassicConnectionStateMachine {
         case .ping, .resetConnection:
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .quit:
-            state = .closed
+            state = .quitting
             return .awaitClientClose
         case .initDB(let name):
             schema = name
@@ -405,9 +318,9 @@ package struct ClassicConnectionStateMachine {
                           sequenceID: sequenceID, after: .keepOpen)
         case .changeUser(let change):
             let plugin = change.authPluginName ?? AuthPlugin.nativePassword
-            let pending = PendingAuth(username: change.username, schema: change.schema, script: authScript(),
-                                      plugin: plugin, changeUser: true)
-            return startAuthentication(pending, response: change.authResponse, clientPlugin: plugin, sequenceID: sequenceID)
+            let claim = ClassicAuthenticationStateMachine.Claim(username: change.username, schema: change.schema,
+                                                                script: authScript(), changeUser: true)
+            return startAuthentication(claim, response: change.authResponse, clientPlugin: plugin, sequenceID: sequenceID)
         case .unsupported(let byte):
             return .write([.err(ERRPacket(code: ErrorCode.unknownCommand, sqlState: "08S01",
                                           message: "Unknown command (0x\(String(byte, radix: 16)))"))],
@@ -431,10 +344,8 @@ package struct ClassicConnectionStateMachine {
     private mutating func fail(_ err: ERRPacket, sequenceID: UInt8? = nil) -> Action {
         let seq: UInt8
         switch state {
-        case .greetingSent(let expected): seq = sequenceID ?? expected &+ 1
-        case .authSwitchSent(_, let expected), .fullAuthRequested(_, let expected), .publicKeySent(_, let expected):
-            seq = sequenceID ?? expected &+ 1
-        default: seq = sequenceID ?? 1
+        case .greetingSent(let expected), .authenticating(_, let expected): seq = sequenceID ?? expected &+ 1
+        case .initial, .tlsHandshake, .command, .quitting, .closed: seq = sequenceID ?? 1
         }
         state = .closed
         return .write([.err(err)], sequenceID: seq, after: .close)

@@ -91,3 +91,25 @@ extension ColumnDefinition41 {
                   type: ColumnType(rawValue: c.type), flags: c.flags, decimals: c.decimals)
     }
 }
+
+extension ClassicResponseEncoder {
+    /// One result of a statement's answer; `moreResults` sets `SERVER_MORE_RESULTS_EXISTS` (0x0008)
+    /// in its OK or end-of-rows status, telling the client another result follows. An ERR ends
+    /// the batch and has no status.
+    package func write(_ response: StatementResponse, moreResults: Bool, to writer: inout PacketWriter) {
+        guard moreResults else { return write(response, to: &writer) }
+        var flagged = response
+        let more = ServerStatus.moreResultsExist.rawValue
+        switch response.kind {
+        case .ok(var ok):
+            ok.status |= more
+            flagged.kind = .ok(ok)
+        case .result(var result):
+            result.end.status |= more
+            flagged.kind = .result(result)
+        case .error:
+            break
+        }
+        write(flagged, to: &writer)
+    }
+}

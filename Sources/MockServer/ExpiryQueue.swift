@@ -100,15 +100,6 @@ final class LoopTimers {
         quitGrace = ExpiryQueue(duration: .seconds(1), loop: loop)
         idle = waitTimeout.map { ExpiryQueue(duration: TimeAmount($0), loop: loop) }
     }
-
-    /// Closes `context`'s channel unless the entry is cancelled (on authentication or close) within
-    /// `--connect-timeout`. The same for classic and X connections.
-    func armConnectTimeout(logger: ConnectionLogger, context: ChannelHandlerContext) -> ExpiryQueue.Entry {
-        connect.arm {
-            logger.notice("closing: handshake not completed within the connect timeout")
-            context.close(promise: nil)
-        }
-    }
 }
 
 /// `LoopTimers` for each event loop of a group, made on the loop the first time it asks.

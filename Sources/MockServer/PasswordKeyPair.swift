@@ -50,3 +50,8 @@ public final class PasswordKeyPair: @unchecked Sendable {
         return Array(try key.encrypt(mixed, padding: .PKCS1_OAEP))
     }
 }
+
+extension PasswordKeyPair: Equatable {
+    /// The same key pair (state machines compare their configurations in tests).
+    public static func == (lhs: PasswordKeyPair, rhs: PasswordKeyPair) -> Bool { lhs === rhs }
+}

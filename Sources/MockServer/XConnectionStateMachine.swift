@@ -3,9 +3,10 @@ import MockModel
 import MySQLWire
 import MySQLXWire
 
-/// The X protocol's connection life cycle as a pure state machine (reference spec §6): capability
-/// negotiation, optional TLS, authentication (MYSQL41, SHA256_MEMORY, PLAIN), then statements.
-/// Unlike the reference, credentials are checked against the trace's `handshake.auth`.
+/// The X protocol's connection life cycle as a pure state machine (reference spec §6): the hello
+/// notice, capability negotiation, optional TLS, authentication (an `XAuthenticationStateMachine`),
+/// then statements; timeouts are events too. No I/O, clocks or channels here; the
+/// `XConnectionHandler` runs the actions.
 package struct XConnectionStateMachine {
     package struct Configuration {
         package var connectionID: UInt32
@@ -13,6 +14,8 @@ package struct XConnectionStateMachine {
         package var tlsAvailable = false
         package var unixSocket = false
         package var nonce: [UInt8] = Array("01234567890123456789".utf8)
+        /// More open sessions than this get ER_CON_COUNT_ERROR instead of the hello notice.
+        package var maxConnections = Int.max
 
         package init(connectionID: UInt32, peerHost: String, tlsAvailable: Bool = false, unixSocket: Bool = false) {
             self.connectionID = connectionID
@@ -22,10 +25,12 @@ package struct XConnectionStateMachine {
         }
     }
 
-    package enum State {
+    package enum State: Equatable {
+        /// Accepted; nothing sent yet.
+        case initial
+        /// Hello notice sent: capabilities and authentication.
         case handshake
-        /// AuthenticateContinue (challenge) sent for a scramble mechanism.
-        case challenged(mechanism: String, script: HandshakeScript)
+        case authenticating(XAuthenticationStateMachine)
         case tlsHandshake
         case command
         case closed
@@ -39,6 +44,8 @@ package struct XConnectionStateMachine {
         case authenticateContinue([UInt8])
         /// The CLIENT_ID_ASSIGNED notice, then AuthenticateOk.
         case authenticateOk(clientID: UInt32)
+        /// A Mysqlx.Notice.Frame (the server hello, the idle warning).
+        case notice(NoticeSpec)
     }
 
     package enum After: Equatable {
@@ -55,7 +62,10 @@ package struct XConnectionStateMachine {
         case none
     }
 
-    package private(set) var state: State = .handshake
+    /// The notice a server sends when a connection is accepted (`Mysqlx.Notice.Frame` type 5).
+    package static let hello = NoticeSpec(sendOffset: .zero, scope: .global, kind: .serverHello)
+
+    package private(set) var state: State = .initial
     let configuration: Configuration
     private(set) var tlsEstablished = false
 
@@ -64,6 +74,24 @@ package struct XConnectionStateMachine {
     }
 
     var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
+
+    /// Authenticated: statements are answered.
+    package var isAuthenticated: Bool { state == .command }
+
+    // MARK: Events
+
+    /// The connection is up and `openSessions` sessions are open (this one included): the hello
+    /// notice, or ER_CON_COUNT_ERROR and close.
+    package mutating func connectionStarted(openSessions: Int) -> Action {
+        guard state == .initial else { return .none }
+        guard openSessions <= configuration.maxConnections else {
+            state = .closed
+            return .send([.error(code: ErrorCode.tooManyConnections, sqlState: "08004", message: "Too many connections",
+                                 fatal: true)], after: .close)
+        }
+        state = .handshake
+        return .send([.notice(Self.hello)], after: .keepOpen)
+    }
 
     package mutating func tlsHandshakeCompleted() {
         guard case .tlsHandshake = state else { return }
@@ -74,7 +102,7 @@ package struct XConnectionStateMachine {
     /// A message arrived; `authScript` gives the trace's handshake (for credentials).
     package mutating func messageReceived(_ message: XClientMessage, authScript: () -> HandshakeScript) -> Action {
         switch (state, message) {
-        case (.closed, _), (.tlsHandshake, _):
+        case (.closed, _), (.tlsHandshake, _), (.initial, _):
             return .none
         case (_, .connectionClose):
             state = .closed
@@ -86,9 +114,11 @@ package struct XConnectionStateMachine {
         case (.handshake, .capabilitiesSet(let set)):
             return capabilitiesSet(set)
         case (.handshake, .authenticateStart(let start)):
-            return authenticateStart(start, script: authScript())
-        case (.challenged(let mechanism, let script), .authenticateContinue(let answer)):
-            return verify(mechanism: mechanism, data: Array(answer.authData), script: script)
+            var auth = XAuthenticationStateMachine(nonce: configuration.nonce, peerHost: configuration.peerHost,
+                                                   secureTransport: secureTransport, script: authScript())
+            return authenticationStepped(auth.started(start), auth)
+        case (.authenticating(var auth), .authenticateContinue(let answer)):
+            return authenticationStepped(auth.continued(Array(answer.authData)), auth)
         case (.command, .stmtExecute(let execute)):
             return .execute(statement: String(decoding: execute.stmt, as: UTF8.self))
         case (.command, .sessionReset), (.command, .expectOpen), (.command, .expectClose):
@@ -96,106 +126,88 @@ package struct XConnectionStateMachine {
         case (.command, .sessionClose):
             return .send([.ok], after: .keepOpen)
         case (_, .unsupported(let type)):
-            return .send([.error(code: 5000, sqlState: "HY000", message: "Unsupported message type \(type)", fatal: false)],
-                         after: state.isCommand ? .keepOpen : .close)
+            return .send([.error(code: ErrorCode.xBadMessage, sqlState: "HY000", message: "Unsupported message type \(type)",
+                                 fatal: false)],
+                         after: state == .command ? .keepOpen : .close)
         default:
-            state = .closed
-            return .send([.error(code: 5000, sqlState: "HY000", message: "Unexpected message in this state", fatal: true)],
-                         after: .close)
+            return fatal("Unexpected message in this state")
         }
     }
+
+    /// The framing layer failed (a frame larger than `--max-packet-size`).
+    package mutating func frameErrorReceived(_ error: MySQLXWireError) -> Action {
+        fatal("\(error)")
+    }
+
+    /// A frame's payload did not decode as the message its type names.
+    package mutating func undecodableMessageReceived(_ error: MySQLXWireError) -> Action {
+        fatal("Bad Message: \(error)")
+    }
+
+    /// `--connect-timeout` passed: a session that has not authenticated is closed.
+    package mutating func connectTimeoutExpired() -> Action {
+        switch state {
+        case .initial, .handshake, .authenticating, .tlsHandshake:
+            state = .closed
+            return .send([], after: .close)
+        case .command, .closed:
+            return .none
+        }
+    }
+
+    /// `--wait-timeout` passed without a message: the X Plugin's global warning notice
+    /// (`ER_IO_READ_ERROR`, level ERROR), then close.
+    package mutating func idleTimeoutExpired() -> Action {
+        guard state == .command else { return .none }
+        state = .closed
+        let warning = NoticeSpec(sendOffset: .zero, scope: .global,
+                                 kind: .warning(level: 3, code: UInt32(ErrorCode.ioReadError),
+                                                message: "IO Read error: wait_timeout exceeded"))
+        return .send([.notice(warning)], after: .close)
+    }
+
+    // MARK: Steps
 
     private mutating func capabilitiesSet(_ set: Mysqlx_Connection_CapabilitiesSet) -> Action {
         let names = set.capabilities.capabilities.map(\.name)
         if names.contains("tls") {
             guard configuration.tlsAvailable, !tlsEstablished else {
-                return .send([.error(code: 5001, sqlState: "HY000", message: "Capability prepare failed for tls",
-                                     fatal: false)], after: .keepOpen)
+                return .send([.error(code: ErrorCode.xCapabilitiesPrepareFailed, sqlState: "HY000",
+                                     message: "Capability prepare failed for tls", fatal: false)], after: .keepOpen)
             }
             state = .tlsHandshake
             return .send([.ok], after: .startTLS)
         }
         if names.contains("compression") {
-            return .send([.error(code: 5175, sqlState: "HY000",
+            return .send([.error(code: ErrorCode.xCompressionInvalidAlgorithm, sqlState: "HY000",
                                  message: "Invalid or unsupported value for 'compression.algorithm'", fatal: false)],
                          after: .keepOpen)
         }
         return .send([.ok], after: .keepOpen)
     }
 
-    private mutating func authenticateStart(_ start: Mysqlx_Session_AuthenticateStart, script: HandshakeScript) -> Action {
-        switch start.mechName {
-        case "MYSQL41", "SHA256_MEMORY":
-            state = .challenged(mechanism: start.mechName, script: script)
-            return .send([.authenticateContinue(configuration.nonce)], after: .keepOpen)
-        case "PLAIN":
-            guard secureTransport else {
-                return .send([.error(code: 1251, sqlState: "HY000",
-                                     message: "Invalid authentication method PLAIN (needs TLS or a Unix socket)",
-                                     fatal: false)], after: .keepOpen)
-            }
-            let (schema, user, secret) = Self.split(Array(start.authData))
-            return finish(user: user, schema: schema, script: script,
-                          ok: script.auth.password.map { $0 == String(decoding: secret, as: UTF8.self) } ?? true)
-        default:
-            return .send([.error(code: 1251, sqlState: "HY000",
-                                 message: "Invalid authentication method \(start.mechName)", fatal: false)], after: .keepOpen)
+    /// Carries out one step of the authentication sub-machine.
+    private mutating func authenticationStepped(_ action: XAuthenticationStateMachine.Action,
+                                                _ auth: XAuthenticationStateMachine) -> Action {
+        switch action {
+        case .challenge(let nonce):
+            state = .authenticating(auth)
+            return .send([.authenticateContinue(nonce)], after: .keepOpen)
+        case .succeeded(let user, let schema):
+            state = .command
+            return .send([.authenticateOk(clientID: configuration.connectionID)],
+                         after: .authenticated(user: user, schema: schema))
+        case .failed(let code, let sqlState, let message, let fatal):
+            state = fatal ? .closed : .handshake
+            return .send([.error(code: code, sqlState: sqlState, message: message, fatal: fatal)],
+                         after: fatal ? .close : .keepOpen)
         }
     }
 
-    /// `schema NUL user NUL scramble`, the scramble hex-encoded (MYSQL41 with a leading `*`).
-    private mutating func verify(mechanism: String, data: [UInt8], script: HandshakeScript) -> Action {
-        let (schema, user, secret) = Self.split(data)
-        var hex = String(decoding: secret.prefix { $0 != 0 }, as: UTF8.self)  // some clients end with a NUL
-        if hex.hasPrefix("*") { hex.removeFirst() }
-        guard let password = script.auth.password else {
-            return finish(user: user, schema: schema, script: script, ok: true)
-        }
-        let expected = mechanism == "MYSQL41"
-            ? AuthScramble.nativePassword(password: password, nonce: configuration.nonce)
-            : AuthScramble.cachingSHA2Password(password: password, nonce: configuration.nonce)
-        return finish(user: user, schema: schema, script: script, ok: Self.hexBytes(hex) == expected)
-    }
-
-    private mutating func finish(user: String, schema: String, script: HandshakeScript, ok: Bool) -> Action {
-        let userOK = script.auth.username.map { $0 == user } ?? true
-        guard ok, userOK else {
-            state = .handshake
-            return .send([.error(code: ErrorCode.accessDenied, sqlState: "28000",
-                                 message: "Access denied for user '\(user)'@'\(configuration.peerHost)' (using password: YES)",
-                                 fatal: false)], after: .keepOpen)
-        }
-        if let error = script.error {
-            state = .closed
-            return .send([.error(code: error.code, sqlState: error.sqlState, message: error.message, fatal: true)],
-                         after: .close)
-        }
-        state = .command
-        return .send([.authenticateOk(clientID: configuration.connectionID)],
-                     after: .authenticated(user: user, schema: schema.isEmpty ? nil : schema))
-    }
-
-    static func split(_ data: [UInt8]) -> (schema: String, user: String, secret: [UInt8]) {
-        let parts = data.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
-        let text = { (i: Int) in i < parts.count ? String(decoding: parts[i], as: UTF8.self) : "" }
-        return (text(0), text(1), parts.count > 2 ? Array(parts[2]) : [])
-    }
-
-    static func hexBytes(_ hex: String) -> [UInt8]? {
-        let chars = Array(hex.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for i in stride(from: 0, to: chars.count, by: 2) {
-            guard let b = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(b)
-        }
-        return out
-    }
-}
-
-extension XConnectionStateMachine.State {
-    var isCommand: Bool {
-        if case .command = self { return true }
-        return false
+    /// A fatal `ER_X_BAD_MESSAGE`, then close.
+    private mutating func fatal(_ message: String) -> Action {
+        state = .closed
+        return .send([.error(code: ErrorCode.xBadMessage, sqlState: "HY000", message: message, fatal: true)],
+                     after: .close)
     }
 }

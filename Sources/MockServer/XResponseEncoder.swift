@@ -65,7 +65,46 @@ package enum XResponseEncoder {
         case .authenticateOk(let clientID):
             try? writeStateNotice(.clientIDAssigned, .uint(UInt64(clientID)), to: &buffer)
             try? XFramer.write(type: XServerType.authenticateOk, message: Mysqlx_Session_AuthenticateOk(), to: &buffer)
+        case .notice(let notice):
+            try? writeNotice(notice, to: &buffer)
         }
+    }
+
+    /// A `Mysqlx.Notice.Frame` (type 1 warning, 2 session variable, 3 session state, 4 group
+    /// replication state, 5 server hello) with its scope.
+    package static func writeNotice(_ notice: NoticeSpec, to buffer: inout ByteBuffer) throws {
+        var frame = Mysqlx_Notice_Frame()
+        frame.scope = notice.scope == .global ? .global : .local
+        switch notice.kind {
+        case .warning(let level, let code, let message):
+            var w = Mysqlx_Notice_Warning()
+            w.level = Mysqlx_Notice_Warning.Level(rawValue: Int(level)) ?? .warning
+            w.code = code
+            w.msg = message
+            frame.type = 1
+            frame.payload = try w.serializedData()
+        case .sessionVariableChanged(let name, let value):
+            var v = Mysqlx_Notice_SessionVariableChanged()
+            v.param = name
+            v.value = .string(value)
+            frame.type = 2
+            frame.payload = try v.serializedData()
+        case .sessionStateChanged(let parameter, let value):
+            var c = Mysqlx_Notice_SessionStateChanged()
+            c.param = Mysqlx_Notice_SessionStateChanged.Parameter(rawValue: Int(parameter)) ?? .producedMessage
+            c.value = [.string(value)]
+            frame.type = 3
+            frame.payload = try c.serializedData()
+        case .groupReplicationStateChanged(let type, let viewID):
+            var g = Mysqlx_Notice_GroupReplicationStateChanged()
+            g.type = type
+            if let viewID { g.viewID = viewID }
+            frame.type = 4
+            frame.payload = try g.serializedData()
+        case .serverHello:
+            frame.type = 5
+        }
+        try XFramer.write(type: XServerType.notice, message: frame, to: &buffer)
     }
 
     enum CapabilityValue {
@@ -97,14 +136,25 @@ package enum XResponseEncoder {
         return c
     }
 
+    /// The whole answer to a statement that has one result.
     package static func write(_ response: StatementResponse, to buffer: inout ByteBuffer) {
+        write(response, last: true, to: &buffer)
+    }
+
+    /// One result of a statement's answer. A result set that is not the `last` result ends with
+    /// `FetchDoneMoreResultsets` instead of `FetchDone`; only the last result ends the answer with
+    /// `StmtExecuteOk`. An error ends the answer (`Mysqlx.Error`, no StmtExecuteOk).
+    package static func write(_ response: StatementResponse, last: Bool, to buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
         do {
             switch response.kind {
             case .error(let e):
                 try writeError(code: e.code, sqlState: e.sqlState, message: e.message, to: &buffer)
             case .ok(let ok):
                 try writeOKNotices(ok, to: &buffer)
-                try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
+                if last {
+                    try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
+                }
             case .result(let result):
                 let types = result.columns.map { fieldType($0.type) }
                 var rows: [Mysqlx_Resultset_Row] = []
@@ -132,12 +182,17 @@ package enum XResponseEncoder {
                     try XFramer.write(type: XServerType.columnMetaData, message: m, to: &buffer)
                 }
                 for row in rows { try XFramer.write(type: XServerType.row, message: row, to: &buffer) }
+                guard last else {
+                    // `Mysqlx.Resultset.FetchDoneMoreResultsets` has no fields.
+                    XFramer.write(type: XServerType.fetchDoneMoreResultsets, payload: [], to: &buffer)
+                    return
+                }
                 try XFramer.write(type: XServerType.fetchDone, message: Mysqlx_Resultset_FetchDone(), to: &buffer)
                 try writeOKNotices(result.end, to: &buffer)
                 try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
             }
         } catch {
-            buffer.clear()
+            buffer.moveWriterIndex(to: start)
             try? writeError(code: 1064, sqlState: "HY000", message: "executing statement failed: \(error)", to: &buffer)
         }
     }

@@ -8,12 +8,27 @@ public enum ErrorCode {
     public static let unknownCommand: UInt16 = 1047
     /// `ER_PARSE_ERROR`, used by the reference for every trace-level failure (SQLSTATE HY000 there).
     public static let parseError: UInt16 = 1064
+    /// `ER_NOT_SUPPORTED_AUTH_MODE`, SQLSTATE 08004: `Client does not support authentication protocol
+    /// requested by server; consider upgrading MySQL client` (X: an authentication mechanism refused).
+    public static let authModeNotSupported: UInt16 = 1251
     /// `ER_NET_PACKET_TOO_LARGE`, SQLSTATE 08S01: `Got a packet bigger than 'max_allowed_packet' bytes`.
     public static let packetTooLarge: UInt16 = 1153
     /// `ER_NET_PACKETS_OUT_OF_ORDER`, SQLSTATE 08S01: `Got packets out of order`.
     public static let packetsOutOfOrder: UInt16 = 1156
     /// `ER_MALFORMED_PACKET`, SQLSTATE HY000: `Malformed communication packet.`
     public static let malformedPacket: UInt16 = 1835
+    /// `ER_IO_READ_ERROR`: the X Plugin's warning notice before it closes an idle session.
+    public static let ioReadError: UInt16 = 1810
     /// `ER_SECURE_TRANSPORT_REQUIRED`, SQLSTATE HY000.
     public static let secureTransportRequired: UInt16 = 3159
+    /// `ER_CLIENT_INTERACTION_TIMEOUT`, SQLSTATE HY000: `The client was disconnected by the server
+    /// because of inactivity.` (sent before closing a session idle past `wait_timeout`).
+    public static let clientInteractionTimeout: UInt16 = 4031
+    /// `ER_X_BAD_MESSAGE`, SQLSTATE HY000: an X frame or message that cannot be decoded, or one
+    /// not allowed in the session's state.
+    public static let xBadMessage: UInt16 = 5000
+    /// `ER_X_CAPABILITIES_PREPARE_FAILED`, SQLSTATE HY000: `Capability prepare failed for '%s'`.
+    public static let xCapabilitiesPrepareFailed: UInt16 = 5001
+    /// `ER_X_CAPABILITY_COMPRESSION_INVALID_ALGORITHM`, SQLSTATE HY000.
+    public static let xCompressionInvalidAlgorithm: UInt16 = 5175
 }

@@ -58,6 +58,8 @@ public enum XServerType {
     public static let columnMetaData = UInt8(Mysqlx_ServerMessages.TypeEnum.resultsetColumnMetaData.rawValue)
     public static let row = UInt8(Mysqlx_ServerMessages.TypeEnum.resultsetRow.rawValue)
     public static let fetchDone = UInt8(Mysqlx_ServerMessages.TypeEnum.resultsetFetchDone.rawValue)
+    public static let fetchDoneMoreResultsets =
+        UInt8(Mysqlx_ServerMessages.TypeEnum.resultsetFetchDoneMoreResultsets.rawValue)
     public static let stmtExecuteOk = UInt8(Mysqlx_ServerMessages.TypeEnum.sqlStmtExecuteOk.rawValue)
 }
 

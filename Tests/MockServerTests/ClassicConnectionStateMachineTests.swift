@@ -40,7 +40,7 @@ struct ClassicConnectionStateMachineTests {
     /// A machine that has sent its greeting.
     func greeted() -> Machine {
         var m = machine()
-        _ = m.connectionStarted(script: HandshakeScript())
+        _ = m.connectionStarted(openSessions: 1) { HandshakeScript() }
         return m
     }
 
@@ -54,7 +54,7 @@ struct ClassicConnectionStateMachineTests {
     @Test("the greeting has the reference defaults and this connection's id")
     func greetingDefaults() throws {
         var m = machine()
-        guard case .sendGreeting(let g, let delay) = m.connectionStarted(script: HandshakeScript()) else {
+        guard case .sendGreeting(let g, let delay) = m.connectionStarted(openSessions: 1, greetingScript: { HandshakeScript() }) else {
             Issue.record("expected a greeting")
             return
         }
@@ -75,7 +75,7 @@ struct ClassicConnectionStateMachineTests {
         script.greeting.capabilities = CapabilityFlags([.protocol41, .secureConnection, .pluginAuth]).rawValue
         script.greeting.authMethod = "caching_sha2_password"
         script.greeting.execTime = .milliseconds(250)
-        guard case .sendGreeting(let g, let delay) = m.connectionStarted(script: script) else {
+        guard case .sendGreeting(let g, let delay) = m.connectionStarted(openSessions: 1, greetingScript: { script }) else {
             Issue.record("expected a greeting")
             return
         }
@@ -89,11 +89,55 @@ struct ClassicConnectionStateMachineTests {
     @Test("handshake.error at greeting time replaces the greeting and closes")
     func greetingError() {
         var m = machine()
-        let action = m.connectionStarted(script: HandshakeScript(error: ErrorResponse(
-            code: 1040, sqlState: "08004", message: "Too many connections")))
+        let action = m.connectionStarted(openSessions: 1) {
+            HandshakeScript(error: ErrorResponse(code: 1040, sqlState: "08004", message: "Too many connections"))
+        }
         #expect(action.err == ERRPacket(code: 1040, sqlState: "08004", message: "Too many connections"))
         #expect(action.written?.seq == 0)
         #expect(action.written?.after == .close)
+    }
+
+    @Test("beyond --max-connections: ERR 1040 instead of the greeting, and the trace is not consulted")
+    func overCapacity() {
+        var configuration = Machine.Configuration(connectionID: 7, peerHost: "127.0.0.1")
+        configuration.maxConnections = 2
+        var m = Machine(configuration: configuration)
+        var consulted = 0
+        let tooMany = ERRPacket(code: 1040, sqlState: "08004", message: "Too many connections")
+        #expect(m.connectionStarted(openSessions: 3) { consulted += 1; return HandshakeScript() }
+                    == .write([.err(tooMany)], sequenceID: 0, after: .close))
+        #expect(consulted == 0)
+        #expect(m.packetReceived(responsePacket()) { HandshakeScript() } == .none)
+        var last = Machine(configuration: configuration)
+        guard case .sendGreeting = last.connectionStarted(openSessions: 2, greetingScript: { HandshakeScript() }) else {
+            Issue.record("the last allowed session gets the greeting")
+            return
+        }
+    }
+
+    @Test("timeouts: the connect timeout closes a handshake, the wait timeout an idle session after ERR 4031")
+    func timeouts() {
+        var handshaking = greeted()
+        #expect(handshaking.idleTimeoutExpired() == .none)
+        #expect(handshaking.connectTimeoutExpired() == .close)
+        #expect(handshaking.packetReceived(responsePacket()) { HandshakeScript() } == .none)
+        var idle = loggedIn()
+        #expect(idle.connectTimeoutExpired() == .none)
+        let inactivity = ERRPacket(code: 4031, sqlState: "HY000",
+                                   message: "The client was disconnected by the server because of inactivity.")
+        #expect(idle.idleTimeoutExpired() == .write([.err(inactivity)], sequenceID: 0, after: .close))
+        #expect(idle.idleTimeoutExpired() == .none)
+    }
+
+    @Test("COM_QUIT waits for the client to close; a second later the server closes")
+    func quitGrace() {
+        var m = loggedIn()
+        #expect(m.quitGraceExpired() == .none)
+        #expect(m.packetReceived(command(.quit)) { HandshakeScript() } == .awaitClientClose)
+        #expect(m.packetReceived(command(.ping)) { HandshakeScript() } == .none)
+        #expect(m.idleTimeoutExpired() == .none)
+        #expect(m.quitGraceExpired() == .close)
+        #expect(m.quitGraceExpired() == .none)
     }
 
     @Test("without an auth section any credentials are accepted")

@@ -16,7 +16,7 @@ struct TLSAuthenticationTests {
         configuration.tlsRequired = required
         configuration.passwordKeys = Self.keys
         var m = Machine(configuration: configuration)
-        _ = m.connectionStarted(script: HandshakeScript())
+        _ = m.connectionStarted(openSessions: 1) { HandshakeScript() }
         return m
     }
 
@@ -45,7 +45,7 @@ struct TLSAuthenticationTests {
     @Test("CLIENT_SSL is announced, an SSLRequest starts TLS, the response then comes with sequence id 2")
     func upgrade() throws {
         var m = Machine(configuration: { var c = Machine.Configuration(connectionID: 1, peerHost: "h"); c.tlsAvailable = true; return c }())
-        guard case .sendGreeting(let greeting, _) = m.connectionStarted(script: HandshakeScript()) else {
+        guard case .sendGreeting(let greeting, _) = m.connectionStarted(openSessions: 1, greetingScript: { HandshakeScript() }) else {
             Issue.record("no greeting")
             return
         }
@@ -131,8 +131,8 @@ struct TLSAuthenticationTests {
     func certificates() {
         let requirement = HandshakeScript.CertificateRequirement(subject: "/CN=a", issuer: "/CN=ca")
         let native = AuthScramble.nativePassword(password: "pw", nonce: nonce)
-        for (peer, accepted) in [(nil, false), (Machine.PeerCertificate(subject: "/CN=a", issuer: "/CN=ca"), true),
-                                 (Machine.PeerCertificate(subject: "/CN=b", issuer: "/CN=ca"), false)] {
+        for (peer, accepted) in [(nil, false), (PeerCertificate(subject: "/CN=a", issuer: "/CN=ca"), true),
+                                 (PeerCertificate(subject: "/CN=b", issuer: "/CN=ca"), false)] {
             var m = machine()
             _ = m.packetReceived(sslRequest(), authScript: script())
             _ = m.tlsHandshakeCompleted(peerCertificate: peer)

@@ -12,9 +12,23 @@ struct XConnectionStateMachineTests {
     let nonce = Array("01234567890123456789".utf8)
     let rules: () -> HandshakeScript = { HandshakeScript(auth: .init(username: "app", password: "pw")) }
 
+    /// A machine that has sent its hello notice.
     func machine(tls: Bool = false) -> XMachine {
-        XMachine(configuration: .init(connectionID: 9, peerHost: "127.0.0.1", tlsAvailable: tls))
+        var m = XMachine(configuration: .init(connectionID: 9, peerHost: "127.0.0.1", tlsAvailable: tls))
+        _ = m.connectionStarted(openSessions: 1)
+        return m
     }
+
+    /// A machine in the command phase (no credentials required).
+    func loggedIn() -> XMachine {
+        var m = machine()
+        _ = m.messageReceived(start("MYSQL41")) { HandshakeScript() }
+        _ = m.messageReceived(answer(Array("\0app\0".utf8))) { HandshakeScript() }
+        return m
+    }
+
+    static let ioReadWarning = NoticeSpec(sendOffset: .zero, scope: .global,
+                                          kind: .warning(level: 3, code: 1810, message: "IO Read error: wait_timeout exceeded"))
 
     func capabilitiesSet(_ name: String) -> XClientMessage {
         var set = Mysqlx_Connection_CapabilitiesSet()
@@ -46,6 +60,43 @@ struct XConnectionStateMachineTests {
 
     func hex(_ bytes: [UInt8]) -> String {
         bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    @Test("accepting: the hello notice, or ER_CON_COUNT_ERROR beyond --max-connections")
+    func accepting() {
+        var configuration = XMachine.Configuration(connectionID: 9, peerHost: "127.0.0.1")
+        configuration.maxConnections = 2
+        var m = XMachine(configuration: configuration)
+        #expect(m.messageReceived(.capabilitiesGet, authScript: rules) == .none)
+        #expect(m.connectionStarted(openSessions: 2) == .send([.notice(XMachine.hello)], after: .keepOpen))
+        #expect(m.connectionStarted(openSessions: 2) == .none)
+        var full = XMachine(configuration: configuration)
+        #expect(full.connectionStarted(openSessions: 3)
+                    == .send([.error(code: 1040, sqlState: "08004", message: "Too many connections", fatal: true)],
+                             after: .close))
+        #expect(full.messageReceived(.capabilitiesGet, authScript: rules) == .none)
+    }
+
+    @Test("timeouts: connect closes an unauthenticated session, wait-timeout an authenticated one after ER_IO_READ_ERROR")
+    func timeouts() {
+        var handshaking = machine()
+        #expect(handshaking.idleTimeoutExpired() == .none)
+        #expect(handshaking.connectTimeoutExpired() == .send([], after: .close))
+        #expect(handshaking.messageReceived(.capabilitiesGet, authScript: rules) == .none)
+        var idle = loggedIn()
+        #expect(idle.connectTimeoutExpired() == .none)
+        #expect(idle.idleTimeoutExpired() == .send([.notice(Self.ioReadWarning)], after: .close))
+        #expect(idle.idleTimeoutExpired() == .none)
+    }
+
+    @Test("frames that do not decode are a fatal ER_X_BAD_MESSAGE")
+    func badFrames() {
+        var m = machine()
+        let error = MySQLXWireError(.malformedMessage, "Mysqlx.Sql.StmtExecute (type 12): truncated")
+        #expect(m.undecodableMessageReceived(error)
+                    == .send([.error(code: 5000, sqlState: "HY000", message: "Bad Message: \(error)", fatal: true)],
+                             after: .close))
+        #expect(m.messageReceived(.capabilitiesGet, authScript: rules) == .none)
     }
 
     @Test("capabilities: TLS offered only when available; tls and compression refused as the reference does")

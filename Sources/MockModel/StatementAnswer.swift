@@ -1,0 +1,36 @@
+/// Everything the server sends for one statement: one result (the fast path of every trace),
+/// several results in order (a `CALL`, a multi-statement query), or an answer that arrives later
+/// (an upstream server, a slow script) without blocking the connection's event loop.
+///
+/// Each result keeps its own `execTime`: the server waits that long before sending it, and reads
+/// nothing more from the client until the whole answer is out. An `error` result ends the batch;
+/// results after it are not sent.
+public enum StatementAnswer: Sendable {
+    /// One result, answered at once.
+    case one(StatementResponse)
+    /// Several results, sent in order; every result but the last carries "more results exist"
+    /// (`SERVER_MORE_RESULTS_EXISTS` on the classic protocol, `FetchDoneMoreResultsets` on X).
+    case several([StatementResponse])
+    /// An answer computed off the event loop; the server waits for it as it waits for `exec_time`
+    /// (the connection reads nothing more meanwhile) and then sends what it returns.
+    case later(@Sendable () async -> StatementAnswer)
+
+    /// The results to send, cut after the first error; empty for `later`.
+    public var results: [StatementResponse] {
+        switch self {
+        case .one(let response): return [response]
+        case .several(let responses):
+            guard let error = responses.firstIndex(where: \.isError) else { return responses }
+            return Array(responses[...error])
+        case .later: return []
+        }
+    }
+}
+
+extension StatementResponse {
+    /// An ERR packet (which ends a batch of results).
+    public var isError: Bool {
+        if case .error = kind { return true }
+        return false
+    }
+}

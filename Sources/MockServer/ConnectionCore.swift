@@ -1,0 +1,395 @@
+import Logging
+import MockModel
+import NIOCore
+import NIOSSL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every connection does whatever its protocol, owned by the classic and the X handler alike
+/// (composition): the registry entry and the connection count, the connect / wait / quit timers,
+/// the trace's responder, the statement step (responder → journal → counters → send now or
+/// later), TLS installation and its completion, the inbound bytes, the read gate, and the log lines.
+///
+/// Each protocol keeps only its framer, its state machine, its encoder and the code that runs its
+/// machine's actions. Used on the channel's event loop only.
+final class ConnectionCore {
+    /// Bytes of one result and the delay before they are sent.
+    struct Chunk {
+        var bytes: ByteBuffer
+        var delay: Duration
+    }
+
+    let configuration: ServerConfiguration
+    private let registry: SessionRegistry
+    private let listenerName: String
+    private(set) var session: SessionInfo
+    let logger: ConnectionLogger
+    private let timers: LoopTimers
+    private var madeResponder: (any StatementResponder)?
+    private var statementCounter: SessionRegistry.StatementCounter?
+    private var connectTimer: ExpiryQueue.Entry?
+    private var idleTimer: ExpiryQueue.Entry?
+    private var quitTimer: ExpiryQueue.Entry?
+    /// What the protocol does when `--wait-timeout` passes (set once authenticated).
+    private var idleExpired: (() -> Void)?
+    private var tlsFacts: TLSHandshakeFacts?
+    private var gate = ReadGate()
+    /// Bytes received and not yet framed.
+    private var inbound: ByteBuffer?
+    /// The rest of a delayed answer, sent one chunk after another.
+    private var pending = CircularBuffer<Chunk>()
+    private var delayed: Scheduled<Void>?
+    /// Runs when a delayed or later answer is out (the protocol processes what was received meanwhile).
+    private var resume: (() -> Void)?
+    /// Set while a later answer is computed, so that a closed connection drops it.
+    private var awaiting = false
+
+    init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
+         timers: LoopTimers) {
+        self.configuration = configuration
+        self.registry = registry
+        self.listenerName = listenerName
+        self.session = session
+        self.timers = timers
+        self.logger = ConnectionLogger(base: configuration.logger, connectionID: session.connectionID)
+    }
+
+    // MARK: Life cycle
+
+    /// Registers the session; returns how many sessions are open now (this one included).
+    func opened(channel: any Channel) -> Int {
+        let (statements, open) = registry.add(
+            session.connectionID, channel: channel, listener: listenerName,
+            snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue,
+                                      peer: session.peer, connectedSince: Self.now(), statements: 0))
+        statementCounter = statements
+        logger.info("accepted from \(session.peer) (\(session.wireProtocol.rawValue) protocol)")
+        if open > configuration.maxConnections {
+            logger.notice("refusing: more than \(configuration.maxConnections) connections")
+        }
+        return open
+    }
+
+    /// The channel is gone: timers, a pending answer and the registry entry go too.
+    func closed() {
+        timers.connect.cancel(connectTimer)
+        timers.idle?.cancel(idleTimer)
+        timers.quitGrace.cancel(quitTimer)
+        idleExpired = nil
+        delayed?.cancel()
+        delayed = nil
+        pending.removeAll()
+        resume = nil
+        awaiting = false
+        registry.remove(session.connectionID)
+        logger.info("closed")
+    }
+
+    /// The trace's responder for this session, made on first use (a connection refused at accept
+    /// never pays for one).
+    var responder: any StatementResponder {
+        if let madeResponder { return madeResponder }
+        let responder = configuration.trace.makeResponder(for: session)
+        madeResponder = responder
+        return responder
+    }
+
+    /// The user or schema changed (authenticated, COM_INIT_DB, COM_CHANGE_USER): the connect timer
+    /// stops, and the responder and the registry learn the new facts.
+    func sessionChanged(user: String?, schema: String?) {
+        timers.connect.cancel(connectTimer)
+        connectTimer = nil
+        session.user = user
+        session.schema = schema
+        madeResponder?.sessionChanged(session)
+        registry.update(from: session)
+    }
+
+    // MARK: Timers
+
+    /// Runs `expired` unless the session authenticates (or closes) within `--connect-timeout`.
+    func armConnectTimeout(_ expired: @escaping () -> Void) {
+        connectTimer = timers.connect.arm { [logger] in
+            logger.notice("closing: handshake not completed within the connect timeout")
+            expired()
+        }
+    }
+
+    /// From now on, `expired` runs when an authenticated session has been idle for `--wait-timeout`
+    /// (the clock restarts with every answer). Nothing happens without `--wait-timeout`.
+    func armIdleTimeout(_ expired: @escaping () -> Void) {
+        guard timers.idle != nil else { return }
+        idleExpired = { [logger] in
+            logger.notice("closing: idle longer than the wait timeout")
+            expired()
+        }
+        restartIdleClock()
+    }
+
+    /// After COM_QUIT: `expired` runs if the client has not closed within a second.
+    func armQuitGrace(_ expired: @escaping () -> Void) {
+        timers.quitGrace.cancel(quitTimer)
+        quitTimer = timers.quitGrace.arm(expired)
+    }
+
+    private func restartIdleClock() {
+        guard let idle = timers.idle, let idleExpired else { return }
+        idle.cancel(idleTimer)
+        idleTimer = idle.arm(idleExpired)
+    }
+
+    // MARK: Inbound
+
+    /// Keeps bytes just read.
+    func received(_ bytes: ByteBuffer) {
+        var bytes = bytes
+        if inbound == nil {
+            inbound = bytes
+        } else {
+            inbound?.writeBuffer(&bytes)
+        }
+    }
+
+    /// The next frame `decode` finds in the bytes received, if the gate is open and the channel
+    /// active; consumed bytes are dropped now and then so the buffer does not grow.
+    func nextFrame<Frame, Failure: Error>(
+        context: ChannelHandlerContext, _ decode: (inout ByteBuffer) throws(Failure) -> Frame?
+    ) throws(Failure) -> Frame? {
+        guard gate.isOpen, context.channel.isActive, var buffer = inbound else { return nil }
+        inbound = nil
+        defer {
+            if buffer.readableBytes > 0 {
+                if buffer.readerIndex > 65536 { buffer.discardReadBytes() }
+                inbound = buffer
+            }
+        }
+        return try decode(&buffer)
+    }
+
+    /// Takes the bytes received and not yet framed (bytes behind a TLS request).
+    func takeInbound() -> ByteBuffer? {
+        defer { inbound = nil }
+        guard let inbound, inbound.readableBytes > 0 else { return nil }
+        return inbound
+    }
+
+    // MARK: Read gate
+
+    /// `read(context:)` from the pipeline: passed on unless an answer is pending or the client
+    /// does not read.
+    func readRequested(context: ChannelHandlerContext) {
+        if gate.readRequested() { context.read() }
+    }
+
+    /// The channel's writability changed; `true` if buffered input should be processed now.
+    func writabilityChanged(context: ChannelHandlerContext) -> Bool {
+        run(gate.writabilityChanged(context.channel.isWritable), context: context)
+    }
+
+    /// Carries out a gate action; `true` when processing may resume.
+    private func run(_ action: ReadGate.Action, context: ChannelHandlerContext) -> Bool {
+        switch action {
+        case .none: return false
+        case .resume: return true
+        case .read:
+            context.read()
+            return true
+        }
+    }
+
+    // MARK: Statements
+
+    /// Asks the responder for the answer to `statement` and records it (journal, the session's
+    /// statement count, the `--verbose` line). An answer that arrives later is recorded when it does.
+    func answer(_ statement: String) -> StatementAnswer {
+        let received = Self.now()
+        let answer = responder.answer(to: statement)
+        if case .later = answer { return answer }
+        record(statement, answer, receivedAt: received)
+        return answer
+    }
+
+    private func record(_ statement: String, _ answer: StatementAnswer, receivedAt received: Double) {
+        let answered = Self.now()
+        let first: StatementResponse? = switch answer {
+            case .one(let response): response
+            case .several(let responses): responses.first
+            case .later: nil
+        }
+        logger.debug("(\(Int((answered - received) * 1e6)) us)> \(statement)")
+        configuration.journal.append(JournalEntry(
+            connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue, user: session.user,
+            statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
+            answeredAt: answered))
+        statementCounter?.increment()
+    }
+
+    /// Waits for a later answer off the event loop (reads are held meanwhile, as for `exec_time`),
+    /// records it, and hands it to `deliver` on the event loop.
+    func await(_ compute: @escaping @Sendable () async -> StatementAnswer, statement: String,
+               context: ChannelHandlerContext, deliver: @escaping (StatementAnswer) -> Void) {
+        let received = Self.now()
+        gate.answerStarted()
+        awaiting = true
+        timers.idle?.cancel(idleTimer)
+        let promise = context.eventLoop.makePromise(of: StatementAnswer.self)
+        promise.completeWithTask { await compute() }
+        promise.futureResult.assumeIsolated().whenSuccess { [self] answer in
+            guard awaiting else { return }
+            awaiting = false
+            record(statement, answer, receivedAt: received)
+            deliver(answer)
+        }
+    }
+
+    /// Sends an answer's chunks in order, each after its delay, holding reads until the last is
+    /// out; then runs `resume` (the protocol processes what arrived meanwhile).
+    func send(_ chunks: [Chunk], context: ChannelHandlerContext, resume: @escaping () -> Void) {
+        gate.answerStarted()
+        timers.idle?.cancel(idleTimer)
+        pending.append(contentsOf: chunks)
+        self.resume = resume
+        sendPending(context: context)
+    }
+
+    private func sendPending(context: ChannelHandlerContext) {
+        while let chunk = pending.first {
+            if chunk.delay > .zero {
+                pending[pending.startIndex].delay = .zero
+                delayed = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(chunk.delay)) { [self] in
+                    delayed = nil
+                    sendPending(context: context)
+                }
+                return
+            }
+            pending.removeFirst()
+            write(chunk.bytes, context: context)
+        }
+        let resume = self.resume
+        self.resume = nil
+        if run(gate.answerFinished(), context: context) { resume?() }
+    }
+
+    // MARK: Outbound
+
+    /// Writes and flushes `bytes`; restarts the idle clock; holds reads if the client stops reading.
+    func write(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        context.writeAndFlush(NIOAny(bytes), promise: nil)
+        if !gate.answerPending { restartIdleClock() }
+        if !context.channel.isWritable { _ = gate.writabilityChanged(false) }
+    }
+
+    /// Writes `bytes`, then closes.
+    func writeAndClose(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        context.writeAndFlush(NIOAny(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// Sends `bytes` after `delay` (reads held meanwhile), then runs `resume`; at once without a delay.
+    func send(_ bytes: ByteBuffer, after delay: Duration, context: ChannelHandlerContext, resume: @escaping () -> Void) {
+        guard delay > .zero else {
+            write(bytes, context: context)
+            return
+        }
+        send([Chunk(bytes: bytes, delay: delay)], context: context, resume: resume)
+    }
+
+    // MARK: TLS
+
+    /// Puts TLS in front of the protocol handler; `false` (logged, and the connection closed) if it
+    /// cannot start.
+    func startTLS(context: ChannelHandlerContext) -> Bool {
+        do {
+            tlsFacts = try configuration.tls.install(in: context)
+            return true
+        } catch {
+            logger.notice("closing: cannot start TLS: \(error)")
+            context.close(promise: nil)
+            return false
+        }
+    }
+
+    /// The TLS handshake finished: counts a resumed session, tells the responder and the registry,
+    /// logs the cipher; returns the client's certificate names, if it sent one.
+    func tlsHandshakeCompleted(context: ChannelHandlerContext) -> PeerCertificate? {
+        let facts = tlsFacts ?? TLSHandshakeFacts()
+        (session.tlsCipher, session.sslSessionCacheHits) = configuration.tls.handshakeCompleted(facts)
+        let peer = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()).flatMap { $0 }.map {
+            PeerCertificate(subject: Self.oneLine($0.subjectName), issuer: Self.oneLine($0.issuerName))
+        }
+        let certificateText = peer.map { ", client certificate \($0.subject) issued by \($0.issuer)" } ?? ""
+        logger.info("TLS established: \(facts.cipher ?? "?")\(facts.resumed ? " (resumed)" : "")\(certificateText)")
+        madeResponder?.sessionChanged(session)
+        registry.update(session.connectionID) { $0.tlsCipher = facts.cipher }
+        return peer
+    }
+
+    /// Logs a channel error; clients closing without close_notify are normal (debug level).
+    func log(_ error: any Error) {
+        if let tls = error as? NIOSSLError, case .uncleanShutdown = tls {
+            logger.debug("client closed without close_notify")
+        } else {
+            logger.notice("connection error: \(error)")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Seconds since 1970 (wall clock).
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// A certificate name in OpenSSL's one-line form: `/C=DE/ST=Berlin/O=Org/CN=name`.
+    static func oneLine(_ names: [SSLCertificateName]) -> String {
+        let short: [(SSLCertificateNameType, String)] = [
+            (.country, "C"), (.state, "ST"), (.city, "L"), (.organization, "O"), (.organizationalUnit, "OU"),
+            (.commonName, "CN"), (.emailAddress, "emailAddress"), (.userId, "UID"),
+        ]
+        return names.map { name in
+            let key = short.first { $0.0 == name.type }?.1 ?? "?"
+            return "/\(key)=\(name.value)"
+        }.joined()
+    }
+}
+
+/// A connection's logger: the server's logger, with `mock.connection_id` attached only when a line
+/// is really written. Copying a `Logger` and giving it metadata for every connection costs about as
+/// much as the rest of the handler's set-up, and at the default level nothing is logged at all.
+struct ConnectionLogger {
+    let base: Logger
+    let connectionID: UInt32
+
+    func debug(_ message: @autoclosure () -> Logger.Message) { log(.debug, message()) }
+    func info(_ message: @autoclosure () -> Logger.Message) { log(.info, message()) }
+    func notice(_ message: @autoclosure () -> Logger.Message) { log(.notice, message()) }
+
+    private func log(_ level: Logger.Level, _ message: @autoclosure () -> Logger.Message) {
+        guard base.logLevel <= level else { return }
+        var logger = base
+        logger[metadataKey: "mock.connection_id"] = "\(connectionID)"
+        logger.log(level: level, message())
+    }
+}
+
+extension SessionRegistry {
+    /// Records the user and schema a session now has.
+    func update(from session: SessionInfo) {
+        update(session.connectionID) {
+            $0.user = session.user
+            $0.schema = session.schema
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
