@@ -1,0 +1,30 @@
+import MockModel
+@testable import MockServer
+import MySQLXWire
+import NIOCore
+import Testing
+
+@Suite("X response encoder")
+struct XResponseEncoderTests {
+    func types(_ write: (inout ByteBuffer) -> Void) throws -> [UInt8] {
+        var buffer = ByteBuffer()
+        write(&buffer)
+        var framer = XFramer()
+        var types: [UInt8] = []
+        while let frame = try framer.nextFrame(from: &buffer) { types.append(frame.type) }
+        return types
+    }
+
+    let rows = StatementResponse.result(ResultSet(columns: [Column(name: "a", type: 8)], rows: [["1"]]))
+    let meta = XServerType.columnMetaData, row = XServerType.row, notice = XServerType.notice
+
+    @Test("a result set that is not the last ends with FetchDoneMoreResultsets and no StmtExecuteOk")
+    func moreResultsets() throws {
+        #expect(try types { XResponseEncoder.write(rows, last: false, to: &$0) }
+                    == [meta, row, XServerType.fetchDoneMoreResultsets])
+        #expect(try types { XResponseEncoder.write(rows, last: true, to: &$0) }
+                    == [meta, row, XServerType.fetchDone, notice, XServerType.stmtExecuteOk])
+        #expect(try types { XResponseEncoder.write(.ok(), last: false, to: &$0) } == [notice])
+        #expect(try types { XResponseEncoder.write(.ok(), last: true, to: &$0) } == [notice, XServerType.stmtExecuteOk])
+    }
+}
