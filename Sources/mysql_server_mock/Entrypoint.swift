@@ -93,30 +93,25 @@ enum Entrypoint {
             passwordKeys: passwordKeys, journal: Journal(capacity: options.journalSize))
         configuration.maxConnections = options.maxConnections
         configuration.waitTimeout = options.waitTimeout.map { .milliseconds(Int64($0 * 1000)) }
-        let registry = SessionRegistry()
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton
-        var targets: [(ListenTarget, SessionInfo.WireProtocol)] = []
-        if let tcpPort, tcpPort != 0 { targets.append((.tcp(host: options.bindAddress, port: tcpPort), .classic)) }
-        if let socket = options.socket { targets.append((.unixSocket(path: socket), .classic)) }
-        if let xport = try? options.validatedXPort() { targets.append((.tcp(host: options.bindAddress, port: xport), .x)) }
-        if let xsocket = options.xsocket { targets.append((.unixSocket(path: xsocket), .x)) }
-        guard !targets.isEmpty else { fail("nothing to listen on: --port is 0 and no --socket was given") }
+        var classic: [ListenTarget] = []
+        var x: [ListenTarget] = []
+        if let tcpPort, tcpPort != 0 { classic.append(.tcp(host: options.bindAddress, port: tcpPort)) }
+        if let socket = options.socket { classic.append(.unixSocket(path: socket)) }
+        if let xport = try? options.validatedXPort() { x.append(.tcp(host: options.bindAddress, port: xport)) }
+        if let xsocket = options.xsocket { x.append(.unixSocket(path: xsocket)) }
+        guard !classic.isEmpty || !x.isEmpty else { fail("nothing to listen on: --port is 0 and no --socket was given") }
 
-        var listeners: [MockListener] = []
-        for (target, wire) in targets {
-            do {
-                listeners.append(try await MockListener.bind(target, configuration: configuration, registry: registry,
-                                                             group: group, wireProtocol: wire))
-            } catch {
-                for listener in listeners { try? await listener.stop() }
-                fail("mock_server:\(wire.rawValue): binding to \(target) failed: \(describe(error))")
-            }
+        let server: MockServerInstance
+        do {
+            server = try await MockServerInstance.bind(configuration: configuration, classic: classic, x: x, group: group)
+        } catch {
+            fail("\(error)")
         }
-
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = listeners.map { .init(service: $0) }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = server.listeners.map { .init(service: $0) }
         if let httpPort = try? options.validatedHTTPPort() {
-            let admin = AdminResponder(globals: globals, registry: registry, journal: configuration.journal)
+            let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
                                               logger: Logger(label: "rest_mock_server"))
             services.append(.init(service: app))
@@ -136,12 +131,5 @@ enum Entrypoint {
         }
         SystemdNotifier.notify("STOPPING=1\nSTATUS=mock server shutdown in progress\n")
         exit(0)
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError {
-            return String(cString: strerror(io.errnoCode))
-        }
-        return "\(error)"
     }
 }

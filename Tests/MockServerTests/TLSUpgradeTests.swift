@@ -1,6 +1,7 @@
 import MockModel
 import MockScript
 @testable import MockServer
+import MockTesting
 import MySQLWire
 import NIOCore
 import NIOEmbedded
@@ -11,31 +12,8 @@ import Testing
 /// in the same read as its SSLRequest (as real clients send it).
 @Suite("TLS upgrade in memory")
 struct TLSUpgradeTests {
-    static let certs = PasswordKeysAndCRLTests.certs
-
     func serverConfiguration() throws -> ServerConfiguration {
-        let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile("\(Self.certs)/server-cert.pem").map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: "\(Self.certs)/server-key.pem", format: .pem)))
-        let tls = TLSSettings(mode: .required, context: try NIOSSLContext(configuration: tlsConfiguration),
-                              revokedSerials: [])
-        return ServerConfiguration(trace: DefaultTrace(), tls: tls)
-    }
-
-    /// Moves whatever each side wrote to the other until neither has anything more.
-    func shuttle(_ client: EmbeddedChannel, _ server: EmbeddedChannel) throws {
-        var moved = true
-        while moved {
-            moved = false
-            while let bytes = try client.readOutbound(as: ByteBuffer.self) {
-                try server.writeInbound(bytes)
-                moved = true
-            }
-            while let bytes = try server.readOutbound(as: ByteBuffer.self) {
-                try client.writeInbound(bytes)
-                moved = true
-            }
-        }
+        ServerConfiguration(trace: DefaultTrace(), tls: try TestCertificates.tls(mode: .required))
     }
 
     @Test("SSLRequest and ClientHello in one buffer; login and a query over TLS")
@@ -57,8 +35,7 @@ struct TLSUpgradeTests {
         #expect(greeting.capabilities.contains(.ssl))
 
         // The client starts TLS and its ClientHello goes out together with the SSLRequest.
-        var clientTLS = TLSConfiguration.makeClientConfiguration()
-        clientTLS.trustRoots = .file("\(Self.certs)/ca-cert.pem")
+        let clientTLS = try TestCertificates.clientConfiguration()
         let client = EmbeddedChannel()
         try client.pipeline.syncOperations.addHandler(
             try NIOSSLClientHandler(context: NIOSSLContext(configuration: clientTLS), serverHostname: "localhost"))
@@ -75,7 +52,7 @@ struct TLSUpgradeTests {
         var both = request.buffer
         both.writeImmutableBuffer(clientHello)
         try server.writeInbound(both)
-        try shuttle(client, server)
+        try InMemoryChannels.interact(client, server)
 
         // Over TLS: HandshakeResponse41 with sequence id 2, then OK with 3.
         var login = PacketWriter(buffer: ByteBuffer(), sequenceID: 2)
@@ -84,7 +61,7 @@ struct TLSUpgradeTests {
                                            authPluginName: AuthPlugin.nativePassword)
         login.writePacket { response.write(to: &$0) }
         try client.writeOutbound(login.buffer)
-        try shuttle(client, server)
+        try InMemoryChannels.interact(client, server)
         var okBytes = ByteBuffer()
         while var part = try client.readInbound(as: ByteBuffer.self) { okBytes.writeBuffer(&part) }
         var clientFramer = PacketFramer()
@@ -96,7 +73,7 @@ struct TLSUpgradeTests {
         var query = PacketWriter(buffer: ByteBuffer(), sequenceID: 0)
         query.writePacket { ClientCommand.query("select @@version_comment limit 1").write(to: &$0, capabilities: caps) }
         try client.writeOutbound(query.buffer)
-        try shuttle(client, server)
+        try InMemoryChannels.interact(client, server)
         var resultBytes = ByteBuffer()
         while var part = try client.readInbound(as: ByteBuffer.self) { resultBytes.writeBuffer(&part) }
         var packets: [Packet] = []
