@@ -55,9 +55,9 @@ def stop_process(proc, timeout=30):
 
 
 class Mock:
-    def __init__(self, trace, extra=()):
+    def __init__(self, trace, extra=(), binary=MOCK):
         self.port = free_port()
-        self.proc = subprocess.Popen([str(MOCK), "--filename", str(trace), "--bind-address", "127.0.0.1",
+        self.proc = subprocess.Popen([str(binary), "--filename", str(trace), "--bind-address", "127.0.0.1",
                                       "--port", str(self.port), "--max-packet-size", str(64 << 20), *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
@@ -81,6 +81,27 @@ class Floor:
 
     def stop(self):
         stop_process(self.proc)
+
+
+class Limit:
+    """The limit server of ../shared/bench-limit (a C epoll responder with precomputed answers for
+    the trace's exact statements and a real native-password check), built for `trace` in a
+    temporary folder: what any server reaches on this machine with this load generator."""
+
+    def __init__(self, source, trace):
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-limit-"))
+        shutil.copytree(source, self.dir / "limit")
+        subprocess.run(["make", "-C", str(self.dir / "limit"), f"TRACE={trace}"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.port = free_port()
+        self.proc = subprocess.Popen([str(self.dir / "limit" / "limit"), "--port", str(self.port),
+                                      "--filename", str(trace)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+        self.pid = self.proc.pid
+
+    def stop(self):
+        stop_process(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class MariaDB:
@@ -145,12 +166,12 @@ def idle_connections_kib(pid, count, port):
     return before, (after - before) / count
 
 
-def startup_ms(trace, runs=10):
+def startup_ms(trace, runs=10, binary=MOCK):
     times = []
     for _ in range(runs):
         port = free_port()
         start = time.perf_counter()
-        proc = subprocess.Popen([str(MOCK), "--filename", str(trace), "--bind-address", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([str(binary), "--filename", str(trace), "--bind-address", "127.0.0.1", "--port", str(port)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(port, proc=proc)
         times.append((time.perf_counter() - start) * 1000)
@@ -189,6 +210,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory measurement")
     parser.add_argument("--scale", type=int, default=10000, help="idle connections the mock must hold")
+    parser.add_argument("--baseline", type=Path,
+                        help="another mock binary (say, the previous release build) measured on the same workloads "
+                             "in the same run; the baseline column shows this build's rate over the baseline's")
+    parser.add_argument("--limit-source", type=Path, default=ROOT.parent / "shared" / "bench-limit",
+                        help="folder of the limit server (built with the benchmark trace); skipped when missing")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = max(2 * args.scale + 1024, soft)
@@ -256,6 +282,9 @@ def main():
         mock.stop()
         for f in floors:
             f.stop()
+        for other in (base, limit):
+            if other is not None:
+                other.stop()
 
     js = Mock(js_trace)
     try:
@@ -289,18 +318,28 @@ def main():
 
     m_start = startup_ms(json_trace)
     d_start = mariadb_startup_ms()
+    b_start = ""
+    if args.baseline:
+        b = startup_ms(json_trace, binary=args.baseline)
+        baseline_ratios.append(("start-up", b / m_start))
+        b_start = f"{b:.1f} ({b / m_start:.3f}x)"
     add("start-up until the port accepts (ms)", f"{m_start:.1f}", f"{d_start:.1f}", ratio(m_start, d_start, False),
-        "≤ 30", "met" if m_start <= 30 else "missed")
+        "≤ 30", "met" if m_start <= 30 else "missed", baseline=b_start)
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%MZ")
     lines = [f"# mysql-server-mock benchmark, {stamp}", "",
              f"Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}; sysbench "
              f"{args.seconds} s runs, median of {args.repeats}; mock release build; MariaDB "
              f"{subprocess.run(['mariadbd', '--version'], capture_output=True, text=True).stdout.split()[2]}.", "",
-             "| measurement | mock | MariaDB | ratio (mock better when > 1) | NIO floor (ratio) | C epoll floor (ratio) "
-             "| target | |",
-             "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {n} | {m} | {d} | {r} | {nf} | {cf} | {t} | {x} |" for n, m, d, r, nf, cf, t, x in rows]
+             "| measurement | mock | MariaDB | ratio (mock better when > 1) | baseline (this build ÷ baseline) "
+             "| limit server (ratio) | NIO floor (ratio) | C epoll floor (ratio) | target | |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {n} | {m} | {d} | {r} | {b} | {lim} | {nf} | {cf} | {t} | {x} |"
+              for n, m, d, r, b, lim, nf, cf, t, x in rows]
+    if baseline_ratios:
+        worst = min(baseline_ratios, key=lambda item: item[1])
+        lines += ["", f"Baseline: `{args.baseline}`. Slowest workload against it: {worst[0]} at {worst[1]:.3f}x "
+                  f"({'within' if worst[1] >= 0.97 else 'more than'} 3% of the baseline)."]
     lines += ["", "Floors: canned packets (the mock's greeting, OK, the SELECT 1 result set), no trace, state "
               "machine, registry, journal or timers. NIO floor: `Benchmarks/NIOFloor`, on SwiftNIO with the "
               "mock's listener set-up. C epoll floor: `Benchmarks/CEpollFloor`, the issue's calibration, one "

@@ -14,7 +14,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
     packages+=(mariadb-client openssl python3-venv)
 fi
 if [ "$what" = bench ]; then
-    packages+=(sysbench mariadb-server)
+    packages+=(sysbench mariadb-server libssl-dev)
 fi
 
 missing=()
