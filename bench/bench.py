@@ -222,12 +222,13 @@ def main():
 
     json_trace = BENCH / "traces" / "bench.json"
     js_trace = BENCH / "traces" / "bench.js"
-    rows = []  # (measurement, mock, mariadb, ratio, target, met)
+    rows = []  # (measurement, mock, mariadb, ratio, baseline, limit, NIO floor, C floor, target, met)
+    baseline_ratios = []  # (measurement, this build over the baseline, higher is better)
 
-    def add(name, mock, maria, r, target="", met="", floors=("", "")):
-        rows.append((name, mock, maria, r, *floors, target, met))
-        print(f"  {name}: mock {mock}, MariaDB {maria}, {r} (NIO floor {floors[0] or '-'}, C epoll floor "
-              f"{floors[1] or '-'}) {target} {met}", flush=True)
+    def add(name, mock, maria, r, target="", met="", floors=("", ""), baseline="", limit=""):
+        rows.append((name, mock, maria, r, baseline, limit, *floors, target, met))
+        print(f"  {name}: mock {mock}, MariaDB {maria}, {r}; baseline {baseline or '-'}, limit {limit or '-'}, "
+              f"NIO floor {floors[0] or '-'}, C epoll floor {floors[1] or '-'} {target} {met}", flush=True)
 
     def floor_runs(script, threads, d):
         """The two floors on `script`, as 'rate (ratio to MariaDB)'."""
@@ -237,38 +238,66 @@ def main():
             values.append(f"{v:.0f} ({ratio(v, d)})")
         return tuple(values)
 
+    def baseline_run(name, m, measure, higher_is_better=True):
+        """The baseline binary on the same workload, as 'value (this build's ratio)'."""
+        if base is None:
+            return ""
+        b = measure(base.port)
+        r = m / b if higher_is_better else b / m
+        baseline_ratios.append((name, r))
+        return f"{b:.0f} ({r:.3f}x)" if higher_is_better else f"{b:.3f} ({r:.3f}x)"
+
+    def limit_run(measure, d):
+        """The limit server on the same workload, as 'rate (ratio to MariaDB)'."""
+        if limit is None:
+            return ""
+        v = measure(limit.port)
+        return f"{v:.0f} ({ratio(v, d)})"
+
     maria = MariaDB()
     mock = Mock(json_trace)
+    base = Mock(json_trace, binary=args.baseline) if args.baseline else None
+    limit = Limit(args.limit_source, json_trace) if args.limit_source.is_dir() else None
     floors = (Floor(NIO_FLOOR), Floor(C_FLOOR))
     try:
         T, R = args.seconds, args.repeats
+
+        def rate(script, threads, scale=1):
+            return lambda port: median_of(R, lambda: sysbench(script, port, threads, T)[0]) * scale
+
+        def latency(pct):
+            return lambda port: median_of(R, lambda: sysbench("select1.lua", port, 1, T, pct)[1])
+
         print("SELECT 1 ...", flush=True)
         for threads in (1, 16):
-            m = median_of(R, lambda: sysbench("select1.lua", mock.port, threads, T)[0])
-            d = median_of(R, lambda: sysbench("select1.lua", maria.port, threads, T)[0])
-            target = "≥ 1.1x" if threads == 16 else ""
-            add(f"SELECT 1, {threads} conn (q/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
-                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "", floor_runs("select1.lua", threads, d))
+            measure = rate("select1.lua", threads)
+            m, d = measure(mock.port), measure(maria.port)
+            name = f"SELECT 1, {threads} conn (q/s)"
+            add(name, f"{m:.0f}", f"{d:.0f}", ratio(m, d), "≥ 1.1x" if threads == 16 else "",
+                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "", floor_runs("select1.lua", threads, d),
+                baseline_run(name, m, measure), limit_run(measure, d))
         for pct in (50, 99):
-            m = median_of(R, lambda: sysbench("select1.lua", mock.port, 1, T, pct)[1])
-            d = median_of(R, lambda: sysbench("select1.lua", maria.port, 1, T, pct)[1])
-            target = "≤ MariaDB" if pct == 50 else ""
-            add(f"SELECT 1 p{pct} latency, 1 conn (ms)", f"{m:.3f}", f"{d:.3f}", ratio(m, d, False), target,
-                ("met" if m <= d else "missed") if pct == 50 else "")
+            measure = latency(pct)
+            m, d = measure(mock.port), measure(maria.port)
+            name = f"SELECT 1 p{pct} latency, 1 conn (ms)"
+            add(name, f"{m:.3f}", f"{d:.3f}", ratio(m, d, False), "≤ MariaDB" if pct == 50 else "",
+                ("met" if m <= d else "missed") if pct == 50 else "", baseline=baseline_run(name, m, measure, False))
         print("100 x 5 rows ...", flush=True)
         for threads in (1, 16):
-            m = median_of(R, lambda: sysbench("rows100.lua", mock.port, threads, T)[0]) * 100
-            d = median_of(R, lambda: sysbench("rows100.lua", maria.port, threads, T)[0]) * 100
-            target = "≥ 1.5x" if threads == 16 else ""
-            add(f"100x5 result, {threads} conn (rows/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
-                ("met" if m / d >= 1.5 else "missed") if threads == 16 else "")
+            measure = rate("rows100.lua", threads, 100)
+            m, d = measure(mock.port), measure(maria.port)
+            name = f"100x5 result, {threads} conn (rows/s)"
+            add(name, f"{m:.0f}", f"{d:.0f}", ratio(m, d), "≥ 1.5x" if threads == 16 else "",
+                ("met" if m / d >= 1.5 else "missed") if threads == 16 else "", baseline=baseline_run(name, m, measure),
+                limit=limit_run(measure, d))
         print("connect cycles ...", flush=True)
         for threads in (1, 8):
-            m = median_of(R, lambda: sysbench("connect.lua", mock.port, threads, T)[0])
-            d = median_of(R, lambda: sysbench("connect.lua", maria.port, threads, T)[0])
-            target = "≥ 1.2x" if threads == 8 else ""
-            add(f"connect+auth+quit, {threads} clients (/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d), target,
-                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "", floor_runs("connect.lua", threads, d))
+            measure = rate("connect.lua", threads)
+            m, d = measure(mock.port), measure(maria.port)
+            name = f"connect+auth+quit, {threads} clients (/s)"
+            add(name, f"{m:.0f}", f"{d:.0f}", ratio(m, d), "≥ 1.2x" if threads == 8 else "",
+                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "", floor_runs("connect.lua", threads, d),
+                baseline_run(name, m, measure), limit_run(measure, d))
         print("p99 at 64 connections ...", flush=True)
         _, p99 = sysbench("select1.lua", mock.port, 64, T, 99)
         add("SELECT 1 p99 latency, 64 conn (ms)", f"{p99:.3f}", "", "", "< 5 ms", "met" if p99 < 5 else "missed")

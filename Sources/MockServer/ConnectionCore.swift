@@ -269,6 +269,7 @@ final class ConnectionCore {
         }
         let resume = self.resume
         self.resume = nil
+        restartIdleClock()
         if run(gate.answerFinished(), context: context) { resume?() }
     }
 

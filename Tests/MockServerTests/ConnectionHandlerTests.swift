@@ -148,6 +148,20 @@ struct ConnectionHandlerTests {
         #expect(!channel.isActive)
     }
 
+    @Test("classic: the wait-timeout clock stops during a delayed answer and restarts when it is out")
+    func classicWaitTimeoutAfterDelay() throws {
+        let (channel, loop, _) = try loggedInClassic(waitTimeout: .seconds(5))
+        loop.advanceTime(by: .seconds(4))
+        try channel.writeInbound(query("slow"))
+        loop.advanceTime(by: .seconds(1))
+        #expect(try affectedRows(packets(channel)) == [1])
+        loop.advanceTime(by: .milliseconds(4999))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(try packets(channel).count == 1)
+        #expect(!channel.isActive)
+    }
+
     // MARK: X
 
     func x(waitTimeout: Duration? = nil, maxConnections: Int = 10_000, registry: SessionRegistry = SessionRegistry(),
