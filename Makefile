@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration bench bench-micro fuzz soak sanitize protos clean-venv
+.PHONY: run build release test unit integration bench bench-ab bench-micro fuzz soak sanitize protos clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -39,6 +39,12 @@ bench: release
 	$(SWIFT) build -c release --product NIOFloor
 	$(SWIFT) build -c release --product CEpollFloor
 	.venv/bin/python bench/bench.py $(BENCH_ARGS)
+
+# This build against another mock binary, interleaved round by round: rates and server CPU per
+# event. BASELINE=/path/to/previous/mysql_server_mock (e.g. a release build of the last landing).
+bench-ab: release
+	scripts/setup.sh bench
+	.venv/bin/python bench/ab.py --baseline $(BASELINE) $(AB_ARGS)
 
 # Statements per second, JSON vs JavaScript trace, through the real server (release build).
 bench-micro:

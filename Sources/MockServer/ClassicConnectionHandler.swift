@@ -11,7 +11,7 @@ import NIOTLS
 /// A duplex handler only to hold `read(context:)`: while a delayed answer is pending or the client
 /// does not read, nothing more is read from its socket, so pipelined commands are answered in
 /// order and never pile up in memory.
-final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, ConnectionTimeoutHandling {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -38,7 +38,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     func channelActive(context: ChannelHandlerContext) {
         let open = core.opened(channel: context.channel)
-        core.armConnectTimeout { [self] in run(stateMachine.connectTimeoutExpired(), context: context) }
+        core.armConnectTimeout(self, context: context)
         run(stateMachine.connectionStarted(openSessions: open) { core.responder.handshake(.greeting) }, context: context)
         context.fireChannelActive()
     }
@@ -70,6 +70,20 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if core.writabilityChanged(context: context) { processInbound(context: context) }
         context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Timeouts
+
+    func connectTimeoutExpired(context: ChannelHandlerContext) {
+        run(stateMachine.connectTimeoutExpired(), context: context)
+    }
+
+    func idleTimeoutExpired(context: ChannelHandlerContext) {
+        run(stateMachine.idleTimeoutExpired(), context: context)
+    }
+
+    func quitGraceExpired(context: ChannelHandlerContext) {
+        run(stateMachine.quitGraceExpired(), context: context)
     }
 
     // MARK: Outbound
@@ -109,7 +123,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             // Clients send their ClientHello right behind the SSLRequest: it goes through TLS first.
             if let early = core.takeInbound() { context.pipeline.fireChannelRead(NIOAny(early)) }
         case .awaitClientClose:
-            core.armQuitGrace { [self] in run(stateMachine.quitGraceExpired(), context: context) }
+            core.armQuitGrace(self, context: context)
         case .sendGreeting(let greeting, let delay):
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 128), sequenceID: 0)
             writer.writePacket { greeting.write(to: &$0) }
@@ -124,7 +138,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 return
             case .sessionChanged:
                 core.sessionChanged(user: stateMachine.user, schema: stateMachine.schema)
-                core.armIdleTimeout { [self] in run(stateMachine.idleTimeoutExpired(), context: context) }
+                core.armIdleTimeout(self, context: context)
             case .keepOpen:
                 break
             }

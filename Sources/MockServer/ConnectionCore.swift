@@ -38,8 +38,9 @@ final class ConnectionCore {
     private var gate = ReadGate()
     /// Bytes received and not yet framed.
     private var inbound: ByteBuffer?
-    /// The rest of a delayed answer, sent one chunk after another.
-    private var pending = CircularBuffer<Chunk>()
+    /// The rest of a delayed answer, sent one chunk after another (an empty array costs no
+    /// allocation on connections that never have one).
+    private var pending: [Chunk] = []
     private var delayed: Scheduled<Void>?
     /// Runs when a delayed or later answer is out (the protocol processes what was received meanwhile).
     private var resume: (() -> Void)?
@@ -109,29 +110,29 @@ final class ConnectionCore {
 
     // MARK: Timers
 
-    /// Runs `expired` unless the session authenticates (or closes) within `--connect-timeout`.
-    func armConnectTimeout(_ expired: @escaping () -> Void) {
+    /// Tells `handler` unless the session authenticates (or closes) within `--connect-timeout`.
+    func armConnectTimeout(_ handler: some ConnectionTimeoutHandling, context: ChannelHandlerContext) {
         connectTimer = timers.connect.arm { [logger] in
             logger.notice("closing: handshake not completed within the connect timeout")
-            expired()
+            handler.connectTimeoutExpired(context: context)
         }
     }
 
-    /// From now on, `expired` runs when an authenticated session has been idle for `--wait-timeout`
-    /// (the clock restarts with every answer). Nothing happens without `--wait-timeout`.
-    func armIdleTimeout(_ expired: @escaping () -> Void) {
+    /// From now on, `handler` hears when an authenticated session has been idle for
+    /// `--wait-timeout` (the clock restarts with every answer). Nothing happens without `--wait-timeout`.
+    func armIdleTimeout(_ handler: some ConnectionTimeoutHandling, context: ChannelHandlerContext) {
         guard timers.idle != nil else { return }
         idleExpired = { [logger] in
             logger.notice("closing: idle longer than the wait timeout")
-            expired()
+            handler.idleTimeoutExpired(context: context)
         }
         restartIdleClock()
     }
 
-    /// After COM_QUIT: `expired` runs if the client has not closed within a second.
-    func armQuitGrace(_ expired: @escaping () -> Void) {
+    /// After COM_QUIT: `handler` hears if the client has not closed within a second.
+    func armQuitGrace(_ handler: some ConnectionTimeoutHandling, context: ChannelHandlerContext) {
         timers.quitGrace.cancel(quitTimer)
-        quitTimer = timers.quitGrace.arm(expired)
+        quitTimer = timers.quitGrace.arm { handler.quitGraceExpired(context: context) }
     }
 
     private func restartIdleClock() {
@@ -257,7 +258,7 @@ final class ConnectionCore {
     private func sendPending(context: ChannelHandlerContext) {
         while let chunk = pending.first {
             if chunk.delay > .zero {
-                pending[pending.startIndex].delay = .zero
+                pending[0].delay = .zero
                 delayed = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(chunk.delay)) { [self] in
                     delayed = nil
                     sendPending(context: context)
@@ -357,6 +358,14 @@ final class ConnectionCore {
             return "/\(key)=\(name.value)"
         }.joined()
     }
+}
+
+/// What a protocol handler does when its connection's timers expire: it turns each into an event
+/// of its state machine.
+protocol ConnectionTimeoutHandling: AnyObject {
+    func connectTimeoutExpired(context: ChannelHandlerContext)
+    func idleTimeoutExpired(context: ChannelHandlerContext)
+    func quitGraceExpired(context: ChannelHandlerContext)
 }
 
 /// A connection's logger: the server's logger, with `mock.connection_id` attached only when a line

@@ -7,7 +7,7 @@ import NIOTLS
 /// Everything shared with the classic protocol (registry, timers, responder, journal, TLS, the read
 /// gate) is the `ConnectionCore`'s, so X sessions get the same backpressure, `--wait-timeout`,
 /// `--max-connections` and held reads behind a delayed answer.
-final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, ConnectionTimeoutHandling {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -32,7 +32,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let open = core.opened(channel: context.channel)
-        core.armConnectTimeout { [self] in run(stateMachine.connectTimeoutExpired(), context: context) }
+        core.armConnectTimeout(self, context: context)
         run(stateMachine.connectionStarted(openSessions: open), context: context)
         context.fireChannelActive()
     }
@@ -65,6 +65,19 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if core.writabilityChanged(context: context) { processInbound(context: context) }
         context.fireChannelWritabilityChanged()
     }
+
+    // MARK: Timeouts
+
+    func connectTimeoutExpired(context: ChannelHandlerContext) {
+        run(stateMachine.connectTimeoutExpired(), context: context)
+    }
+
+    func idleTimeoutExpired(context: ChannelHandlerContext) {
+        run(stateMachine.idleTimeoutExpired(), context: context)
+    }
+
+    /// X has no COM_QUIT grace: `Mysqlx.Connection.Close` is answered with Ok and closed at once.
+    func quitGraceExpired(context: ChannelHandlerContext) {}
 
     // MARK: Outbound
 
@@ -124,7 +137,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 _ = core.startTLS(context: context)
             case .authenticated(let user, let schema):
                 core.sessionChanged(user: user, schema: schema)
-                core.armIdleTimeout { [self] in run(stateMachine.idleTimeoutExpired(), context: context) }
+                core.armIdleTimeout(self, context: context)
                 core.write(buffer, context: context)
                 scheduleNotices(context: context)
             }
