@@ -34,9 +34,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-def measure(server, script, threads, seconds):
+def measure(server, script, threads, seconds, prefix=()):
     before = cpu_seconds(server.pid)
-    rate, _ = sysbench(script, server.port, threads, seconds)
+    rate, _ = sysbench(script, server.port, threads, seconds, prefix=prefix)
     spent = cpu_seconds(server.pid) - before
     return rate, spent / (rate * seconds) * 1e6  # events/s, server CPU µs per event
 
@@ -48,11 +48,18 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--only", default="", help="run only workloads whose name contains this text")
+    parser.add_argument("--pin", action="store_true",
+                        help="servers on CPU 1 with --io-threads 1, sysbench on CPU 0 (taskset): less scheduler noise")
     args = parser.parse_args()
     trace = BENCH / "traces" / "bench.json"
-    a = Mock(trace, binary=args.binary)
-    b = Mock(trace, binary=args.baseline)
-    lines = [f"A: `{args.binary}`, B: `{args.baseline}`; {args.rounds} interleaved rounds of {args.seconds} s, medians.",
+    server_prefix, client_prefix, extra = ((), (), ())
+    if args.pin:
+        server_prefix, client_prefix, extra = (("taskset", "-c", "1"), ("taskset", "-c", "0"), ("--io-threads", "1"))
+    a = Mock(trace, extra=extra, binary=args.binary, prefix=server_prefix)
+    b = Mock(trace, extra=extra, binary=args.baseline, prefix=server_prefix)
+    pinned = "; servers pinned to CPU 1 (--io-threads 1), sysbench to CPU 0" if args.pin else ""
+    lines = [f"A: `{args.binary}`, B: `{args.baseline}`; {args.rounds} interleaved rounds of {args.seconds} s, "
+             f"medians{pinned}.",
              "", "| workload | A rate | B rate | A ÷ B rate | A CPU µs/event | B CPU µs/event | B ÷ A CPU |",
              "|---|---|---|---|---|---|---|"]
     try:
@@ -61,7 +68,7 @@ def main():
             for round_ in range(args.rounds):
                 order = [("A", a), ("B", b)] if round_ % 2 == 0 else [("B", b), ("A", a)]
                 for label, server in order:
-                    results[label].append(measure(server, script, threads, args.seconds))
+                    results[label].append(measure(server, script, threads, args.seconds, client_prefix))
             ra = statistics.median(r for r, _ in results["A"])
             rb = statistics.median(r for r, _ in results["B"])
             ca = statistics.median(c for _, c in results["A"])

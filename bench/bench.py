@@ -55,9 +55,9 @@ def stop_process(proc, timeout=30):
 
 
 class Mock:
-    def __init__(self, trace, extra=(), binary=MOCK):
+    def __init__(self, trace, extra=(), binary=MOCK, prefix=()):
         self.port = free_port()
-        self.proc = subprocess.Popen([str(binary), "--filename", str(trace), "--bind-address", "127.0.0.1",
+        self.proc = subprocess.Popen([*prefix, str(binary), "--filename", str(trace), "--bind-address", "127.0.0.1",
                                       "--port", str(self.port), "--max-packet-size", str(64 << 20), *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
@@ -132,9 +132,9 @@ class MariaDB:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def sysbench(script, port, threads, seconds, percentile=99):
+def sysbench(script, port, threads, seconds, percentile=99, prefix=()):
     out = subprocess.run(
-        ["sysbench", str(BENCH / script), "--db-driver=mysql", "--mysql-host=127.0.0.1", f"--mysql-port={port}",
+        [*prefix, "sysbench", str(BENCH / script), "--db-driver=mysql", "--mysql-host=127.0.0.1", f"--mysql-port={port}",
          f"--mysql-user={USER}", f"--mysql-password={PASSWORD}", f"--mysql-db={DB}", f"--threads={threads}",
          f"--time={seconds}", f"--percentile={percentile}", "--mysql-ignore-errors=all", "run"],
         capture_output=True, text=True, timeout=seconds + 120)
