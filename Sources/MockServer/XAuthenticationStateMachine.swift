@@ -12,7 +12,8 @@ import MySQLXWire
 /// - `PLAIN` (TLS or a Unix socket only): AuthenticateStart `schema\0user\0password` → AuthenticateOk
 ///   or Error.
 ///
-/// Unlike the reference, credentials are checked against the trace's `handshake.auth`.
+/// Unlike the reference, credentials are checked against the trace's `handshake.auth`, and
+/// `--ssl-mode REQUIRED` refuses good credentials sent over plain TCP (ER_SECURE_TRANSPORT_REQUIRED).
 package struct XAuthenticationStateMachine: Equatable {
     package enum State: Equatable {
         case initial
@@ -33,12 +34,16 @@ package struct XAuthenticationStateMachine: Equatable {
     let nonce: [UInt8]
     let peerHost: String
     let secureTransport: Bool
+    /// `--ssl-mode REQUIRED`: good credentials over plain TCP are still refused.
+    let tlsRequired: Bool
     let script: HandshakeScript
 
-    package init(nonce: [UInt8], peerHost: String, secureTransport: Bool, script: HandshakeScript) {
+    package init(nonce: [UInt8], peerHost: String, secureTransport: Bool, tlsRequired: Bool = false,
+                 script: HandshakeScript) {
         self.nonce = nonce
         self.peerHost = peerHost
         self.secureTransport = secureTransport
+        self.tlsRequired = tlsRequired
         self.script = script
     }
 
@@ -85,6 +90,12 @@ package struct XAuthenticationStateMachine: Equatable {
         guard ok, userOK else {
             return .failed(code: ErrorCode.accessDenied, sqlState: "28000",
                            message: "Access denied for user '\(user)'@'\(peerHost)' (using password: YES)", fatal: false)
+        }
+        if tlsRequired, !secureTransport {
+            // As the X Plugin (8.0.4 and later) answers an account check on an insecure connection.
+            return .failed(code: ErrorCode.secureTransportRequired, sqlState: "HY000",
+                           message: "Connections using insecure transport are prohibited while "
+                               + "--require_secure_transport=ON.", fatal: false)
         }
         if let error = script.error {
             return .failed(code: error.code, sqlState: error.sqlState, message: error.message, fatal: true)

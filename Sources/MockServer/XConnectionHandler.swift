@@ -25,6 +25,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
             connectionID: session.connectionID, peerHost: peerHost, tlsAvailable: configuration.tls.enabled,
             unixSocket: unixSocket)
         machine.maxConnections = configuration.maxConnections
+        machine.tlsRequired = configuration.tls.mode == .required
         self.stateMachine = XConnectionStateMachine(configuration: machine)
     }
 

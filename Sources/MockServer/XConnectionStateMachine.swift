@@ -12,6 +12,8 @@ package struct XConnectionStateMachine {
         package var connectionID: UInt32
         package var peerHost: String
         package var tlsAvailable = false
+        /// `--ssl-mode REQUIRED`: authentication needs TLS or a Unix socket (ER_SECURE_TRANSPORT_REQUIRED).
+        package var tlsRequired = false
         package var unixSocket = false
         package var nonce: [UInt8] = Array("01234567890123456789".utf8)
         /// More open sessions than this get ER_CON_COUNT_ERROR instead of the hello notice.
@@ -115,7 +117,8 @@ package struct XConnectionStateMachine {
             return capabilitiesSet(set)
         case (.handshake, .authenticateStart(let start)):
             var auth = XAuthenticationStateMachine(nonce: configuration.nonce, peerHost: configuration.peerHost,
-                                                   secureTransport: secureTransport, script: authScript())
+                                                   secureTransport: secureTransport,
+                                                   tlsRequired: configuration.tlsRequired, script: authScript())
             return authenticationStepped(auth.started(start), auth)
         case (.authenticating(var auth), .authenticateContinue(let answer)):
             return authenticationStepped(auth.continued(Array(answer.authData)), auth)

@@ -215,3 +215,15 @@ def test_an_x_client_that_never_authenticates_is_closed_at_the_connect_timeout(m
     time.sleep(0.5)
     assert s.sql("SELECT 1").execute().fetch_all() is not None
     s.close()
+
+
+def test_ssl_mode_required_refuses_plaintext_x_logins(mock_server):
+    """Issue 14: --ssl-mode REQUIRED protects the X protocol as it does the classic one."""
+    server = start(mock_server, args=["--ssl-mode", "REQUIRED", *TLS_ARGS[2:]])
+    for auth in ("MYSQL41", "SHA256_MEMORY"):
+        with pytest.raises(mysqlx.errors.InterfaceError) as info:
+            session(server, mode="disabled", auth=auth)
+        assert "insecure transport are prohibited" in str(info.value)
+    s = session(server, mode="required")
+    assert s.sql("select 1").execute().fetch_all()[0][0] == 1
+    s.close()

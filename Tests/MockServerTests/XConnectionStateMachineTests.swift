@@ -141,6 +141,33 @@ struct XConnectionStateMachineTests {
         }
     }
 
+    @Test("--ssl-mode REQUIRED: good credentials over plain TCP get ER_SECURE_TRANSPORT_REQUIRED; over TLS they log in")
+    func tlsRequired() {
+        var configuration = XMachine.Configuration(connectionID: 9, peerHost: "127.0.0.1", tlsAvailable: true)
+        configuration.tlsRequired = true
+        let good = Array("db\0app\0*\(hex(AuthScramble.nativePassword(password: "pw", nonce: nonce)))".utf8)
+        let insecure = ERRInsecure.error
+        var plain = XMachine(configuration: configuration)
+        _ = plain.connectionStarted(openSessions: 1)
+        #expect(plain.messageReceived(start("MYSQL41"), authScript: rules) == .send([.authenticateContinue(nonce)], after: .keepOpen))
+        #expect(plain.messageReceived(answer(good), authScript: rules) == .send([insecure], after: .keepOpen))
+        #expect(plain.messageReceived(.stmtExecute(Mysqlx_Sql_StmtExecute()), authScript: rules).errorCode == 5000)
+        var tls = XMachine(configuration: configuration)
+        _ = tls.connectionStarted(openSessions: 1)
+        #expect(tls.messageReceived(capabilitiesSet("tls"), authScript: rules) == .send([.ok], after: .startTLS))
+        tls.tlsHandshakeCompleted()
+        _ = tls.messageReceived(start("MYSQL41"), authScript: rules)
+        #expect(tls.messageReceived(answer(good), authScript: rules)
+                    == .send([.authenticateOk(clientID: 9)], after: .authenticated(user: "app", schema: "db")))
+    }
+
+    enum ERRInsecure {
+        static let error = XMachine.Outbound.error(
+            code: 3159, sqlState: "HY000",
+            message: "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+            fatal: false)
+    }
+
     @Test("PLAIN needs secure transport; unknown messages after login get an error, not a close")
     func plainAndUnsupported() {
         var m = machine()
