@@ -353,7 +353,8 @@ package struct ClassicConnectionStateMachine {
 }
 
 extension ERRPacket {
+    /// A trace's error as the server sends it (the message cut at 511 bytes, as a server does).
     init(_ error: ErrorResponse) {
-        self.init(code: error.code, sqlState: error.sqlState, message: error.message)
+        self.init(code: error.code, sqlState: error.sqlState, message: ERRPacket.serverMessage(error.message))
     }
 }

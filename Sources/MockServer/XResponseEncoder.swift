@@ -1,5 +1,6 @@
 import FoundationEssentials
 import MockModel
+import MySQLWire
 import MySQLXWire
 import NIOCore
 
@@ -203,7 +204,7 @@ package enum XResponseEncoder {
         e.severity = fatal ? .fatal : .error
         e.code = UInt32(code)
         e.sqlState = sqlState
-        e.msg = message
+        e.msg = ERRPacket.serverMessage(message)
         try XFramer.write(type: XServerType.error, message: e, to: &buffer)
     }
 

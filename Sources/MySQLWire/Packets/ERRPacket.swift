@@ -14,6 +14,20 @@ public struct ERRPacket: Sendable, Hashable, Error {
         self.message = message
     }
 
+    /// The longest message a server sends: it formats errors into a `MYSQL_ERRMSG_SIZE` (512)
+    /// buffer, so a message has at most 511 bytes.
+    public static let maxMessageBytes = 511
+
+    /// `message` cut as a server cuts it: at most `maxMessageBytes` bytes, ending on a whole UTF-8
+    /// character. Shorter messages are returned as they are.
+    public static func serverMessage(_ message: String) -> String {
+        let utf8 = message.utf8
+        guard utf8.count > maxMessageBytes else { return message }
+        var end = utf8.index(utf8.startIndex, offsetBy: maxMessageBytes)
+        while end > utf8.startIndex, UTF8.isContinuation(utf8[end]) { end = utf8.index(before: end) }
+        return String(message[..<end])
+    }
+
     public func write(to buffer: inout ByteBuffer, capabilities: CapabilityFlags = .protocol41) {
         buffer.writeInteger(UInt8(0xFF))
         buffer.writeInteger(code, endianness: .little)

@@ -6,6 +6,15 @@ import Testing
 struct PacketRoundTripTests {
     let caps: CapabilityFlags = .mockDefault
 
+    @Test("server error messages are cut at 511 bytes on a character boundary, as MYSQL_ERRMSG_SIZE cuts them")
+    func errorMessageSize() {
+        #expect(ERRPacket.serverMessage("short") == "short")
+        #expect(ERRPacket.serverMessage(String(repeating: "x", count: 511)).utf8.count == 511)
+        #expect(ERRPacket.serverMessage(String(repeating: "x", count: 67_108_931)) == String(repeating: "x", count: 511))
+        // "é" is two bytes: 255 of them are 510 bytes; the 256th would end at byte 512.
+        #expect(ERRPacket.serverMessage(String(repeating: "é", count: 300)) == String(repeating: "é", count: 255))
+    }
+
     @Test("HandshakeV10 with nonces of several lengths")
     func greeting() throws {
         for nonce in [Array("01234567890123456789".utf8), Array("short".utf8), [UInt8](repeating: 0x41, count: 30)] {
