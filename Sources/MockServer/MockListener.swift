@@ -105,6 +105,8 @@ public final class MockListener: Service, Sendable {
                 channels.append(try await bootstrap(on: group, reusePort: false).bind(host: host, port: port).get())
             }
         case .unixSocket(let path):
+            // A stale socket file (its server is gone) is replaced; a live one is not taken over.
+            try checkSocketIsFree(path: path)
             channels.append(try await bootstrap(on: group, reusePort: false)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get())
         }
@@ -147,6 +149,25 @@ public final class MockListener: Service, Sendable {
             unlink(path)
         }
     }
+}
+
+/// A Unix socket path where another server accepts connections.
+struct SocketInUse: Error, CustomStringConvertible {
+    var path: String
+    var description: String {
+        "another server is listening on \(path) (it accepted a connection); stop it or choose another path"
+    }
+}
+
+/// Throws `SocketInUse` if a server accepts connections on the Unix socket `path`. A file there
+/// that refuses connections is a leftover of a server that is gone, and may be replaced.
+private func checkSocketIsFree(path: String) throws {
+    guard let address = try? SocketAddress(unixDomainSocketPath: path) else { return }
+    let fd = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return }
+    defer { close(fd) }
+    let result = address.withSockAddr { pointer, size in connect(fd, pointer, socklen_t(size)) }
+    if result == 0 { throw SocketInUse(path: path) }
 }
 
 /// Fails with `EADDRINUSE` (as a bind would) if something already listens on `host:port`. Used

@@ -27,6 +27,24 @@ enum Entrypoint {
         await run(options)
     }
 
+    /// Raises the soft limit on open files to the hard limit (every session is a descriptor; a
+    /// shell's default 1024 would cap the server below `--max-connections`).
+    static func raiseOpenFilesLimit(logger: Logger) {
+        var limit = rlimit()
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        let before = limit.rlim_cur
+        // Linux caps descriptors at fs.nr_open (1,048,576 by default) even when the hard limit is unlimited.
+        for wanted in [limit.rlim_max, min(limit.rlim_max, 1 << 20)] where wanted > before {
+            limit.rlim_cur = wanted
+            if setrlimit(resource, &limit) == 0 {
+                logger.info("open files limit raised from \(before) to \(wanted)")
+                return
+            }
+        }
+        logger.notice("cannot raise the open files limit above \(before): \(String(cString: strerror(errno)))")
+    }
+
     /// Prints `ERROR: <message>` and exits 1, like the reference.
     static func fail(_ message: String) -> Never {
         MockLogHandler.Sink(fd: 2).write("ERROR: \(message)\n")
@@ -58,6 +76,7 @@ enum Entrypoint {
         }
         LoggingSystem.bootstrap { label in MockLogHandler(label: label, sink: sink, logLevel: level) }
         let logger = Logger(label: "mock_server")
+        raiseOpenFilesLimit(logger: logger)
 
         let globals = GlobalStore()
         let trace: any Trace

@@ -136,3 +136,46 @@ def test_idle_client_is_closed_after_connect_timeout(mock_server):
         assert data[4] == 10
         assert raw.recv(4096) == b""
         assert 0.3 < time.monotonic() - start < 4
+
+
+def test_a_unix_socket_held_by_a_live_server_is_refused_and_a_stale_one_replaced(mock_server, tmp_path):
+    """Issue 14: a second server does not take over (and delete) a live server's socket."""
+    path = tmp_path / "mock.sock"
+    first = mock_server(args=["--socket", str(path)])
+    out = run_binary("--socket", str(path), "--port", "0")
+    assert out.returncode == 1
+    assert f"binding to {path} failed: another server is listening on {path}" in out.stderr
+    conn = pymysql.connect(unix_socket=str(path), user="root", password="")  # the first still serves
+    conn.cursor().execute("select 1")
+    conn.close()
+    first.stop()
+    stale = tmp_path / "stale.sock"
+    with socket.socket(socket.AF_UNIX) as dead:  # a socket file whose server is gone
+        dead.bind(str(stale))
+    assert stale.exists()
+    server = mock_server(args=["--socket", str(stale)])
+    conn = pymysql.connect(unix_socket=str(stale), user="root", password="")
+    conn.cursor().execute("select 1")
+    conn.close()
+    assert server.proc.poll() is None
+
+
+def test_the_open_files_limit_is_raised_to_the_hard_limit(tmp_path, monkeypatch):
+    """Issue 14: every session is a descriptor; a shell's soft limit must not cap the server."""
+    import resource
+    from conftest import MockProcess
+
+    def low_soft_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096))
+
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **kw: real_popen(*a, preexec_fn=low_soft_limit, **kw))
+    server = MockProcess(["--port", str(free_port()), "--bind-address", "127.0.0.1", "--verbose"], tmp_path)
+    monkeypatch.undo()
+    try:
+        limits = open(f"/proc/{server.proc.pid}/limits").read()
+        line = next(l for l in limits.splitlines() if l.startswith("Max open files"))
+        assert line.split()[3:5] == ["4096", "4096"], line
+        assert "open files limit raised from 256 to 4096" in server.output()
+    finally:
+        server.stop()
