@@ -42,7 +42,7 @@ extension JSONValue {
             return a.count == b.count && zip(a, b).allSatisfy { $0.isEquivalent(to: $1) }
         case (.object(let a), .object(let b)):
             return a.count == b.count && a.allSatisfy { key, value in b[key].map { value.isEquivalent(to: $0) } ?? false }
-        case (.int, .int), (.uint, .uint), (.double, .double):
+        case (.int, .int), (.uint, .uint), (.double, .double), (.decimal, .decimal):
             return self == other
         default:
             if let x = numberValue, let y = other.numberValue { return x == y }
@@ -55,6 +55,7 @@ extension JSONValue {
         case .int(let i): return Double(i)
         case .uint(let u): return Double(u)
         case .double(let d): return d
+        case .decimal(let text): return Double(text)
         default: return nil
         }
     }

@@ -221,7 +221,7 @@ enum JSONDocument {
             guard let d = Double(text) else { throw failure("invalid number") }
             // 1e999 would become infinity, which JSON cannot write back (found by the fuzzer).
             guard d.isFinite else { throw failure("number \(text.prefix(40)) is out of range") }
-            return .double(d)
+            return .decimal(text)
         }
     }
 }

@@ -1,10 +1,16 @@
-/// A parsed JSON document, keeping integers exact (64-bit signed and unsigned) apart from doubles.
+/// A parsed JSON document, keeping every number exact: 64-bit integers as integers, any other
+/// number as the text it was written with (`1.50`, `123456789012345678901234567890123456789`), so
+/// a result cell goes out as the trace wrote it.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
     case uint(UInt64)
+    /// A number made in code (timestamps of the admin API, values a script computed).
     case double(Double)
+    /// A number of the document that is not a 64-bit integer, exactly as written (valid JSON
+    /// number syntax, finite as a double).
+    case decimal(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -19,7 +25,7 @@ public enum JSONValue: Sendable, Hashable {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .int, .uint, .double: "number"
+        case .int, .uint, .double, .decimal: "number"
         case .string: "string"
         case .array: "array"
         case .object: "object"
@@ -40,6 +46,7 @@ public enum JSONValue: Sendable, Hashable {
         case .int(let i): out += String(i)
         case .uint(let u): out += String(u)
         case .double(let d): out += d.isFinite ? JSONValue.format(d) : "null"
+        case .decimal(let text): out += text
         case .string(let s): JSONValue.writeQuoted(s, to: &out)
         case .array(let items):
             out += "["
@@ -114,6 +121,19 @@ extension JSONValue {
             return .array(items.map { $0.substitutingGlobals(lookup) })
         default:
             return self
+        }
+    }
+}
+
+extension JSONValue {
+    /// A number's value as a double (`nil` for anything else).
+    var doubleValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .uint(let u): Double(u)
+        case .double(let d): d
+        case .decimal(let text): Double(text)
+        default: nil
         }
     }
 }

@@ -99,8 +99,9 @@ enum ResponseDecoder {
         return column
     }
 
-    /// A row cell as text: `null` is SQL NULL, strings as they are, numbers as JavaScript prints
-    /// them, booleans as `1`/`0`, arrays and objects as JSON text.
+    /// A row cell as text: `null` is SQL NULL, strings as they are, numbers exactly as the trace
+    /// wrote them (a script's computed numbers as JavaScript prints them), booleans as `1`/`0`,
+    /// arrays and objects as JSON text.
     static func cellText(_ value: JSONValue) -> String? {
         switch value {
         case .null: nil
@@ -108,6 +109,7 @@ enum ResponseDecoder {
         case .int(let i): String(i)
         case .uint(let u): String(u)
         case .double(let d): JSONValue.format(d)
+        case .decimal(let text): text
         case .bool(let b): b ? "1" : "0"
         case .array, .object: value.jsonText
         }
@@ -166,7 +168,7 @@ enum ResponseDecoder {
             }
             if let e = g.member("exec_time") {
                 switch e.value {
-                case .int, .uint, .double: script.greeting.execTime = try e.milliseconds()
+                case .int, .uint, .double, .decimal: script.greeting.execTime = try e.milliseconds()
                 default: throw e.error("exec_time must be a number, if set. Is \(e.value.typeName)")
                 }
             }

@@ -57,7 +57,8 @@ struct TraceNode {
         case .uint(let u):
             guard let v = T(exactly: u) else { throw outOfRange }
             return v
-        case .double(let d):
+        case .double, .decimal:
+            let d = value.doubleValue ?? .nan
             guard d.isFinite, d >= 0, d < 18_446_744_073_709_551_616.0 else { throw outOfRange }
             guard let v = T(exactly: UInt64(d)) else { throw outOfRange }
             return v
@@ -71,6 +72,7 @@ struct TraceNode {
         case .int(let i): return Double(i)
         case .uint(let u): return Double(u)
         case .double(let d): return d
+        case .decimal(let text): return Double(text) ?? .nan
         default: throw error("expected a number, got \(value.typeName)")
         }
     }

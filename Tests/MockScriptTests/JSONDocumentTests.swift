@@ -7,11 +7,11 @@ struct JSONDocumentTests {
         try JSONDocument.parse(text, file: "f.json")
     }
 
-    @Test("values, escapes and exact integers")
+    @Test("values, escapes, exact integers and other numbers as written")
     func values() throws {
         let v = try parse(#"{"a": [1, -2, 1.5, 2e3, 18446744073709551615, true, false, null], "s": "q\"\\\/\n\u00e9\ud83d\ude00"}"#)
         #expect(v == .object([
-            "a": .array([.int(1), .int(-2), .double(1.5), .double(2000), .uint(UInt64.max), .bool(true),
+            "a": .array([.int(1), .int(-2), .decimal("1.5"), .decimal("2e3"), .uint(UInt64.max), .bool(true),
                          .bool(false), .null]),
             "s": .string("q\"\\/\né😀"),
         ]))
@@ -45,6 +45,15 @@ struct JSONDocumentTests {
         #expect(throws: TraceError.self) { try parse(deep) }
         let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect((try? parse(fine)) != nil)
+    }
+
+    @Test("numbers beyond 64 bits and decimals keep their text; their value is still a number")
+    func exactNumbers() throws {
+        let v = try parse("[123456789012345678901234567890123456789, 1.50, -0.0, 1E-7]")
+        #expect(v == .array([.decimal("123456789012345678901234567890123456789"), .decimal("1.50"), .decimal("-0.0"),
+                             .decimal("1E-7")]))
+        #expect(v.jsonText == "[123456789012345678901234567890123456789,1.50,-0.0,1E-7]")
+        #expect(JSONValue.decimal("1.50").doubleValue == 1.5)
     }
 
     @Test("jsonText writes compact, sorted, escaped JSON")

@@ -49,6 +49,16 @@ struct JSONTraceTests {
         #expect(respond(r, "SET autocommit=1").answeredBy == "stmts[1]")
     }
 
+    @Test("numbers in cells go out exactly as the trace wrote them (no rounding through a double)")
+    func exactCells() throws {
+        let r = try responder(#"""
+            {"stmts": [{"stmt": "q", "result": {"columns": [{"name": "n", "type": "NEWDECIMAL"}],
+              "rows": [[123456789012345678901234567890123456789], [1.50], [18446744073709551615], [2e3], [-0.10]]}}]}
+            """#)
+        #expect(respond(r, "q").result?.rows
+                    == [["123456789012345678901234567890123456789"], ["1.50"], ["18446744073709551615"], ["2e3"], ["-0.10"]])
+    }
+
     @Test("a regex must match the whole statement")
     func wholeMatch() throws {
         let r = try responder(#"{"stmts": [{"stmt.regex": "select \\d", "ok": {}}]}"#)

@@ -43,14 +43,14 @@ struct ResponseDecoderTests {
         #expect(result.columns[1].characterSet == 255)
     }
 
-    @Test("cells: null is NULL, numbers as JavaScript prints them, booleans 1/0, objects as JSON")
+    @Test("cells: null is NULL, numbers exactly as written (issue 14), booleans 1/0, objects as JSON")
     func cells() throws {
         let trace = try load("""
             {"stmts": [{"result": {"columns": [{"name": "a", "type": "STRING"}],
               "rows": [[null], ["x"], [4097], [1.5], [100.0], [true], [[1,2]], [{"k": "v"}], [-9223372036854775808]]}}]}
             """)
         let result = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").result)
-        #expect(result.rows == [[nil], ["x"], ["4097"], ["1.5"], ["100"], ["1"], ["[1,2]"], [#"{"k":"v"}"#],
+        #expect(result.rows == [[nil], ["x"], ["4097"], ["1.5"], ["100.0"], ["1"], ["[1,2]"], [#"{"k":"v"}"#],
                                 ["-9223372036854775808"]])
     }
 
