@@ -126,6 +126,7 @@ public struct AdminResponder: HTTPResponder {
         .object([
             "seq": .int(Int64(e.sequence)), "connection": .int(Int64(e.connectionID)), "protocol": .string(e.wireProtocol),
             "user": e.user.map(JSONValue.string) ?? .null, "stmt": .string(e.statement),
+            "stmt_bytes": .int(Int64(e.statementBytes)), "stmt_truncated": .bool(e.truncated),
             "answered_by": e.answeredBy.map(JSONValue.string) ?? .string("unmatched"),
             "unmatched": .bool(e.unmatched), "response": .string(e.kind),
             "received_at": .double(e.receivedAt), "answered_at": .double(e.answeredAt),
@@ -182,7 +183,17 @@ public struct AdminResponder: HTTPResponder {
             return error.response
         }
         let count = wait.count, timeout = wait.timeoutMilliseconds, matches = wait.matches
-        guard let found = await journal.wait(count: count, timeout: .milliseconds(timeout), predicate: { matches($0.statement) }) else {
+        let found: [JournalEntry]?
+        do {
+            found = try await journal.wait(count: count, timeout: .milliseconds(timeout)) { matches($0.statement) }
+        } catch {
+            switch error {
+            case .tooManyWaiters: return Self.text(.tooManyRequests, "\(error)")
+            case .closed: return Self.text(.serviceUnavailable, "\(error)")
+            }
+        }
+        guard let found else {
+            if journal.isClosed { return Self.text(.serviceUnavailable, "\(JournalWaitRefusal.closed)") }
             return Self.text(.requestTimeout, "fewer than \(count) matching statements within \(timeout) ms")
         }
         return Self.json(JSONValue.object(["entries": .array(found.map(Self.entryJSON))]).jsonText)

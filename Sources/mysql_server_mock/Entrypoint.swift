@@ -109,7 +109,7 @@ enum Entrypoint {
         var configuration = ServerConfiguration(
             trace: trace, maxPacketSize: options.maxPacketSize,
             connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger, tls: tls,
-            passwordKeys: passwordKeys, journal: Journal(capacity: options.journalSize))
+            passwordKeys: passwordKeys, journal: Journal(capacity: options.journalSize, maxStatementBytes: options.journalStatementSize))
         configuration.maxConnections = options.maxConnections
         configuration.waitTimeout = options.waitTimeout.map { .milliseconds(Int64($0 * 1000)) }
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
@@ -139,7 +139,8 @@ enum Entrypoint {
         // Readiness goes last: by the time it runs, every listener is bound and the signal
         // handlers are in place, so a SIGTERM right after READY=1 shuts down cleanly.
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: services + [.init(service: ReadinessNotifier(logger: logger))],
+            services: services + [.init(service: JournalShutdown(journal: server.journal)),
+                                  .init(service: ReadinessNotifier(logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MockServer
 
 /// The command line, compatible with MySQL Router's `mysql_server_mock` (`--opt value` and
 /// `--opt=value`), plus our own options.
@@ -93,6 +94,10 @@ struct Options: ParsableCommand {
     @Option(help: ArgumentHelp("Statements the journal keeps (oldest dropped first).", valueName: "n"))
     var journalSize: Int = 10_000
 
+    @Option(help: ArgumentHelp("Bytes of each statement the journal keeps (its full length is recorded).",
+                               valueName: "bytes"))
+    var journalStatementSize: Int = Journal.defaultMaxStatementBytes
+
     @Option(help: ArgumentHelp("Open sessions allowed; one more gets ERR 1040 instead of the greeting.", valueName: "n"))
     var maxConnections: Int = 10_000
 
@@ -149,6 +154,9 @@ struct Options: ParsableCommand {
         }
         guard journalSize >= 1 else {
             throw ValidationError("invalid value for --journal-size: expected at least 1, was '\(journalSize)'")
+        }
+        guard journalStatementSize >= 0 else {
+            throw ValidationError("invalid value for --journal-statement-size: expected at least 0, was '\(journalStatementSize)'")
         }
         guard coreFile == "0" || coreFile == "1" else {
             throw ValidationError("Value for parameter '--core-file' needs to be one of: ['0', '1']")
