@@ -21,17 +21,31 @@ public struct AdminResponder: HTTPResponder {
     let globals: GlobalStore
     let registry: SessionRegistry
     let journal: Journal
+    let access: AdminAccess
     static let prefix = "/api/v1/mock_server/"
-    /// Largest request body read.
+    /// Largest request body read; a larger one gets 413.
     static let maxBody = 16 << 20
 
-    public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal) {
+    public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess()) {
         self.globals = globals
         self.registry = registry
         self.journal = journal
+        self.access = access
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        if let refusal = access.refusal(request) { return refusal }
+        do {
+            return try await route(request)
+        } catch is NIOTooManyBytesError {
+            return Self.text(.contentTooLarge, "request body larger than \(Self.maxBody) bytes")
+        } catch let error as HTTPError {
+            // Whatever else Hummingbird reports as an HTTP status.
+            return Self.text(error.status, error.body ?? "\(error.status)")
+        }
+    }
+
+    private func route(_ request: Request) async throws -> Response {
         if request.headers[.contentRange] != nil { return Self.status(.notImplemented) }
         var path = request.uri.path
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
@@ -243,10 +257,15 @@ extension AdminBodyError {
 
 /// The admin API as a `Service` on its own address.
 public enum AdminServer {
+    /// A connection that sends or reads nothing for this long is closed (a client trickling its
+    /// request, an idle keep-alive).
+    public static let idleTimeout = TimeAmount.seconds(30)
+
     public static func application(host: String, port: Int, responder: AdminResponder, logger: Logger)
         -> some ApplicationProtocol
     {
-        Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock"),
+        Application(responder: responder, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock"),
                     logger: logger)
     }
 }

@@ -122,6 +122,21 @@ enum Entrypoint {
         if let xsocket = options.xsocket { x.append(.unixSocket(path: xsocket)) }
         guard !classic.isEmpty || !x.isEmpty else { fail("nothing to listen on: --port is 0 and no --socket was given") }
 
+        // The REST API's access rules are settled before anything binds.
+        let token: String?
+        if let path = options.httpAuthTokenFile {
+            guard let data = FileManager.default.contents(atPath: path),
+                  let line = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first,
+                  !line.trimmingCharacters(in: .whitespaces).isEmpty
+            else { fail("cannot read a token from --http-auth-token-file \(path)") }
+            token = line.trimmingCharacters(in: .whitespaces)
+        } else {
+            token = options.httpAuthToken
+        }
+        if token == nil, options.httpPort != nil, !options.httpAllowRemote, !AdminAccess.isLoopback(options.httpBindAddress) {
+            fail("refusing to serve the REST API on \(options.httpBindAddress) without --http-auth-token: "
+                 + "anyone who reaches it can change globals and drop sessions (--http-allow-remote to do it anyway)")
+        }
         let server: MockServerInstance
         do {
             server = try await MockServerInstance.bind(configuration: configuration, classic: classic, x: x, group: group)
@@ -130,7 +145,9 @@ enum Entrypoint {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = server.listeners.map { .init(service: $0) }
         if let httpPort = try? options.validatedHTTPPort() {
-            let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal)
+            let access = AdminAccess(bindAddress: options.httpBindAddress, token: token)
+            let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal,
+                                       access: access)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
                                               logger: Logger(label: "rest_mock_server"))
             services.append(.init(service: app))

@@ -91,6 +91,15 @@ struct Options: ParsableCommand {
     @Option(help: ArgumentHelp("Address the REST admin API binds to.", valueName: "host"))
     var httpBindAddress: String = "127.0.0.1"
 
+    @Option(help: ArgumentHelp("Require 'Authorization: Bearer <token>' on every REST request.", valueName: "token"))
+    var httpAuthToken: String?
+
+    @Option(help: ArgumentHelp("Read the REST API's bearer token from this file (first line).", valueName: "path"))
+    var httpAuthTokenFile: String?
+
+    @Flag(help: "Serve the REST API on a non-loopback address without a token (anyone who can reach it controls the mock).")
+    var httpAllowRemote = false
+
     @Option(help: ArgumentHelp("Statements the journal keeps (oldest dropped first).", valueName: "n"))
     var journalSize: Int = 10_000
 

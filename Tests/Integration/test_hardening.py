@@ -62,3 +62,50 @@ def test_abandoned_journal_waits_neither_slow_statements_nor_block_shutdown(mock
     started = time.monotonic()
     assert server.stop() == 0
     assert time.monotonic() - started < 2, "SIGTERM took longer than 2 s with journal waits pending"
+
+
+def _rest(port, method, path, headers=None, body=None):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body, headers or {})
+    response = conn.getresponse()
+    return response.status, response.read().decode()
+
+
+def _wait_for_rest(port, headers=None):
+    import time
+    for _ in range(200):
+        try:
+            return _rest(port, "GET", "/api/v1/mock_server/health", headers)
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("REST API did not come up")
+
+
+def test_the_admin_api_checks_the_host_header_and_its_token(mock_server, tmp_path):
+    from conftest import free_port, run_binary
+    http_port = free_port()
+    mock_server(args=["--http-port", str(http_port)])
+    assert _wait_for_rest(http_port)[0] == 200
+    # DNS rebinding: the browser sends the attacker's name in Host.
+    status, text = _rest(http_port, "GET", "/api/v1/mock_server/globals", {"Host": "evil.example:8080"})
+    assert status == 403 and "is not this server's" in text
+    assert _rest(http_port, "DELETE", "/api/v1/mock_server/connections", {"Host": "rebound.example"})[0] == 403
+    assert _rest(http_port, "GET", "/api/v1/mock_server/globals", {"Host": f"localhost:{http_port}"})[0] == 200
+    # A body over 16 MiB: 413, not 500.
+    big = b'{"k": "' + b"x" * ((16 << 20) + 1) + b'"}'
+    assert _rest(http_port, "PUT", "/api/v1/mock_server/globals", {"Content-Type": "application/json"}, big)[0] == 413
+
+    token_file = tmp_path / "token"
+    token_file.write_text("t0ken\n")
+    secured = free_port()
+    mock_server(args=["--http-port", str(secured), "--http-auth-token-file", str(token_file)])
+    assert _wait_for_rest(secured, {"Authorization": "Bearer t0ken"})[0] == 200
+    assert _rest(secured, "GET", "/api/v1/mock_server/globals")[0] == 401
+    assert _rest(secured, "GET", "/api/v1/mock_server/globals", {"Authorization": "Bearer nope"})[0] == 401
+    assert _rest(secured, "GET", "/api/v1/mock_server/globals", {"Authorization": "Bearer t0ken"})[0] == 200
+
+    # Listening beyond loopback needs a token (or an explicit --http-allow-remote).
+    out = run_binary("--port", str(free_port()), "--http-port", str(free_port()), "--http-bind-address", "0.0.0.0")
+    assert out.returncode == 1
+    assert "refusing to serve the REST API on 0.0.0.0 without --http-auth-token" in out.stderr

@@ -1,6 +1,6 @@
 import Hummingbird
 import HummingbirdTesting
-import MockAdmin
+@testable import MockAdmin
 import MockScript
 import MockServer
 import MockTesting
@@ -183,5 +183,57 @@ struct AdminAPITests {
             try await c.ping()
             await c.close()
         }
+    }
+
+    func app(access: AdminAccess) -> some ApplicationProtocol {
+        AdminServer.application(host: "127.0.0.1", port: 0,
+                                responder: AdminResponder(globals: globals, registry: registry, journal: journal,
+                                                          access: access),
+                                logger: .init(label: "test"))
+    }
+
+    @Test("the Host header must name this server (no DNS rebinding); loopback names and the bind address pass")
+    func hostHeader() {
+        let access = AdminAccess(bindAddress: "10.1.2.3")
+        func request(_ authority: String?) -> Request {
+            Request(head: HTTPRequest(method: .get, scheme: "http", authority: authority, path: "/api/v1/mock_server/health"),
+                    body: RequestBody(buffer: ByteBuffer()))
+        }
+        for host in ["localhost:8080", "127.0.0.1", "[::1]:80", "10.1.2.3:8080", "LOCALHOST"] {
+            #expect(access.refusal(request(host)) == nil, "\(host)")
+        }
+        #expect(access.refusal(request(nil)) == nil)  // HTTP/1.0 without Host
+        for host in ["evil.example:8080", "127.0.0.1.evil.example", "10.1.2.4", "[::2]"] {
+            #expect(access.refusal(request(host))?.status == .forbidden, "\(host)")
+        }
+        #expect(AdminAccess(bindAddress: "0.0.0.0").allowedHosts == ["localhost", "127.0.0.1", "::1"])
+    }
+
+    @Test("with a token, every request needs Authorization: Bearer <token>")
+    func token() async throws {
+        try await app(access: AdminAccess(token: "s3cret-token")).test(.router) { client in
+            try await client.execute(uri: Self.globalsPath, method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer")
+            }
+            try await client.execute(uri: Self.globalsPath, method: .get,
+                                     headers: [.authorization: "Bearer wrong"]) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: Self.globalsPath, method: .get,
+                                     headers: [.authorization: "Bearer s3cret-token"]) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("a body over 16 MiB gets 413 and changes nothing")
+    func bodyTooLarge() async throws {
+        globals.set("kept", json: "1")
+        try await app().test(.router) { client in
+            var big = ByteBuffer(string: "{\"k\": \"")
+            big.writeRepeatingByte(UInt8(ascii: "x"), count: (16 << 20) + 1)
+            big.writeString("\"}")
+            try await client.execute(uri: Self.globalsPath, method: .put, headers: Self.json, body: big) {
+                #expect($0.status == .contentTooLarge)
+            }
+        }
+        #expect(globals.snapshot() == ["kept": "1"])
     }
 }
