@@ -14,6 +14,7 @@ import NIOCore
 /// | `/api/v1/mock_server/connections/{id}` | DELETE close one |
 /// | `/api/v1/mock_server/journal` | GET (`?connection=`, `?unmatched=true`, `?since=`), DELETE reset |
 /// | `/api/v1/mock_server/journal/wait` | POST `{"stmt"|"stmt_regex", "count", "timeout_ms"}` |
+/// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
 /// | `/api/v1/mock_server/health` | GET |
 public struct AdminResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
@@ -22,15 +23,19 @@ public struct AdminResponder: HTTPResponder {
     let registry: SessionRegistry
     let journal: Journal
     let access: AdminAccess
+    /// Loads the trace file again (as SIGHUP does); the new trace's name, or why it was refused.
+    let reloadTrace: (@Sendable () -> Result<String, any Error>)?
     static let prefix = "/api/v1/mock_server/"
     /// Largest request body read; a larger one gets 413.
     static let maxBody = 16 << 20
 
-    public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess()) {
+    public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess(),
+                reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil) {
         self.globals = globals
         self.registry = registry
         self.journal = journal
         self.access = access
+        self.reloadTrace = reloadTrace
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -58,6 +63,13 @@ public struct AdminResponder: HTTPResponder {
         case ("connections", 2): return oneConnection(parts[1], request)
         case ("journal", 1): return journalEntries(request)
         case ("journal", 2) where parts[1] == "wait": return try await waitForJournal(request)
+        case ("trace", 2) where parts[1] == "reload":
+            guard request.method == .post else { return Self.notAllowed("POST") }
+            guard let reloadTrace else { return Self.text(.notImplemented, "this server has no trace file to reload") }
+            switch reloadTrace() {
+            case .success(let name): return Self.json(JSONValue.object(["trace": .string(name)]).jsonText)
+            case .failure(let error): return Self.text(.unprocessableContent, "kept the previous trace: \(error)")
+            }
         case ("health", 1):
             guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
             return Self.json("{\"status\":\"ok\"}")

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import MockModel
 
 /// Where a listener listens.
@@ -16,10 +17,28 @@ public enum ListenTarget: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// The trace new connections are answered from, replaceable while the server runs (SIGHUP, the
+/// REST API's reload). A connection keeps the trace it started with.
+public final class TraceHolder: Sendable {
+    private let box: NIOLockedValueBox<any Trace>
+
+    public init(_ trace: any Trace) {
+        box = NIOLockedValueBox(trace)
+    }
+
+    public var current: any Trace { box.withLockedValue { $0 } }
+
+    public func replace(with trace: any Trace) {
+        box.withLockedValue { $0 = trace }
+    }
+}
+
 /// Settings shared by the listeners of one server.
 public struct ServerConfiguration: Sendable {
-    /// The trace every connection is answered from.
-    public var trace: any Trace
+    /// The trace (shared by every copy of this configuration).
+    public let traces: TraceHolder
+    /// The trace new connections are answered from.
+    public var trace: any Trace { traces.current }
     /// Largest packet payload accepted from a client (`--max-packet-size`).
     public var maxPacketSize: Int
     /// A client that has not finished the handshake by then is disconnected (`--connect-timeout`).
@@ -41,7 +60,7 @@ public struct ServerConfiguration: Sendable {
     public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
                 logger: Logger = Logger(label: "mock_server"), tls: TLSSettings = .disabled,
                 passwordKeys: PasswordKeyPair = PasswordKeyPair(), journal: Journal = Journal()) {
-        self.trace = trace
+        self.traces = TraceHolder(trace)
         self.maxPacketSize = maxPacketSize
         self.connectTimeout = connectTimeout
         self.logger = logger

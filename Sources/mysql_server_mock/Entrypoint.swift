@@ -143,11 +143,24 @@ enum Entrypoint {
         } catch {
             fail("\(error)")
         }
+        let (filename, modulePrefixes, traces) = (options.filename, options.modulePrefix, configuration.traces)
+        let reloadTrace: @Sendable () -> Result<String, any Error> = {
+            do {
+                let fresh = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals, logger: logger)
+                traces.replace(with: fresh)
+                logger.notice("reloaded the trace \(fresh.name); new connections are answered from it")
+                return .success(fresh.name)
+            } catch {
+                logger.error("reloading the trace failed, keeping the previous one: \(error)")
+                return .failure(error)
+            }
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = server.listeners.map { .init(service: $0) }
+        services.append(.init(service: TraceReloader(reload: reloadTrace)))
         if let httpPort = try? options.validatedHTTPPort() {
             let access = AdminAccess(bindAddress: options.httpBindAddress, token: token)
             let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal,
-                                       access: access)
+                                       access: access, reloadTrace: reloadTrace)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
                                               logger: Logger(label: "rest_mock_server"))
             services.append(.init(service: app))

@@ -109,3 +109,51 @@ def test_the_admin_api_checks_the_host_header_and_its_token(mock_server, tmp_pat
     out = run_binary("--port", str(free_port()), "--http-port", str(free_port()), "--http-bind-address", "0.0.0.0")
     assert out.returncode == 1
     assert "refusing to serve the REST API on 0.0.0.0 without --http-auth-token" in out.stderr
+
+
+def test_sighup_and_rest_reload_the_trace_and_a_broken_file_keeps_the_old_one(mock_server, tmp_path):
+    import json
+    import signal
+    import time
+    from conftest import free_port
+
+    def trace(value):
+        return json.dumps({"fallback": "builtin:default", "stmts": [{"stmt": "select v", "result": {
+            "columns": [{"name": "v", "type": "LONG"}], "rows": [[value]]}}]})
+
+    def answer(server):
+        conn = connect(server)
+        cur = conn.cursor()
+        cur.execute("select v")
+        (value,), = cur.fetchall()
+        conn.close()
+        return value
+
+    path = tmp_path / "reloaded.json"
+    path.write_text(trace(1))
+    http_port = free_port()
+    server = mock_server(path, args=["--http-port", str(http_port)])
+    kept = connect(server)  # open across the reloads: keeps the trace it started with
+    assert answer(server) == 1
+    path.write_text(trace(2))
+    server.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while answer(server) != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert answer(server) == 2
+    path.write_text('{"stmts": [')  # broken: the server keeps the last good trace
+    server.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert server.proc.poll() is None
+    assert answer(server) == 2
+    assert "reloading the trace failed, keeping the previous one" in server.output()
+    status, text = _rest(http_port, "POST", "/api/v1/mock_server/trace/reload")
+    assert status == 422 and "not valid JSON" in text
+    path.write_text(trace(3))
+    status, text = _rest(http_port, "POST", "/api/v1/mock_server/trace/reload")
+    assert status == 200 and json.loads(text) == {"trace": str(path)}
+    assert answer(server) == 3
+    cur = kept.cursor()
+    cur.execute("select v")
+    assert cur.fetchall() == ((1,),)
+    kept.close()
