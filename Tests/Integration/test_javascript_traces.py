@@ -234,3 +234,27 @@ def test_canned_statement_catalogue_through_require(mock_server):
     with pytest.raises(pymysql.err.MySQLError) as info:
         query(conn, "select nothing")
     assert info.value.args == (1273, "Syntax Error at: select nothing")
+
+
+def test_a_required_module_deleted_while_the_server_runs_keeps_working(mock_server, tmp_path):
+    """Issue 14: modules are read once per loaded trace; a deleted file breaks no new connection."""
+    modules = tmp_path / "local_modules"
+    modules.mkdir()
+    (modules / "answers.js").write_text("module.exports = { value: 'from the module' };\n")
+    trace = tmp_path / "uses_module.js"
+    trace.write_text(
+        "var answers = require('answers');\n"
+        "({ stmts: function (stmt) {\n"
+        "  if (stmt !== 'select v') return { ok: {} };\n"
+        "  return { result: { columns: [{ name: 'v', type: 'STRING' }], rows: [[answers.value]] } };\n"
+        "} })\n")
+    server = mock_server(trace, args=["--module-prefix", str(tmp_path), "--io-threads", "2"])
+    for _ in range(4):  # a connection on each I/O thread's heap
+        conn = connect(server)
+        assert query(conn, "select v") == [("from the module",)]
+        conn.close()
+    (modules / "answers.js").unlink()
+    for _ in range(8):
+        conn = connect(server)
+        assert query(conn, "select v") == [("from the module",)]
+        conn.close()

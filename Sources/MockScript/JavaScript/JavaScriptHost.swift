@@ -16,6 +16,33 @@ final class LockedValue<Value>: @unchecked Sendable {
     }
 }
 
+/// The modules a trace `require()`s, resolved and read once per loaded trace and then shared by
+/// every thread's heap: a module file deleted or changed while the server runs does not break (or
+/// change) new connections; reloading the trace (SIGHUP) reads them again.
+final class ModuleFiles: Sendable {
+    private let resolved = LockedValue<[String: String]>([:])
+    private let sources = LockedValue<[String: String]>([:])
+
+    init() {}
+
+    /// The path `resolve` finds for `key`, remembered after the first successful resolution.
+    func path(for key: String, resolve: () -> String?) -> String? {
+        if let known = resolved.withLock({ $0[key] }) { return known }
+        guard let path = resolve() else { return nil }
+        resolved.withLock { $0[key] = path }
+        return path
+    }
+
+    /// The text of the file at `path`, read on first use.
+    func source(at path: String) -> String? {
+        if let known = sources.withLock({ $0[path] }) { return known }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        sources.withLock { $0[path] = text }
+        return text
+    }
+}
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,16 +72,19 @@ final class JavaScriptHost {
     let globals: GlobalStore
     let traceFile: String
     let modulePaths: [String]
+    let modules: ModuleFiles
     /// The thread that owns the heap.
     let owner = pthread_self()
     private var nextConnection = 0
     /// Connections whose responder went away on another thread, to forget on the next call.
     private let departed = LockedValue<[Int]>([])
 
-    init(globals: GlobalStore, traceFile: String, source: String, modulePaths: [String]) throws(DuktapeHeap.ScriptError) {
+    init(globals: GlobalStore, traceFile: String, source: String, modulePaths: [String],
+         modules: ModuleFiles = ModuleFiles()) throws(DuktapeHeap.ScriptError) {
         self.globals = globals
         self.traceFile = traceFile
         self.modulePaths = modulePaths
+        self.modules = modules
         shim_set_host(heap.ctx, Unmanaged.passUnretained(self).toOpaque())
         installNatives()
         try heap.load(try JavaScriptTrace.bootstrap.get())
@@ -158,16 +188,18 @@ final class JavaScriptHost {
             if case .array(let items)? = try? JSONDocument.parse(arg(2), file: "module.paths") {
                 paths = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
             }
-            guard let path = ModuleResolver.resolve(id: id, parent: parent, paths: paths) else {
+            let key = ([id, parent] + paths).joined(separator: "\u{0}")
+            guard let path = modules.path(for: key, resolve: { ModuleResolver.resolve(id: id, parent: parent, paths: paths) })
+            else {
                 return fail("Cannot find module: \(id)")
             }
             heap.push(path)
             return 1
         case .readFile:
-            guard let data = FileManager.default.contents(atPath: arg(0)) else {
+            guard let text = modules.source(at: arg(0)) else {
                 return fail("cannot read \(arg(0))")
             }
-            heap.push(String(decoding: data, as: UTF8.self))
+            heap.push(text)
             return 1
         case .compileModule:
             let wrapped = "function (exports, require, module, __filename, __dirname) {" + arg(0) + "\n}"

@@ -48,6 +48,8 @@ final class JavaScriptEngine: @unchecked Sendable {
     /// Why the file does not compile, found once at start (connections then get this error).
     let compileError: DuktapeHeap.ScriptError?
     private let hosts = LockedValue<[UInt: JavaScriptHost]>([:])
+    /// `require()`d files, read once for every thread's heap.
+    private let modules = ModuleFiles()
 
     init(source: String, file: String, modulePaths: [String], globals: GlobalStore, logger: Logger) {
         self.source = source
@@ -70,7 +72,8 @@ final class JavaScriptEngine: @unchecked Sendable {
         if let compileError { throw compileError }
         let thread = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
         if let host = hosts.withLock({ $0[thread] }) { return host }
-        let host = try JavaScriptHost(globals: globals, traceFile: file, source: source, modulePaths: modulePaths)
+        let host = try JavaScriptHost(globals: globals, traceFile: file, source: source, modulePaths: modulePaths,
+                                      modules: modules)
         hosts.withLock { $0[thread] = host }
         return host
     }
