@@ -137,6 +137,9 @@ def test_require_plain_file_index_js_package_json_and_caching(mock_server):
         query(conn, "missing")
     assert info.value.args[0] == 1064
     assert "Cannot find module: no-such-module" in info.value.args[1]
+    # The error names the trace's line that called require(), never a source file of the build.
+    assert "js_test_require.js:19: Error: Cannot find module" in info.value.args[1]
+    assert ".c:" not in info.value.args[1]
 
 
 def test_my_port_over_80_sequential_connections(mock_server):
@@ -258,3 +261,12 @@ def test_a_required_module_deleted_while_the_server_runs_keeps_working(mock_serv
         conn = connect(server)
         assert query(conn, "select v") == [("from the module",)]
         conn.close()
+
+
+def test_a_missing_module_at_load_names_the_trace_file_and_line(mock_server, tmp_path):
+    trace = tmp_path / "needs_gone.js"
+    trace.write_text("var a = 1;\nvar m = require('gone');\n({ stmts: [] })\n")
+    server = mock_server(trace, args=["--module-prefix", str(tmp_path)])
+    code, message = connect_error(server)
+    assert code == 1064
+    assert message.endswith(f"{trace}:2: Error: Cannot find module: gone"), message

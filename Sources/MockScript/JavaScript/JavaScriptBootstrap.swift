@@ -158,6 +158,16 @@ enum JavaScriptBootstrap {
       id = String(id);
       if (Object.prototype.hasOwnProperty.call(builtins, id)) return builtins[id];
       var file = N.resolve(id, parent === undefined ? '' : parent, JSON.stringify(global.module.paths));
+      if (file === '') {
+        // Blame the line that called require() (not the native code that looked for the file).
+        var err = new Error('Cannot find module: ' + id);
+        var caller = Duktape.act(-3);
+        if (caller && caller['function'] && caller['function'].fileName !== undefined) {
+          err.fileName = caller['function'].fileName;
+          err.lineNumber = caller.lineNumber;
+        }
+        throw err;
+      }
       if (Object.prototype.hasOwnProperty.call(cache, file)) return cache[file].exports;
       var mod = { exports: {}, id: file, filename: file, loaded: false, paths: global.module.paths };
       cache[file] = mod;

@@ -189,11 +189,8 @@ final class JavaScriptHost {
                 paths = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
             }
             let key = ([id, parent] + paths).joined(separator: "\u{0}")
-            guard let path = modules.path(for: key, resolve: { ModuleResolver.resolve(id: id, parent: parent, paths: paths) })
-            else {
-                return fail("Cannot find module: \(id)")
-            }
-            heap.push(path)
+            // "" when nothing is found: the bootstrap throws, naming the line that called require().
+            heap.push(modules.path(for: key, resolve: { ModuleResolver.resolve(id: id, parent: parent, paths: paths) }) ?? "")
             return 1
         case .readFile:
             guard let text = modules.source(at: arg(0)) else {
