@@ -1,3 +1,4 @@
+import MySQLWire
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
@@ -23,14 +24,6 @@ public struct JournalEntry: Sendable, Hashable {
     public var unmatched: Bool { answeredBy == nil }
     /// The journal kept only the start of the statement.
     public var truncated: Bool { statement.utf8.count < statementBytes }
-
-    /// The first `bytes` bytes of `text`, ending on a whole character.
-    static func prefix(_ text: String, bytes: Int) -> String {
-        let utf8 = text.utf8
-        var end = utf8.index(utf8.startIndex, offsetBy: bytes)
-        while end > utf8.startIndex, UTF8.isContinuation(utf8[end]) { end = utf8.index(before: end) }
-        return String(text[..<end])
-    }
 
     public init(sequence: Int = 0, connectionID: UInt32, wireProtocol: String, user: String?, statement: String,
                 answeredBy: String?, kind: String, receivedAt: Double, answeredAt: Double) {
@@ -116,7 +109,7 @@ public final class Journal: Sendable {
     public func append(_ entry: JournalEntry) {
         var e = entry
         if e.statement.utf8.count > maxStatementBytes {
-            e.statement = JournalEntry.prefix(e.statement, bytes: maxStatementBytes)
+            e.statement = e.statement.prefix(utf8Bytes: maxStatementBytes)
         }
         let ready = state.withLockedValue { state -> [(CheckedContinuation<[JournalEntry]?, Never>, [JournalEntry])] in
             e.sequence = state.next

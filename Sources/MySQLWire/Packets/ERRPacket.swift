@@ -21,11 +21,7 @@ public struct ERRPacket: Sendable, Hashable, Error {
     /// `message` cut as a server cuts it: at most `maxMessageBytes` bytes, ending on a whole UTF-8
     /// character. Shorter messages are returned as they are.
     public static func serverMessage(_ message: String) -> String {
-        let utf8 = message.utf8
-        guard utf8.count > maxMessageBytes else { return message }
-        var end = utf8.index(utf8.startIndex, offsetBy: maxMessageBytes)
-        while end > utf8.startIndex, UTF8.isContinuation(utf8[end]) { end = utf8.index(before: end) }
-        return String(message[..<end])
+        message.prefix(utf8Bytes: maxMessageBytes)
     }
 
     public func write(to buffer: inout ByteBuffer, capabilities: CapabilityFlags = .protocol41) {
