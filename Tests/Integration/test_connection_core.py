@@ -36,10 +36,14 @@ def flood(sock, packet, count=1_000_000, seconds=5.0):
     return sent_bytes // len(packet)
 
 
-def bystander_latency(query):
-    started = time.monotonic()
-    query()
-    return time.monotonic() - started
+def bystander_latency(query, tries=3):
+    """The best of a few runs: a loop stalled by the flood would make every one slow."""
+    best = float("inf")
+    for _ in range(tries):
+        started = time.monotonic()
+        query()
+        best = min(best, time.monotonic() - started)
+    return best
 
 
 def x_execute(statement):

