@@ -230,13 +230,9 @@ def main():
         print(f"  {name}: mock {mock}, MariaDB {maria}, {r}; baseline {baseline or '-'}, limit {limit or '-'}, "
               f"NIO floor {floors[0] or '-'}, C epoll floor {floors[1] or '-'} {target} {met}", flush=True)
 
-    def floor_runs(script, threads, d):
-        """The two floors on `script`, as 'rate (ratio to MariaDB)'."""
-        values = []
-        for f in floors:
-            v = median_of(args.repeats, lambda: sysbench(script, f.port, threads, args.seconds)[0])
-            values.append(f"{v:.0f} ({ratio(v, d)})")
-        return tuple(values)
+    def floor_runs(measure, d):
+        """The two floors on the same workload, as 'rate (ratio to MariaDB)'."""
+        return tuple(f"{v:.0f} ({ratio(v, d)})" for v in (measure(f.port) for f in floors))
 
     def baseline_run(name, m, measure, higher_is_better=True):
         """The baseline binary on the same workload, as 'value (this build's ratio)'."""
@@ -274,7 +270,7 @@ def main():
             m, d = measure(mock.port), measure(maria.port)
             name = f"SELECT 1, {threads} conn (q/s)"
             add(name, f"{m:.0f}", f"{d:.0f}", ratio(m, d), "≥ 1.1x" if threads == 16 else "",
-                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "", floor_runs("select1.lua", threads, d),
+                ("met" if m / d >= 1.1 else "missed") if threads == 16 else "", floor_runs(measure, d),
                 baseline_run(name, m, measure), limit_run(measure, d))
         for pct in (50, 99):
             measure = latency(pct)
@@ -296,7 +292,7 @@ def main():
             m, d = measure(mock.port), measure(maria.port)
             name = f"connect+auth+quit, {threads} clients (/s)"
             add(name, f"{m:.0f}", f"{d:.0f}", ratio(m, d), "≥ 1.2x" if threads == 8 else "",
-                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "", floor_runs("connect.lua", threads, d),
+                ("met" if m / d >= 1.2 else "missed") if threads == 8 else "", floor_runs(measure, d),
                 baseline_run(name, m, measure), limit_run(measure, d))
         print("p99 at 64 connections ...", flush=True)
         _, p99 = sysbench("select1.lua", mock.port, 64, T, 99)

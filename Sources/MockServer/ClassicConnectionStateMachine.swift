@@ -243,12 +243,6 @@ package struct ClassicConnectionStateMachine {
         return .close
     }
 
-    /// Authenticated: the command phase has begun (or continues after COM_CHANGE_USER).
-    package var isAuthenticated: Bool {
-        if case .command = state { return true }
-        return false
-    }
-
     // MARK: Handshake
 
     private mutating func handshakeResponseReceived(_ response: HandshakeResponse41, sequenceID: UInt8,

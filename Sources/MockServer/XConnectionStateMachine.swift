@@ -77,9 +77,6 @@ package struct XConnectionStateMachine {
 
     var secureTransport: Bool { tlsEstablished || configuration.unixSocket }
 
-    /// Authenticated: statements are answered.
-    package var isAuthenticated: Bool { state == .command }
-
     // MARK: Events
 
     /// The connection is up and `openSessions` sessions are open (this one included): the hello
