@@ -42,9 +42,10 @@ let package = Package(
         .target(name: "MockModel"),
         .systemLibrary(name: "CDuktape", pkgConfig: "duktape", providers: [.apt(["duktape-dev"])]),
         .target(name: "CDuktapeShim", dependencies: ["CDuktape"]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .target(
             name: "MockScript",
-            dependencies: ["MockModel", "CDuktape", "CDuktapeShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MockModel", "CDuktape", "CDuktapeShim", "CPCRE2", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "MockServer",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing mysql-server-mock needs, and nothing that is already there.
-#   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, pkg-config)
+#   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, libpcre2-dev, pkg-config)
 #   scripts/setup.sh test    the above plus real MySQL clients: mariadb-client, openssl,
 #                            and a Python venv in .venv with PyMySQL, mysql-connector-python
 #                            and pytest
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-build}
-packages=(pkg-config duktape-dev)
+packages=(pkg-config duktape-dev libpcre2-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
     packages+=(mariadb-client openssl python3-venv)
 fi

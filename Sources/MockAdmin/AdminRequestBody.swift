@@ -58,11 +58,14 @@ package struct JournalWaitRequest: Sendable {
         case (.string(let text)?, nil):
             matches = { $0 == text }
         case (nil, .string(let pattern)?):
-            guard let regex = try? Regex(pattern) else {
-                throw AdminBodyError(.unprocessableContent, "stmt_regex is not a valid regular expression: \(pattern)")
+            let regex: BoundedRegex
+            do {
+                regex = try BoundedRegex(pattern)
+            } catch {
+                throw AdminBodyError(.unprocessableContent, "stmt_regex is not a valid regular expression: \(pattern): \(error)")
             }
-            let box = RegexBox(regex: regex)
-            matches = { (try? box.regex.wholeMatch(in: $0)) != nil }
+            // Bounded like a trace's regex; a statement it gives up on does not count.
+            matches = { regex.wholeMatch($0) == .match }
         default:
             throw AdminBodyError(.unprocessableContent, "expected exactly one of \"stmt\" or \"stmt_regex\" (a string)")
         }
@@ -89,11 +92,6 @@ package enum GlobalsUpdate {
             for (key, value) in texts { globals.set(key, json: value) }
         }
     }
-}
-
-/// `Regex` is not declared `Sendable`; this one is never mutated.
-struct RegexBox: @unchecked Sendable {
-    let regex: Regex<AnyRegexOutput>
 }
 
 extension Substring {

@@ -1,22 +1,28 @@
 /// How a trace entry picks the statements it answers.
-enum StatementMatcher: @unchecked Sendable {
+enum StatementMatcher: Sendable {
     /// `stmt`: the exact statement text.
     case exact(String)
-    /// `stmt.regex` / `stmt_regex`: a regular expression that must match the whole statement.
-    case regex(source: String, Regex<AnyRegexOutput>)
+    /// `stmt.regex` / `stmt_regex`: a regular expression (PCRE2) that must match the whole
+    /// statement.
+    case regex(BoundedRegex)
 
-    func matches(_ statement: String) -> Bool {
+    func matches(_ statement: String) -> BoundedRegex.Outcome {
         switch self {
-        case .exact(let text): statement == text
-        case .regex(_, let regex): (try? regex.wholeMatch(in: statement)) != nil
+        case .exact(let text): statement == text ? .match : .noMatch
+        case .regex(let regex): regex.wholeMatch(statement)
         }
+    }
+
+    var isRegex: Bool {
+        if case .regex = self { return true }
+        return false
     }
 
     /// The text as the trace wrote it (for error messages).
     var source: String {
         switch self {
         case .exact(let text): text
-        case .regex(let source, _): source
+        case .regex(let regex): regex.pattern
         }
     }
 
@@ -41,20 +47,56 @@ enum StatementMatcher: @unchecked Sendable {
     private static func compile(_ node: TraceNode) throws(TraceError) -> StatementMatcher {
         let pattern = try node.string()
         do {
-            return .regex(source: pattern, try Regex(pattern))
+            return .regex(try BoundedRegex(pattern))
         } catch {
             throw node.error("invalid regular expression \"\(pattern)\": \(error)")
         }
     }
 }
 
-/// Picks the trace entry closest to a statement nothing matched, to explain the miss.
+/// How long matching one statement against a trace's entries may take in all: past it, the
+/// remaining regular expressions are not tried (each one is bounded by `BoundedRegex.matchLimit`,
+/// but a trace may have many, and a long statement makes each linear scan longer).
+struct MatchBudget {
+    static let limit: Duration = .milliseconds(10)
+    private let start = ContinuousClock.now
+
+    var isSpent: Bool { ContinuousClock.now - start > Self.limit }
+}
+
+/// Picks the trace entry closest to a statement nothing matched, to explain the miss, with a
+/// bounded amount of work whatever the statement's size and the number of entries.
 enum ClosestEntry {
-    /// Edit distance between the lowercased, whitespace-folded texts, capped in length so that
-    /// a huge statement cannot make a miss slow.
+    /// Cells of the edit-distance tables computed for one miss, over all candidates.
+    static let cellBudget = 1 << 21
+
+    /// The label and text of the candidate closest to `statement`.
+    static func closest(to statement: String, among candidates: [(label: String, text: String)]) -> (label: String, text: String)? {
+        guard !candidates.isEmpty else { return nil }
+        // Each side is cut so that all the tables together stay within the budget.
+        let side = max(16, min(512, Int(Double(cellBudget / candidates.count).squareRoot())))
+        let x = normalized(statement, keeping: side)
+        var best: (label: String, text: String)?
+        var bestDistance = Int.max
+        for candidate in candidates.prefix(cellBudget / (16 * 16)) {
+            let d = distance(x, normalized(candidate.text, keeping: side))
+            if d < bestDistance { (best, bestDistance) = (candidate, d) }
+        }
+        return best
+    }
+
+    /// Edit distance between the lowercased, whitespace-folded texts (their first 512 bytes).
     static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(normalize(a).utf8.prefix(512))
-        let y = Array(normalize(b).utf8.prefix(512))
+        distance(normalized(a, keeping: 512), normalized(b, keeping: 512))
+    }
+
+    /// The first `count` bytes of `s`, lowercased and whitespace-folded (only a bounded prefix is
+    /// ever looked at, so a huge statement costs no more than a short one).
+    static func normalized(_ s: String, keeping count: Int) -> [UInt8] {
+        Array(normalize(String(decoding: s.utf8.prefix(count * 2), as: UTF8.self)).utf8.prefix(count))
+    }
+
+    static func distance(_ x: [UInt8], _ y: [UInt8]) -> Int {
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
         var previous = Array(0...y.count)

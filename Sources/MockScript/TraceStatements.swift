@@ -74,20 +74,38 @@ struct TraceCursor {
 
     private mutating func respondOrdered(_ statement: String, _ statements: TraceStatements) -> StatementResponse {
         guard next < statements.entries.count else {
-            return Self.parseError("Unexpected stmt, got: \"\(statement)\"; expected: nothing (end of stmts)")
+            return Self.parseError("Unexpected stmt, got: \(Self.quoted(statement)); expected: nothing (end of stmts)")
         }
         let entry = statements.entries[next]
         next += 1
-        if let matcher = entry.matcher, !matcher.matches(statement) {
-            return Self.parseError("Unexpected stmt, got: \"\(statement)\"; expected: \"\(matcher.source)\"")
+        if let matcher = entry.matcher {
+            switch matcher.matches(statement) {
+            case .match: break
+            case .noMatch:
+                return Self.parseError("Unexpected stmt, got: \(Self.quoted(statement)); expected: \"\(matcher.source)\"")
+            case .gaveUp(let code):
+                return Self.parseError("Unexpected stmt, got: \(Self.quoted(statement)); expected: \"\(matcher.source)\""
+                    + " (\(Self.gaveUp(code)))")
+            }
         }
         return use(entry)
     }
 
     private mutating func respondMatching(_ statement: String, _ statements: TraceStatements,
                                           fallback: (any StatementResponder)?) -> StatementResponse {
+        let budget = MatchBudget()
+        var unfinished: String?
         for entry in statements.entries {
-            if let matcher = entry.matcher, matcher.matches(statement) { return use(entry) }
+            guard let matcher = entry.matcher else { continue }
+            if matcher.isRegex, budget.isSpent {
+                unfinished = unfinished ?? "matching stopped at \(entry.label) after \(MatchBudget.limit)"
+                break
+            }
+            switch matcher.matches(statement) {
+            case .match: return use(entry)
+            case .noMatch: break
+            case .gaveUp(let code): unfinished = unfinished ?? "\(entry.label) \(Self.gaveUp(code))"
+            }
         }
         while next < statements.entries.count {
             let entry = statements.entries[next]
@@ -97,9 +115,23 @@ struct TraceCursor {
         if let fallback { return fallback.respond(to: statement) }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
         guard !candidates.isEmpty else { return Self.parseError("Unknown statement. (end of stmts)") }
-        let closest = candidates.min { ClosestEntry.distance(statement, $0.1) < ClosestEntry.distance(statement, $1.1) }
-        let hint = closest.map { "; closest trace entry: \($0.0) \"\($0.1)\"" } ?? ""
-        return Self.parseError("Unknown statement: \"\(statement)\"\(hint)")
+        let closest = ClosestEntry.closest(to: statement, among: candidates)
+        let hint = closest.map { "; closest trace entry: \($0.label) \"\($0.text)\"" } ?? ""
+        let note = unfinished.map { " (\($0))" } ?? ""
+        return Self.parseError("Unknown statement: \(Self.quoted(statement))\(hint)\(note)")
+    }
+
+    /// The statement in double quotes for an error message; a long one is cut (the message would
+    /// be cut at 512 bytes anyway, and the hints come after it).
+    static func quoted(_ statement: String) -> String {
+        let bytes = statement.utf8.count
+        guard bytes > 256 else { return "\"\(statement)\"" }
+        return "\"\(String(decoding: statement.utf8.prefix(200), as: UTF8.self))…\" (\(bytes) bytes)"
+    }
+
+    /// Why a regular expression did not finish, for the error a statement gets.
+    static func gaveUp(_ code: Int32) -> String {
+        "gave up: \(BoundedRegex.message(for: code))"
     }
 
     private func use(_ entry: TraceStatements.Entry) -> StatementResponse {

@@ -58,9 +58,10 @@ public enum JournalWaitRefusal: Error, Sendable, Equatable, CustomStringConverti
 /// A bounded, in-order record of every statement received, for tests to inspect
 /// (`GET /api/v1/mock_server/journal`) and to wait on (`POST …/journal/wait`).
 ///
-/// A wait looks at the entries it finds when it starts once, then only at each new entry, so
-/// pending waits cost a statement one predicate call each, whatever the journal holds. Waits are
-/// bounded in number and all end at shutdown (`close()`).
+/// Recording a statement never runs a wait's predicate: it stores the entry and wakes the waits
+/// that are asleep. Each wait then looks at the entries it has not seen yet in its own task, off
+/// the event loops, so a slow predicate (a REST caller's regular expression) costs that wait's
+/// time, never a client's. Waits are bounded in number and all end at shutdown (`close()`).
 public final class Journal: Sendable {
     /// Pending waits at most; one more is refused.
     public static let maxWaiters = 64
@@ -68,23 +69,19 @@ public final class Journal: Sendable {
     /// the full length.
     public static let defaultMaxStatementBytes = 64 << 10
 
-    private struct Waiter {
-        var predicate: @Sendable (JournalEntry) -> Bool
-        var count: Int
-        var matches: [JournalEntry]
-        var continuation: CheckedContinuation<[JournalEntry]?, Never>
-    }
-
     private struct State {
         /// A ring: `entries[start...]` then `entries[..<start]` once full.
         var entries: [JournalEntry] = []
         var start = 0
         var next = 1
         var dropped = 0
-        var waiters: [UInt64: Waiter] = [:]
-        /// Waits whose time ran out (or whose task was cancelled) before they were registered.
-        var expired: Set<UInt64> = []
-        /// Waits registered or about to be (counted against `maxWaiters`).
+        /// How many times the journal was reset (a wait then starts again from its first entry).
+        var resets = 0
+        /// Waits that have seen every entry, woken by the next one (or by their end).
+        var sleepers: [UInt64: CheckedContinuation<[JournalEntry]?, Never>] = [:]
+        /// Waits whose time ran out or whose task was cancelled.
+        var ended: Set<UInt64> = []
+        /// Waits registered (counted against `maxWaiters`).
         var waiting = 0
         var nextWaiter: UInt64 = 0
         var closed = false
@@ -92,6 +89,12 @@ public final class Journal: Sendable {
         /// Oldest first.
         var ordered: [JournalEntry] {
             start == 0 ? entries : Array(entries[start...] + entries[..<start])
+        }
+
+        /// The kept entries whose sequence number is above `cursor`, oldest first.
+        func entries(after cursor: Int) -> [JournalEntry] {
+            let count = min(max(0, next - 1 - cursor), entries.count)
+            return (entries.count - count..<entries.count).map { entries[(start + $0) % entries.count] }
         }
     }
 
@@ -111,7 +114,7 @@ public final class Journal: Sendable {
         if e.statement.utf8.count > maxStatementBytes {
             e.statement = e.statement.prefix(utf8Bytes: maxStatementBytes)
         }
-        let ready = state.withLockedValue { state -> [(CheckedContinuation<[JournalEntry]?, Never>, [JournalEntry])] in
+        let woken = state.withLockedValue { state -> [CheckedContinuation<[JournalEntry]?, Never>] in
             e.sequence = state.next
             state.next += 1
             if state.entries.count < capacity {
@@ -121,20 +124,12 @@ public final class Journal: Sendable {
                 state.start = (state.start + 1) % capacity
                 state.dropped += 1
             }
-            var ready: [(CheckedContinuation<[JournalEntry]?, Never>, [JournalEntry])] = []
-            if state.waiters.isEmpty { return ready }
-            for (id, var waiter) in state.waiters where waiter.predicate(e) {
-                waiter.matches.append(e)
-                if waiter.matches.count >= waiter.count {
-                    ready.append((waiter.continuation, waiter.matches))
-                    state.waiters[id] = nil
-                } else {
-                    state.waiters[id] = waiter
-                }
-            }
-            return ready
+            if state.sleepers.isEmpty { return [] }
+            defer { state.sleepers.removeAll(keepingCapacity: true) }
+            return Array(state.sleepers.values)
         }
-        for (continuation, matches) in ready { continuation.resume(returning: matches) }
+        // A sleeper had seen every entry before this one.
+        for continuation in woken { continuation.resume(returning: [e]) }
     }
 
     /// Entries in order, and how many were dropped because the journal was full.
@@ -149,6 +144,7 @@ public final class Journal: Sendable {
             $0.start = 0
             $0.dropped = 0
             $0.next = 1
+            $0.resets += 1
         }
     }
 
@@ -160,12 +156,12 @@ public final class Journal: Sendable {
 
     /// Ends every pending wait (with `nil`) and refuses new ones: the server is shutting down.
     public func close() {
-        let waiters = state.withLockedValue { state -> [Waiter] in
+        let sleepers = state.withLockedValue { state -> [CheckedContinuation<[JournalEntry]?, Never>] in
             state.closed = true
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            defer { state.sleepers.removeAll() }
+            return Array(state.sleepers.values)
         }
-        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for sleeper in sleepers { sleeper.resume(returning: nil) }
     }
 
     /// Waits until at least `count` entries satisfy `predicate` (the kept ones when the wait starts,
@@ -185,46 +181,64 @@ public final class Journal: Sendable {
         defer {
             state.withLockedValue {
                 $0.waiting -= 1
-                $0.expired.remove(id)
+                $0.ended.remove(id)
             }
         }
         return await withTaskGroup(of: [JournalEntry]?.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (continuation: CheckedContinuation<[JournalEntry]?, Never>) in
-                    let now = self.state.withLockedValue { state -> [JournalEntry]?? in
-                        // The timer may have run out before this task got here (a timeout of 0).
-                        if state.closed || state.expired.contains(id) { return .some(nil) }
-                        let matches = state.ordered.filter(predicate)
-                        if matches.count >= count { return matches }
-                        state.waiters[id] = Waiter(predicate: predicate, count: count, matches: matches,
-                                                   continuation: continuation)
-                        return nil
-                    }
-                    if let now { continuation.resume(returning: now) }
-                }
-            }
+            group.addTask { await self.collect(id: id, count: count, predicate: predicate) }
             group.addTask {
                 // Ends at the timeout, or at once when the caller's task is cancelled.
                 try? await Task.sleep(for: timeout)
-                let waiter = self.state.withLockedValue { state in
-                    guard let waiter = state.waiters.removeValue(forKey: id) else {
-                        state.expired.insert(id)
-                        return nil as Waiter?
-                    }
-                    return waiter
-                }
-                waiter?.continuation.resume(returning: nil)
                 return nil
             }
             let first = await group.next() ?? nil
+            end(id)
             group.cancelAll()
-            if first != nil {
-                // The timer task ends when cancelled; make sure no waiter is left behind.
-                let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
-                waiter?.continuation.resume(returning: nil)
-            }
             return first
         }
+    }
+
+    /// The wait's loop: takes the entries it has not seen (or sleeps until there is one), runs the
+    /// predicate on them in this task, and returns once `count` matched; `nil` when ended.
+    private func collect(id: UInt64, count: Int, predicate: @Sendable (JournalEntry) -> Bool) async -> [JournalEntry]? {
+        var cursor = 0
+        var resets = -1
+        var matches: [JournalEntry] = []
+        while true {
+            let batch = await withCheckedContinuation { (continuation: CheckedContinuation<[JournalEntry]?, Never>) in
+                let now = state.withLockedValue { state -> [JournalEntry]?? in
+                    if state.closed || state.ended.contains(id) { return .some(nil) }
+                    if resets != state.resets {
+                        (cursor, resets) = (0, state.resets)
+                        matches.removeAll()
+                    }
+                    let fresh = state.entries(after: cursor)
+                    if !fresh.isEmpty { return fresh }
+                    state.sleepers[id] = continuation
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+            guard let batch else { return nil }
+            for (i, entry) in batch.enumerated() {
+                cursor = entry.sequence
+                if predicate(entry) {
+                    matches.append(entry)
+                    if matches.count >= count { return matches }
+                }
+                // A long backlog and a slow predicate: stop as soon as the wait has ended.
+                if i % 64 == 63, Task.isCancelled { return nil }
+            }
+        }
+    }
+
+    /// Ends a wait: wakes its loop if asleep, and makes it stop at its next look otherwise.
+    private func end(_ id: UInt64) {
+        let sleeper = state.withLockedValue { state in
+            state.ended.insert(id)
+            return state.sleepers.removeValue(forKey: id)
+        }
+        sleeper?.resume(returning: nil)
     }
 }
 

@@ -161,3 +161,99 @@ def test_sighup_and_rest_reload_the_trace_and_a_broken_file_keeps_the_old_one(mo
     cur.execute("select v")
     assert cur.fetchall() == ((1,),)
     kept.close()
+
+
+def _bystander_latencies(server, count, during):
+    """Runs `during` in a thread while a second client times `count` SELECT 1s; returns them sorted."""
+    import threading
+    import time
+
+    attack = threading.Thread(target=during, daemon=True)
+    bystander = connect(server)
+    attack.start()
+    time.sleep(0.05)
+    latencies = []
+    for _ in range(count):
+        started = time.monotonic()
+        bystander.cursor().execute("select 1")
+        latencies.append(time.monotonic() - started)
+    attack.join(60)
+    assert not attack.is_alive()
+    bystander.close()
+    return sorted(latencies)
+
+
+def test_no_statement_or_journal_filter_can_stall_regex_matching(mock_server):
+    """Catastrophic patterns against hostile statements on a one-thread server: each attack
+    statement gets its error fast, naming the entry that gave up, and a bystander on the same
+    event loop is never held up (this took 5.7 s, 2.3 s, 4 s and 9.3 s with a backtracking engine)."""
+    import json
+    import threading
+    import time
+    from conftest import free_port
+
+    entries = [{"stmt.regex": "(a+)+$", "ok": {}},
+               {"stmt.regex": "select .* from .* where .* = .*", "ok": {}}]
+    entries += [{"stmt.regex": f"insert into t{i} .*", "ok": {}} for i in range(20)]
+    entries.append({"stmt.regex": "SET NAMES .*", "ok": {}})
+    entries.append({"stmt": "select 1", "result": {"columns": [{"name": "1", "type": "LONG"}], "rows": [[1]]}})
+    http_port = free_port()
+    server = mock_server({"stmts": entries},
+                         args=["--io-threads", "1", "--http-port", str(http_port)])
+    _wait_for_rest(http_port)
+    attacker = connect(server)
+    statements = ["a" * 19 + "b", "a" * 40 + "!",
+                  "select " + "from " * 5600,                 # 28 KB that the second entry backtracks on
+                  "x" * (2 << 20)]                             # 2 MiB that no entry matches
+    seen = {}
+
+    def attack():
+        for _ in range(3):
+            for statement in statements:
+                started = time.monotonic()
+                try:
+                    attacker.cursor().execute(statement)
+                    seen[statement[:10]] = ("answered", time.monotonic() - started)
+                except pymysql.err.ProgrammingError as e:
+                    seen[statement[:10]] = (e.args[1], time.monotonic() - started)
+
+    latencies = _bystander_latencies(server, 300, attack)
+    assert latencies[296] < 0.1 and latencies[-1] < 1.0, latencies[-5:]
+    assert "stmts[0] gave up: match limit exceeded" in seen["a" * 10][0], seen
+    assert "gave up" in seen["select fro"][0], seen
+    assert seen["x" * 10][0].startswith('Unknown statement: "xxxx'), seen
+    assert all(elapsed < 1.0 for _, elapsed in seen.values()), seen
+
+    # A REST waiter whose filter backtracks catastrophically on every journal entry.
+    def rest_attack():
+        status, body = _rest(http_port, "POST", "/api/v1/mock_server/journal/wait",
+                             {"Content-Type": "application/json"},
+                             json.dumps({"stmt_regex": "(a+)+$", "count": 1000, "timeout_ms": 3000}))
+        seen["rest"] = (status, body)
+
+    waiter = threading.Thread(target=rest_attack, daemon=True)
+    waiter.start()
+
+    def feed_the_waiter():
+        for _ in range(50):
+            try:
+                attacker.cursor().execute("a" * 30 + "b")
+            except pymysql.err.ProgrammingError:
+                pass
+
+    latencies = _bystander_latencies(server, 300, feed_the_waiter)
+    assert latencies[296] < 0.1 and latencies[-1] < 1.0, latencies[-5:]
+    waiter.join(10)
+    assert seen["rest"][0] == 408, seen["rest"]
+    attacker.close()
+
+
+def test_a_broken_regex_in_a_trace_is_refused_at_start_naming_the_entry(tmp_path):
+    import json
+    from conftest import run_binary
+    trace = tmp_path / "broken.json"
+    trace.write_text(json.dumps({"stmts": [{"stmt": "select 1", "ok": {}}, {"stmt.regex": "select (", "ok": {}}]}))
+    result = run_binary("--filename", str(trace), "--port", "0")
+    assert result.returncode != 0
+    assert "stmts[1]" in result.stderr and "invalid regular expression" in result.stderr, result.stderr
+    assert "missing closing parenthesis" in result.stderr, result.stderr
