@@ -7,11 +7,15 @@ static shim_dispatch_fn dispatch = NULL;
 
 void shim_set_dispatch(shim_dispatch_fn fn) { dispatch = fn; }
 
-static void fatal_handler(void *udata, const char *msg) {
-    (void) udata;
+void shim_report_fatal(const char *msg) {
     fprintf(stderr, "mysql_server_mock: fatal JavaScript engine error: %s\n", msg ? msg : "(no message)");
     fflush(stderr);
     abort();
+}
+
+static void fatal_handler(void *udata, const char *msg) {
+    (void) udata;
+    shim_report_fatal(msg);
 }
 
 duk_context *shim_create_heap(void) {
@@ -20,7 +24,10 @@ duk_context *shim_create_heap(void) {
 
 static duk_ret_t trampoline(duk_context *ctx) {
     int magic = (int) duk_get_current_magic(ctx);
+    // Swift frames are on the stack from here: a time limit must not jump over them.
+    shim_native_enter();
     int rc = dispatch ? dispatch(ctx, magic) : SHIM_RET_THROW;
+    shim_native_leave();
     if (rc == SHIM_RET_THROW) {
         if (duk_get_top(ctx) == 0) duk_push_error_object(ctx, DUK_ERR_ERROR, "native function failed");
         return duk_throw(ctx);

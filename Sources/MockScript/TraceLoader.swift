@@ -9,9 +9,10 @@ public enum TraceLoader {
     ///   - modulePrefixes: where JavaScript `require()` looks (`<prefix>/local_modules`,
     ///     `<prefix>/npm/node_modules`); the working directory when empty.
     ///   - globals: the process-wide `mysqld.global` store.
+    ///   - scriptLimits: time per call and memory per heap for a JavaScript trace.
     public static func load(
         _ filename: String, modulePrefixes: [String] = [], globals: GlobalStore = GlobalStore(),
-        logger: Logger = Logger(label: "mock_server")
+        logger: Logger = Logger(label: "mock_server"), scriptLimits: ScriptLimits = ScriptLimits()
     ) throws(TraceError) -> any Trace {
         if filename.hasPrefix("builtin:") {
             guard let trace = BuiltinTraces.named(filename) else {
@@ -31,7 +32,8 @@ public enum TraceLoader {
             return try JSONTrace(json: text, name: filename, globals: globals)
         }
         let prefixes = modulePrefixes.isEmpty ? [FileManager.default.currentDirectoryPath] : modulePrefixes
-        return JavaScriptTrace(source: text, file: filename, modulePrefixes: prefixes, globals: globals, logger: logger)
+        return JavaScriptTrace(source: text, file: filename, modulePrefixes: prefixes, globals: globals, logger: logger,
+                               limits: scriptLimits)
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -82,9 +82,15 @@ enum Entrypoint {
         let trace: any Trace
         do {
             trace = try TraceLoader.load(options.filename, modulePrefixes: options.modulePrefix, globals: globals,
-                                         logger: logger)
+                                         logger: logger, scriptLimits: options.scriptLimits)
         } catch {
             fail("\(error)")
+        }
+        if trace is JavaScriptTrace, options.jsTimeout > 0, !ScriptLimits.timeLimitWorks {
+            logger.warning("""
+                --js-timeout cannot stop a script in this build (Duktape is not a shared library of its own, or the \
+                CPU is not x86-64 or ARM64): a trace that loops forever stalls its event loop
+                """)
         }
 
         let tls: TLSSettings
@@ -144,9 +150,11 @@ enum Entrypoint {
             fail("\(error)")
         }
         let (filename, modulePrefixes, traces) = (options.filename, options.modulePrefix, configuration.traces)
+        let scriptLimits = options.scriptLimits
         let reloadTrace: @Sendable () -> Result<String, any Error> = {
             do {
-                let fresh = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals, logger: logger)
+                let fresh = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals, logger: logger,
+                                                 scriptLimits: scriptLimits)
                 traces.replace(with: fresh)
                 logger.notice("reloaded the trace \(fresh.name); new connections are answered from it")
                 return .success(fresh.name)

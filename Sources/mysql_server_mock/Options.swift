@@ -1,4 +1,5 @@
 import ArgumentParser
+import MockScript
 import MockServer
 
 /// The command line, compatible with MySQL Router's `mysql_server_mock` (`--opt value` and
@@ -124,6 +125,22 @@ struct Options: ParsableCommand {
         "Seconds a client may take to finish the handshake before it is disconnected.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
+    @Option(help: ArgumentHelp(
+        "Milliseconds one call into a JavaScript trace may run (a connection's start, one statement); "
+            + "past it the statement gets ERR 3024 and the thread's script heap starts again (0: no limit).",
+        valueName: "ms"))
+    var jsTimeout: Int = 1000
+
+    @Option(help: ArgumentHelp(
+        "Bytes a JavaScript heap (one per event-loop thread) may allocate; past it the script gets a RangeError "
+            + "and the heap starts again (0: no limit).", valueName: "bytes"))
+    var jsHeapLimit: Int = ScriptLimits.defaultMemoryBytes
+
+    /// `--js-timeout` and `--js-heap-limit`.
+    var scriptLimits: ScriptLimits {
+        ScriptLimits(time: .milliseconds(jsTimeout), memoryBytes: jsHeapLimit)
+    }
+
     /// The `--port` value checked: 0–65535, decimal; `nil` when not given.
     func validatedPort() throws -> Int? {
         guard let port else { return nil }
@@ -175,6 +192,12 @@ struct Options: ParsableCommand {
         }
         guard maxPacketSize >= 1024 else {
             throw ValidationError("invalid value for --max-packet-size: expected at least 1024, was '\(maxPacketSize)'")
+        }
+        guard (0...86_400_000).contains(jsTimeout) else {
+            throw ValidationError("invalid value for --js-timeout: expected 0 to 86400000 milliseconds, was '\(jsTimeout)'")
+        }
+        guard jsHeapLimit == 0 || jsHeapLimit >= 1 << 20 else {
+            throw ValidationError("invalid value for --js-heap-limit: expected 0 (no limit) or at least 1048576 bytes, was '\(jsHeapLimit)'")
         }
         guard connectTimeout > 0, connectTimeout.isFinite else {
             throw ValidationError("invalid value for --connect-timeout: expected a positive number of seconds, was '\(connectTimeout)'")

@@ -257,3 +257,90 @@ def test_a_broken_regex_in_a_trace_is_refused_at_start_naming_the_entry(tmp_path
     assert result.returncode != 0
     assert "stmts[1]" in result.stderr and "invalid regular expression" in result.stderr, result.stderr
     assert "missing closing parenthesis" in result.stderr, result.stderr
+
+
+RUNAWAY_TRACE = """
+var hoard = [];
+({stmts: function (stmt) {
+  if (stmt === "spin") { while (true) {} }
+  if (stmt === "hoard") { while (true) { hoard.push(new Array(4096).join("x") + Math.random()); } }
+  if (stmt === "SET NAMES utf8mb4") { return {ok: {}}; }
+  return {result: {columns: [{name: "1", type: "LONG"}], rows: [[1]]}};
+}})
+"""
+
+
+def test_a_runaway_script_is_stopped_at_its_limits_without_stalling_anyone(mock_server, tmp_path):
+    """`while (true) {}` in a trace: the statement gets ERR 3024 naming the trace and the
+    statement after --js-timeout, a bystander on the same event loop waits no longer than that, and
+    the connection goes on; a script that allocates without bound gets --js-heap-limit, and the
+    memory comes back."""
+    import time
+    from conftest import rss_kib, fd_count
+
+    trace = tmp_path / "runaway.js"
+    trace.write_text(RUNAWAY_TRACE)
+    server = mock_server(trace, args=["--io-threads", "1", "--js-timeout", "50"])
+    attacker = connect(server)
+    attacker.cursor().execute("select 1")
+    baseline_rss, baseline_fds = rss_kib(server.proc.pid), fd_count(server.proc.pid)
+    errors = []
+
+    def spin():
+        for _ in range(20):
+            try:
+                attacker.cursor().execute("spin")
+            except pymysql.err.OperationalError as e:
+                errors.append(e.args)
+
+    latencies = _bystander_latencies(server, 200, spin)
+    assert len(errors) == 20, errors
+    assert errors[0] == (3024, f'executing statement failed: {trace}: the script ran past its time limit of 50 ms'
+                               ' (--js-timeout) answering "spin"'), errors[0]
+    # The bystander shares the one event loop: it waits for a runaway call at most, never longer.
+    assert latencies[196] < 0.1 and latencies[-1] < 1.0, latencies[-5:]
+    attacker.cursor().execute("select 1")  # the session goes on, in a fresh heap
+    attacker.close()
+
+    server = mock_server(trace, args=["--js-timeout", "60000", "--js-heap-limit", str(16 << 20)])
+    attacker = connect(server)
+    attacker.cursor().execute("select 1")
+    baseline_rss, baseline_fds = rss_kib(server.proc.pid), fd_count(server.proc.pid)
+    with pytest.raises(pymysql.err.ProgrammingError) as info:
+        attacker.cursor().execute("hoard")
+    code, message = info.value.args
+    assert code == 1064
+    assert "the script's heap reached its memory limit of 16777216 bytes (--js-heap-limit)" in message, message
+    assert message.endswith('answering "hoard"'), message
+    attacker.cursor().execute("select 1")
+    time.sleep(0.2)
+    grown = rss_kib(server.proc.pid) - baseline_rss
+    assert grown < 4 << 10, f"RSS grew by {grown} KiB after the heap was discarded"
+    assert fd_count(server.proc.pid) == baseline_fds
+    attacker.close()
+    assert "the thread's JavaScript heap was discarded" in server.output()
+
+
+def test_sigterm_stops_the_server_while_a_script_runs_away(mock_server, tmp_path):
+    import socket
+    import time
+
+    trace = tmp_path / "runaway.js"
+    trace.write_text(RUNAWAY_TRACE)
+    server = mock_server(trace)  # the default --js-timeout: one second
+    attacker = connect(server)
+    attacker.cursor().execute("select 1")
+    attacker._sock.settimeout(10)
+    import threading
+    threading.Thread(target=lambda: _ignore(lambda: attacker.cursor().execute("spin")), daemon=True).start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert server.stop() == 0
+    assert time.monotonic() - started < 2, "SIGTERM took longer than 2 s with a script running away"
+
+
+def _ignore(body):
+    try:
+        body()
+    except Exception:
+        pass

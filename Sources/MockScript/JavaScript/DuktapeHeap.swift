@@ -9,28 +9,65 @@ func duk_is_error_shim(_ ctx: OpaquePointer, _ index: Int32) -> Bool {
 /// One Duktape heap and its value stack, used from one thread at a time.
 ///
 /// Only protected entry points are called (errors come back as return codes), so a JavaScript
-/// error never unwinds through a Swift frame.
+/// error never unwinds through a Swift frame. Every call that may run script code runs under the
+/// heap's `ScriptLimits`: past the time limit the call is stopped and the heap discarded (it may
+/// be in the middle of anything; see duk_limits.c), and an allocation past the memory limit is
+/// refused (the script gets a RangeError; the heap is discarded too, since whatever holds the
+/// memory may be global).
 final class DuktapeHeap {
+    private let heap: OpaquePointer
     let ctx: OpaquePointer
+    let limits: ScriptLimits
+    /// The heap was freed after a limit: nothing may touch `ctx` any more.
+    private(set) var isDiscarded = false
 
     /// An error raised by JavaScript, as `<file>:<line>: <Error: message>` and its stack.
     struct ScriptError: Error, CustomStringConvertible {
         var message: String
         var stack: String
+        /// Set when a limit stopped the script (the heap is gone).
+        var limit: ScriptLimits.Kind?
         var description: String { message }
+
+        init(message: String, stack: String, limit: ScriptLimits.Kind? = nil) {
+            self.message = message
+            self.stack = stack
+            self.limit = limit
+        }
     }
 
-    init() {
+    init(limits: ScriptLimits = ScriptLimits()) {
         DuktapeHeap.installDispatcher
-        guard let ctx = shim_create_heap() else {
+        guard let heap = shim_heap_create(size_t(max(0, limits.memoryBytes))), let ctx = shim_heap_context(heap) else {
             // Allocation of a fresh heap failed: nothing sensible is left to do.
             preconditionFailure("mysql_server_mock: could not allocate a JavaScript heap")
         }
+        self.heap = heap
         self.ctx = ctx
+        self.limits = limits
     }
 
     deinit {
-        duk_destroy_heap(ctx)
+        if !isDiscarded { shim_heap_destroy(heap, limits.milliseconds) }
+    }
+
+    /// Bytes the heap holds.
+    var bytes: Int { isDiscarded ? 0 : shim_heap_bytes(heap) }
+
+    /// Frees the heap without running any of its code.
+    private func discard() {
+        guard !isDiscarded else { return }
+        isDiscarded = true
+        shim_heap_discard(heap)
+    }
+
+    private var timeLimitError: ScriptError {
+        ScriptError(message: "the script ran past its time limit of \(limits.milliseconds) ms (--js-timeout)",
+                    stack: "", limit: .time)
+    }
+
+    private var discardedError: ScriptError {
+        ScriptError(message: "the JavaScript heap was discarded after a limit", stack: "", limit: .discarded)
     }
 
     /// Installs the C-to-Swift dispatcher once per process.
@@ -48,8 +85,27 @@ final class DuktapeHeap {
 
     func setTop(_ index: Int32) { duk_set_top(ctx, index) }
 
-    /// The string at `index` (ToString without throwing).
+    /// The string at `index` (ToString without throwing, under the time limit: an object's
+    /// `toString` is script code).
     func string(at index: Int32) -> String {
+        guard !isDiscarded else { return "" }
+        var length = 0
+        var timedOut: Int32 = 0
+        guard let pointer = shim_guarded_to_lstring(ctx, index, &length, limits.milliseconds, &timedOut) else {
+            if timedOut != 0 { discard() }
+            return ""
+        }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    /// The string at `index` for a native function: a string as it is, a primitive converted
+    /// (which runs no script code), an object as `[object]` (its `toString` could run forever with
+    /// Swift frames on the stack, where no time limit can stop it).
+    func nativeString(at index: Int32) -> String {
+        if let s = stringIfString(at: index) { return s }
+        if duk_check_type_mask(ctx, index, UInt32(DUK_TYPE_MASK_OBJECT | DUK_TYPE_MASK_BUFFER | DUK_TYPE_MASK_LIGHTFUNC)) != 0 {
+            return "[object]"
+        }
         var length = 0
         guard let pointer = shim_safe_to_lstring(ctx, index, &length) else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
@@ -98,7 +154,20 @@ final class DuktapeHeap {
     /// Calls the function below `arguments` values on the stack with `this` = the global object;
     /// leaves the result. On failure pops the error and throws.
     func call(arguments: Int32) throws(ScriptError) {
-        if duk_pcall(ctx, arguments) != 0 { throw popError() }
+        guard !isDiscarded else { throw discardedError }
+        let rc = shim_guarded_pcall(ctx, arguments, limits.milliseconds)
+        let refused = shim_heap_take_refusal(heap) != 0
+        if rc == SHIM_EXEC_TIMEOUT {
+            discard()
+            throw timeLimitError
+        }
+        guard rc != 0 else { return }
+        let error = popError()
+        guard refused else { throw error }
+        discard()
+        throw ScriptError(message: "the script's heap reached its memory limit of \(limits.memoryBytes) bytes"
+                              + " (--js-heap-limit): \(error.message)",
+                          stack: error.stack, limit: .memory)
     }
 
     /// Pops the value on top of the stack into the global `name`.
@@ -115,8 +184,9 @@ final class DuktapeHeap {
     /// Calls the global function `name` with string arguments; returns its result as a string
     /// (`nil` for undefined) and leaves the stack as it was.
     func callGlobal(_ name: String, _ arguments: [String] = []) throws(ScriptError) -> String? {
+        guard !isDiscarded else { throw discardedError }
         let base = top
-        defer { setTop(base) }
+        defer { if !isDiscarded { setTop(base) } }
         _ = duk_get_global_string(ctx, name)
         for argument in arguments { push(argument) }
         try call(arguments: Int32(arguments.count))
@@ -127,8 +197,13 @@ final class DuktapeHeap {
     /// bootstrap is loaded (else with ToString).
     /// `file` names the source when the error does not (compile errors outside any function).
     func popError(file: String? = nil) -> ScriptError {
-        let message = describeError(using: "__mock_error_text") ?? locatedErrorText(file: file)
+        guard !isDiscarded else { return discardedError }
+        // Describing the error runs script code too (its toString): it may be what runs away.
+        let described = describeError(using: "__mock_error_text")
+        guard !isDiscarded else { return timeLimitError }
+        let message = described ?? locatedErrorText(file: file)
         let stack = describeError(using: "__mock_error_stack") ?? message
+        guard !isDiscarded else { return timeLimitError }
         pop()
         return ScriptError(message: message, stack: stack)
     }
@@ -137,6 +212,7 @@ final class DuktapeHeap {
     /// the bootstrap (errors from compiling a trace happen before it exists).
     private func locatedErrorText(file defaultFile: String?) -> String {
         let text = string(at: -1)
+        guard !isDiscarded else { return text }
         guard duk_is_error_shim(ctx, -1) else {
             // Compile errors outside any function come as a bare string: "… (line 2, end of input)".
             guard let file = defaultFile, let line = text.firstMatch(of: #/\(line (\d+)/#)?.output.1 else { return text }
@@ -153,11 +229,47 @@ final class DuktapeHeap {
     }
 
     private func describeError(using helper: String) -> String? {
+        guard !isDiscarded else { return nil }
         let base = top
-        defer { setTop(base) }
+        defer { if !isDiscarded { setTop(base) } }
         guard duk_get_global_string(ctx, helper) != 0, duk_is_function(ctx, -1) != 0 else { return nil }
         duk_dup(ctx, base - 1)
-        guard duk_pcall(ctx, 1) == 0 else { return nil }
+        let rc = shim_guarded_pcall(ctx, 1, limits.milliseconds)
+        if rc == SHIM_EXEC_TIMEOUT { discard() }
+        guard rc == 0 else { return nil }
         return string(at: -1)
+    }
+}
+
+/// What a JavaScript trace's script may use: time per call and memory per heap.
+public struct ScriptLimits: Sendable, Equatable {
+    public enum Kind: Sendable {
+        case time, memory
+        /// The heap had been discarded already (by another connection's runaway call).
+        case discarded
+    }
+
+    /// How long one call into the script may run (the trace's top level for a new connection, or
+    /// one statement's `stmts`); zero for no limit.
+    public var time: Duration
+    /// Bytes one heap (the connections of one event-loop thread) may allocate; zero for no limit.
+    public var memoryBytes: Int
+
+    public static let defaultTime: Duration = .seconds(1)
+    public static let defaultMemoryBytes = 64 << 20
+
+    public init(time: Duration = ScriptLimits.defaultTime, memoryBytes: Int = ScriptLimits.defaultMemoryBytes) {
+        self.time = time
+        self.memoryBytes = memoryBytes
+    }
+
+    /// Whether calls can be stopped at the time limit in this process (Duktape is a shared
+    /// library of its own, the CPU is x86-64 or ARM64); starts the watchdog thread.
+    public static var timeLimitWorks: Bool { shim_time_limits_supported() == 1 }
+
+    var milliseconds: UInt32 {
+        let (seconds, attoseconds) = time.components
+        guard seconds >= 0, time > .zero else { return 0 }
+        return UInt32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
     }
 }

@@ -68,7 +68,7 @@ enum NativeFunction: Int32, CaseIterable {
 /// Also what the native functions reach: the process-wide globals, the module search paths and the
 /// trace file.
 final class JavaScriptHost {
-    let heap = DuktapeHeap()
+    let heap: DuktapeHeap
     let globals: GlobalStore
     let traceFile: String
     let modulePaths: [String]
@@ -80,7 +80,8 @@ final class JavaScriptHost {
     private let departed = LockedValue<[Int]>([])
 
     init(globals: GlobalStore, traceFile: String, source: String, modulePaths: [String],
-         modules: ModuleFiles = ModuleFiles()) throws(DuktapeHeap.ScriptError) {
+         modules: ModuleFiles = ModuleFiles(), limits: ScriptLimits = ScriptLimits()) throws(DuktapeHeap.ScriptError) {
+        self.heap = DuktapeHeap(limits: limits)
         self.globals = globals
         self.traceFile = traceFile
         self.modulePaths = modulePaths
@@ -132,7 +133,7 @@ final class JavaScriptHost {
     }
 
     deinit {
-        shim_set_host(heap.ctx, nil)
+        if !heap.isDiscarded { shim_set_host(heap.ctx, nil) }
     }
 
     private func installNatives() {
@@ -150,7 +151,7 @@ final class JavaScriptHost {
     /// functions that cannot throw.
     func callNative(_ magic: Int32, ctx: OpaquePointer) -> Int32 {
         guard let function = NativeFunction(rawValue: magic) else { return fail("unknown native function \(magic)") }
-        let arg = { (i: Int32) in self.heap.string(at: i) }
+        let arg = { (i: Int32) in self.heap.nativeString(at: i) }
         switch function {
         case .globalGet:
             guard let json = globals.get(arg(0)) else { return 0 }

@@ -16,8 +16,17 @@ final class JavaScriptResponder: StatementResponder {
     /// and decoding is most of a statement's cost.
     private var recent: [String: StatementResponse] = [:]
 
+    /// The session as the script last saw it (a new heap is told it again).
+    private var session: SessionInfo
+
     init(trace: JavaScriptTrace, session: SessionInfo) {
         self.trace = trace
+        self.session = session
+        connect()
+    }
+
+    /// Runs the trace for this connection in its thread's heap.
+    private func connect() {
         do {
             let host = try trace.engine.host()
             self.host = host
@@ -28,16 +37,28 @@ final class JavaScriptResponder: StatementResponder {
                 statements = try TraceStatements(node, ordered: false, defaultExecTime: .zero, strict: false)
             }
         } catch let error as DuktapeHeap.ScriptError {
-            loadError = error.message
-            trace.engine.logger.warning("\(trace.name): \(error.message)")
+            loadError = error.limit == nil ? error.message
+                : "\(trace.name): \(error.message) while running the trace for a new connection"
+            trace.engine.logger.warning("\(trace.name): \(loadError ?? "")")
             trace.engine.logger.debug("\(error.stack)")
         } catch {
             loadError = "\(error)"
         }
     }
 
+    /// The heap this connection ran in was discarded after a limit (this connection's script or
+    /// another one's on the same thread): the trace runs again for it in a fresh heap, so a
+    /// runaway script costs the other connections their script state, never their session.
+    private func reconnectIfDiscarded() {
+        guard let old = host, old.heap.isDiscarded else { return }
+        (host, id, statements, loadError) = (nil, 0, nil, nil)
+        recent.removeAll()
+        trace.engine.logger.warning("\(trace.name): connection \(session.connectionID): the trace runs again in a new JavaScript heap (the previous one was discarded after a limit)")
+        connect()
+    }
+
     deinit {
-        if id != 0 { host?.disconnect(id) }
+        if id != 0, let host, !host.heap.isDiscarded { host.disconnect(id) }
     }
 
     static func sessionJSON(_ session: SessionInfo) -> String {
@@ -66,6 +87,7 @@ final class JavaScriptResponder: StatementResponder {
 
     /// TLS came up (or user/schema changed): `mysqld.session` shows the new facts.
     func sessionChanged(_ session: SessionInfo) {
+        self.session = session
         guard let host, id != 0 else { return }
         _ = try? host.call("__mock_session", connection: id, [Self.sessionJSON(session)])
     }
@@ -94,6 +116,7 @@ final class JavaScriptResponder: StatementResponder {
     }
 
     func respond(to statement: String) -> StatementResponse {
+        reconnectIfDiscarded()
         if let loadError { return .error(Self.failure("executing statement failed: \(loadError)")) }
         if let statements { return cursor.respond(to: statement, in: statements, fallback: nil) }
         guard let host else { return .error(Self.failure("executing statement failed: no JavaScript heap")) }
@@ -111,6 +134,13 @@ final class JavaScriptResponder: StatementResponder {
             }
             return response
         } catch let error as DuktapeHeap.ScriptError {
+            if let limit = error.limit {
+                let message = "executing statement failed: \(trace.name): \(error.message) answering \(Self.quoted(statement))"
+                trace.engine.logger.warning("connection \(session.connectionID): \(message); the thread's JavaScript heap was discarded")
+                // ER_QUERY_TIMEOUT is what a server sends for a statement stopped by max_execution_time.
+                return .error(limit == .time ? ErrorResponse(code: 3024, sqlState: "HY000", message: message)
+                                             : Self.failure(message))
+            }
             trace.engine.logger.debug("executing \"\(statement)\" failed: \(error.stack)")
             return .error(Self.failure("executing statement failed: \(error.message)"))
         } catch let error as TraceError {
@@ -119,6 +149,12 @@ final class JavaScriptResponder: StatementResponder {
         } catch {
             return .error(Self.failure("executing statement failed: \(error)"))
         }
+    }
+
+    /// A statement for a message: quoted, and cut to its first 100 bytes.
+    static func quoted(_ statement: String) -> String {
+        guard statement.utf8.count > 100 else { return "\"\(statement)\"" }
+        return "\"\(String(decoding: statement.utf8.prefix(100), as: UTF8.self))…\""
     }
 
     static func failure(_ message: String) -> ErrorResponse {

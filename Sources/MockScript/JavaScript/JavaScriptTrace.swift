@@ -26,11 +26,12 @@ public struct JavaScriptTrace: Trace {
         }
     }()
 
-    public init(source: String, file: String, modulePrefixes: [String], globals: GlobalStore, logger: Logger) {
+    public init(source: String, file: String, modulePrefixes: [String], globals: GlobalStore, logger: Logger,
+                limits: ScriptLimits = ScriptLimits()) {
         self.name = file
         self.engine = JavaScriptEngine(source: source, file: file,
                                        modulePaths: ModuleResolver.searchPaths(prefixes: modulePrefixes),
-                                       globals: globals, logger: logger)
+                                       globals: globals, logger: logger, limits: limits)
     }
 
     public func makeResponder(for session: SessionInfo) -> any StatementResponder {
@@ -45,13 +46,16 @@ final class JavaScriptEngine: @unchecked Sendable {
     let modulePaths: [String]
     let globals: GlobalStore
     let logger: Logger
+    let limits: ScriptLimits
     /// Why the file does not compile, found once at start (connections then get this error).
     let compileError: DuktapeHeap.ScriptError?
     private let hosts = LockedValue<[UInt: JavaScriptHost]>([:])
     /// `require()`d files, read once for every thread's heap.
     private let modules = ModuleFiles()
 
-    init(source: String, file: String, modulePaths: [String], globals: GlobalStore, logger: Logger) {
+    init(source: String, file: String, modulePaths: [String], globals: GlobalStore, logger: Logger,
+         limits: ScriptLimits) {
+        self.limits = limits
         self.source = source
         self.file = file
         self.modulePaths = modulePaths
@@ -67,13 +71,14 @@ final class JavaScriptEngine: @unchecked Sendable {
         }
     }
 
-    /// The current thread's host, made on first use.
+    /// The current thread's host, made on first use, and made anew when a limit discarded the
+    /// heap of the previous one.
     func host() throws(DuktapeHeap.ScriptError) -> JavaScriptHost {
         if let compileError { throw compileError }
         let thread = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
-        if let host = hosts.withLock({ $0[thread] }) { return host }
+        if let host = hosts.withLock({ $0[thread] }), !host.heap.isDiscarded { return host }
         let host = try JavaScriptHost(globals: globals, traceFile: file, source: source, modulePaths: modulePaths,
-                                      modules: modules)
+                                      modules: modules, limits: limits)
         hosts.withLock { $0[thread] = host }
         return host
     }
