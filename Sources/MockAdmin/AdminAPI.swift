@@ -269,15 +269,27 @@ extension AdminBodyError {
 
 /// The admin API as a `Service` on its own address.
 public enum AdminServer {
-    /// A connection that sends or reads nothing for this long is closed (a client trickling its
-    /// request, an idle keep-alive).
+    /// A connection that sends or reads nothing for this long is closed (an idle keep-alive, a
+    /// client gone quiet mid-request).
     public static let idleTimeout = TimeAmount.seconds(30)
+    /// A request (head and body) must arrive within this from its first bytes, or the connection is
+    /// closed: a client trickling a header is not idle, but it is not sending a request either.
+    public static let requestTimeout = TimeAmount.seconds(10)
+    /// Admin connections open at once; past it the API stops accepting (new ones wait in the
+    /// listen backlog) until one closes, so REST clients can never take the descriptors the MySQL
+    /// listeners need.
+    public static let maxConnections = 128
 
     public static func application(host: String, port: Int, responder: AdminResponder, logger: Logger)
         -> some ApplicationProtocol
     {
-        Application(responder: responder, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock"),
-                    logger: logger)
+        // `additionalChannelHandlers` is an autoclosure: each connection gets its own handler.
+        Application(
+            responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [AdminRequestTimeout(timeout: requestTimeout)],
+                                                idleTimeout: idleTimeout)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock",
+                                 availableConnectionsDelegate: .maximum(maxConnections, logger: logger)),
+            logger: logger)
     }
 }

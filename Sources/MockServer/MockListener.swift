@@ -79,7 +79,17 @@ public final class MockListener: Service, Sendable {
             // No child options: TCP_NODELAY is set on the listening socket by NIO and accepted
             // sockets inherit it (Linux), and autoRead is on by default; every child option would
             // cost a setsockopt and a future per connection.
-            return bootstrap.childChannelInitializer(initializer)
+            return bootstrap
+                .serverChannelInitializer { channel in
+                    // Accept no more connections than descriptors allow, and should the process
+                    // run out anyway (accept failing at once, again and again), pause instead.
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            AcceptBackoff(logger: configuration.logger),
+                            DescriptorBudgetHandler(budget: configuration.descriptorBudget, logger: configuration.logger))
+                    }
+                }
+                .childChannelInitializer(initializer)
         }
         var channels: [any Channel] = []
         switch target {

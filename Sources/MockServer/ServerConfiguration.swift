@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections = 10_000
     /// An authenticated session idle this long is closed (`--wait-timeout`); `nil`: never.
     public var waitTimeout: Duration?
+    /// Connections the listeners hold open before they stop accepting, from the open-files limit.
+    public var descriptorBudget = DescriptorBudget.forProcess()
 
     public init(trace: any Trace, maxPacketSize: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
                 logger: Logger = Logger(label: "mock_server"), tls: TLSSettings = .disabled,

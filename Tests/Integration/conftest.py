@@ -36,7 +36,7 @@ def fd_count(pid) -> int:
 class MockProcess:
     """A running mysql_server_mock; `port` is its classic TCP port."""
 
-    def __init__(self, args, tmp: Path, ready_timeout=30.0):
+    def __init__(self, args, tmp: Path, ready_timeout=30.0, wrapper=()):
         self.tmp = tmp
         notify_path = str(tmp / f"notify-{time.monotonic_ns()}.sock")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -45,7 +45,9 @@ class MockProcess:
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
         self.log_path = tmp / f"mock-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w")
-        self.args = [str(BINARY), *args]
+        # `wrapper` runs the binary through another command that execs it (e.g. prlimit), so the
+        # pid stays the server's.
+        self.args = [*wrapper, str(BINARY), *args]
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         try:
             message = self.notify.recv(1024).decode()
@@ -77,7 +79,7 @@ def mock_server(tmp_path):
     """Factory: mock_server(trace=<dict|path|None>, args=[...]) → MockProcess with .port."""
     started = []
 
-    def start(trace=None, args=(), port=None, bind="127.0.0.1"):
+    def start(trace=None, args=(), port=None, bind="127.0.0.1", wrapper=()):
         argv = []
         if isinstance(trace, dict):
             path = tmp_path / f"trace-{len(started)}.json"
@@ -87,7 +89,7 @@ def mock_server(tmp_path):
             argv += ["--filename", str(trace)]
         port = free_port() if port is None else port
         argv += ["--port", str(port), "--bind-address", bind, *args]
-        server = MockProcess(argv, tmp_path)
+        server = MockProcess(argv, tmp_path, wrapper=wrapper)
         server.port = port
         started.append(server)
         return server

@@ -344,3 +344,95 @@ def _ignore(body):
         body()
     except Exception:
         pass
+
+
+def _cpu_seconds(pid):
+    import os
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_the_listener_backs_off_and_serves_again_when_one_is_freed(mock_server):
+    """Under a 64-descriptor limit, clients beyond what it allows wait in the backlog: the server
+    does not spin (it measured 100% CPU before), the REST API still answers, and the waiting client
+    is served as soon as a connection closes."""
+    import socket
+    import time
+    from conftest import free_port
+
+    http_port = free_port()
+    server = mock_server(args=["--io-threads", "1", "--http-port", str(http_port)],
+                         wrapper=["prlimit", "--nofile=64:64", "--"])
+    _wait_for_rest(http_port)
+    held = []
+    for _ in range(80):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+        held.append(s)
+    # The server accepted what it could; the rest sit in the kernel's backlog.
+    time.sleep(0.5)
+    before = _cpu_seconds(server.proc.pid)
+    time.sleep(2)
+    spent = _cpu_seconds(server.proc.pid) - before
+    assert spent < 0.5, f"the server used {spent:.2f} s of CPU in 2 s while out of descriptors"
+    # A REST client meanwhile: the reserve keeps descriptors for it (its listener would spin too).
+    before = _cpu_seconds(server.proc.pid)
+    assert _rest(http_port, "GET", "/api/v1/mock_server/health")[0] == 200
+    time.sleep(1)
+    assert _cpu_seconds(server.proc.pid) - before < 0.3
+    assert "32 connections are open, as many as the open-files limit allows" in server.output()
+    assert _rest(http_port, "GET", "/api/v1/mock_server/health")[0] == 200
+    waiting = held[-1]
+    waiting.settimeout(0.2)
+    try:
+        assert waiting.recv(1) == b"", "the last client got a greeting although no descriptor was free"
+    except socket.timeout:
+        pass
+    for s in held[:-1]:
+        s.close()
+    waiting.settimeout(5)
+    greeting = waiting.recv(4096)
+    assert len(greeting) > 4 and greeting[4] == 10, greeting[:16]  # protocol version 10: served
+    waiting.close()
+    conn = connect(server)
+    conn.cursor().execute("select 1")
+    conn.close()
+
+
+def test_admin_clients_cannot_take_the_descriptors_or_trickle_forever(mock_server):
+    """200 idle REST connections: 128 are taken, the rest wait in the backlog, and a MySQL client is
+    still served; a client sending its header a byte at a time is closed after 10 s."""
+    import socket
+    import time
+    from conftest import free_port, fd_count
+
+    http_port = free_port()
+    server = mock_server(args=["--http-port", str(http_port)])
+    _wait_for_rest(http_port)
+    baseline = fd_count(server.proc.pid)
+    trickler = socket.create_connection(("127.0.0.1", http_port), timeout=15)
+    started = time.monotonic()
+    trickler.sendall(b"GET /api/v1/mock_server/health HTTP/1.1\r\n")
+    idle = [socket.create_connection(("127.0.0.1", http_port), timeout=2) for _ in range(200)]
+    time.sleep(0.5)
+    assert fd_count(server.proc.pid) <= baseline + 130, (baseline, fd_count(server.proc.pid))
+    conn = connect(server)
+    conn.cursor().execute("select 1")
+    conn.close()
+    closed_after = None
+    for _ in range(40):
+        try:
+            trickler.sendall(b"X")
+            trickler.settimeout(0.5)
+            if trickler.recv(1) == b"":
+                closed_after = time.monotonic() - started
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            closed_after = time.monotonic() - started
+            break
+    assert closed_after is not None and 9 < closed_after < 13, closed_after
+    for s in idle:
+        s.close()
+    time.sleep(0.3)
+    assert _rest(http_port, "GET", "/api/v1/mock_server/health")[0] == 200
