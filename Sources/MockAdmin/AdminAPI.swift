@@ -209,10 +209,23 @@ public struct AdminResponder: HTTPResponder {
             return error.response
         }
         let count = wait.count, timeout = wait.timeoutMilliseconds, matches = wait.matches
+        let journal = journal
+        let waiting = Task { () async -> Result<[JournalEntry]?, JournalWaitRefusal> in
+            do throws(JournalWaitRefusal) {
+                return .success(try await journal.wait(count: count, timeout: .milliseconds(timeout)) { matches($0.statement) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        // A client that goes away ends its wait (and frees its slot) at once.
+        if let tag = request.headers[AdminConnections.header], let connection = UInt64(tag) {
+            AdminConnections.shared.onClose(connection) { waiting.cancel() }
+        }
         let found: [JournalEntry]?
-        do {
-            found = try await journal.wait(count: count, timeout: .milliseconds(timeout)) { matches($0.statement) }
-        } catch {
+        switch await withTaskCancellationHandler(operation: { await waiting.value }, onCancel: { waiting.cancel() }) {
+        case .success(let entries):
+            found = entries
+        case .failure(let error):
             switch error {
             case .tooManyWaiters: return Self.text(.tooManyRequests, "\(error)")
             case .closed: return Self.text(.serviceUnavailable, "\(error)")
@@ -286,8 +299,9 @@ public enum AdminServer {
         // `additionalChannelHandlers` is an autoclosure: each connection gets its own handler.
         Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [AdminRequestTimeout(timeout: requestTimeout)],
-                                                idleTimeout: idleTimeout)),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [AdminRequestTimeout(timeout: requestTimeout), AdminConnectionTag()],
+                idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock",
                                  availableConnectionsDelegate: .maximum(maxConnections, logger: logger)),
             logger: logger)

@@ -436,3 +436,34 @@ def test_admin_clients_cannot_take_the_descriptors_or_trickle_forever(mock_serve
         s.close()
     time.sleep(0.3)
     assert _rest(http_port, "GET", "/api/v1/mock_server/health")[0] == 200
+
+
+def test_a_journal_wait_ends_when_its_client_goes_away(mock_server):
+    """64 waits of 24 h whose clients then disconnect free their slots at once: the next wait runs
+    (408 after its own 100 ms) instead of getting 429."""
+    import json
+    import socket
+    import time
+    from conftest import free_port
+
+    http_port = free_port()
+    mock_server(args=["--http-port", str(http_port)])
+    _wait_for_rest(http_port)
+    body = json.dumps({"stmt": "never sent", "timeout_ms": 86_400_000})
+    request = (f"POST /api/v1/mock_server/journal/wait HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()
+    clients = []
+    for _ in range(64):
+        s = socket.create_connection(("127.0.0.1", http_port), timeout=5)
+        s.sendall(request)
+        clients.append(s)
+    time.sleep(0.5)
+    status, text = _rest(http_port, "POST", "/api/v1/mock_server/journal/wait", {"Content-Type": "application/json"},
+                         json.dumps({"stmt": "never sent", "timeout_ms": 100}))
+    assert status == 429, (status, text)
+    for s in clients:
+        s.close()
+    time.sleep(0.5)
+    status, text = _rest(http_port, "POST", "/api/v1/mock_server/journal/wait", {"Content-Type": "application/json"},
+                         json.dumps({"stmt": "never sent", "timeout_ms": 100}))
+    assert status == 408, (status, text)
