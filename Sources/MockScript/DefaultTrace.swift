@@ -5,8 +5,10 @@ import MockModel
 ///
 /// - `SELECT` lists of system variables (`@@version_comment`, `@@session.auto_increment_increment
 ///   AS auto_increment_increment`, …), literals and the functions `DATABASE()`, `SCHEMA()`,
-///   `USER()`, `CURRENT_USER()`, `VERSION()`, `CONNECTION_ID()`, `NOW()`, `LAST_INSERT_ID()`,
-///   with an optional `LIMIT` / `FROM DUAL`;
+///   `USER()`, `CURRENT_USER()`, `VERSION()`, `CONNECTION_ID()`, `NOW()`, and `LAST_INSERT_ID()`,
+///   `ROW_COUNT()`, `FOUND_ROWS()` from what the connection's earlier statements were answered
+///   (also by a JSON trace's entries when this is its `fallback`), with an optional `LIMIT` /
+///   `FROM DUAL`;
 /// - `SHOW [SESSION|GLOBAL] VARIABLES|STATUS [LIKE '…']`, `SHOW DATABASES`, `SHOW TABLES`,
 ///   `SHOW WARNINGS`, `SHOW ERRORS`, `SHOW COLLATION`, `SHOW CHARACTER SET`, `SHOW ENGINES`;
 /// - `SET …`, `USE …`, `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK` with OK.
@@ -27,6 +29,12 @@ final class DefaultTraceResponder: StatementResponder {
     var questions = 0
     /// The statement being answered is not one this trace knows (journal: unmatched).
     private var missed = false
+    /// `LAST_INSERT_ID()`: the last non-zero last insert id an OK carried on this connection.
+    private(set) var lastInsertID: UInt64 = 0
+    /// `ROW_COUNT()`: the previous statement's affected rows; -1 after a result set or an error.
+    private(set) var rowCount: Int64 = -1
+    /// `FOUND_ROWS()`: the rows of the last result set.
+    private(set) var foundRows = 0
 
     init(session: SessionInfo) { self.session = session }
 
@@ -72,7 +80,22 @@ final class DefaultTraceResponder: StatementResponder {
         missed = false
         var response = answer(statement)
         response.answeredBy = missed ? nil : "builtin:default"
+        observe(response)
         return response
+    }
+
+    /// Notes what a statement was answered, as a server's session remembers it.
+    func observe(_ response: StatementResponse) {
+        switch response.kind {
+        case .ok(let ok):
+            if ok.lastInsertID != 0 { lastInsertID = ok.lastInsertID }
+            rowCount = Int64(clamping: ok.affectedRows)
+        case .result(let result):
+            rowCount = -1
+            foundRows = result.rows.count
+        default:
+            rowCount = -1
+        }
     }
 
     private func answer(_ statement: String) -> StatementResponse {
@@ -226,7 +249,9 @@ final class DefaultTraceResponder: StatementResponder {
             return ("\(session.user ?? "")@localhost", 253)
         case "version()": return (Self.version, 253)
         case "connection_id()": return (String(session.connectionID), 8)
-        case "last_insert_id()": return ("0", 8)
+        case "last_insert_id()": return (String(lastInsertID), 8)
+        case "row_count()": return (String(rowCount), 8)
+        case "found_rows()": return (String(foundRows), 8)
         case "now()", "current_timestamp()", "current_timestamp", "sysdate()":
             return ("2026-01-01 00:00:00", 12)
         default: return nil

@@ -101,6 +101,10 @@ final class JSONTraceResponder: StatementResponder {
     func notices() -> [NoticeSpec] { trace.notices }
 
     func respond(to statement: String) -> StatementResponse {
-        cursor.respond(to: statement, in: trace.statements, fallback: fallback)
+        let response = cursor.respond(to: statement, in: trace.statements, fallback: fallback)
+        // The built-in trace answers LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() from what this
+        // connection was last answered, by the trace's entries as much as by itself.
+        (fallback as? DefaultTraceResponder)?.observe(response)
+        return response
     }
 }

@@ -151,3 +151,19 @@ def test_forced_native_password_switches_a_caching_sha2_client(mock_server, kind
     conn = connect(kind, server.port, **extra)
     conn.cursor().execute("select 1")
     conn.close()
+
+
+def test_an_ok_packets_info_is_length_encoded_without_session_tracking(mock_server):
+    """Issue 15: without CLIENT_SESSION_TRACK (PyMySQL does not ask for it) the info went out
+    without its length prefix, which mysqlnd and libmariadb read as a length (PHP failed the query).
+    PyMySQL hands over the rest of the packet as it is, so it shows the bytes a real server sends:
+    the length, then the text."""
+    info = "Rows matched: 3  Changed: 2  Warnings: 0"
+    server = mock_server({"stmts": [{"stmt": "update t set a = 1", "ok": {"affected_rows": 2, "message": info}}],
+                          "fallback": "builtin:default"})
+    conn = connect("pymysql", server.port, user="root", password="")
+    assert not conn.server_capabilities & conn.client_flag & (1 << 23)  # no CLIENT_SESSION_TRACK
+    cursor = conn.cursor()
+    assert cursor.execute("update t set a = 1") == 2
+    assert cursor._result.message == bytes([len(info)]) + info.encode()
+    conn.close()

@@ -63,3 +63,21 @@ def test_unix_socket_listener(mock_server, tmp_path):
     assert tcp.stdout.split() == ["@@port", str(server.port)]
     assert server.stop() == 0
     assert not sock.exists(), "the socket file is removed at exit"
+
+
+def test_last_insert_id_row_count_and_found_rows_follow_the_session(mock_server):
+    """Issue 15: the built-in trace answered LAST_INSERT_ID() 0 after an OK that carried 42."""
+    server = mock_server({
+        "stmts": [{"stmt": "insert into t values (1), (2)", "ok": {"affected_rows": 2, "last_insert_id": 42}},
+                  {"stmt": "select a from t",
+                   "result": {"columns": [{"name": "a", "type": "LONG"}], "rows": [[1], [2], [3]]}},
+                  {"stmt": "update t set a = 1", "ok": {"affected_rows": 0, "message": "Rows matched: 3  Changed: 0  Warnings: 0"}}],
+        "fallback": "builtin:default"})
+    out = mysql("--batch", "--skip-column-names", "-e",
+                "insert into t values (1), (2); select last_insert_id(), row_count();"
+                " select a from t; select found_rows(), row_count(), last_insert_id();"
+                " update t set a = 1; select row_count(), last_insert_id();",
+                port=server.port, user="root", password="")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["42\t2", "1", "2", "3", "3\t-1\t42", "0\t42"], out.stdout
+

@@ -138,6 +138,27 @@ struct JSONTraceTests {
         #expect(respond(r, "select @@version_comment limit 1").result?.rows == [["mysql-server-mock"]])
     }
 
+    @Test("with the built-in fallback, LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() follow the session")
+    func sessionCounters() throws {
+        let r = try responder("""
+            {"fallback": "builtin:default", "stmts": [
+              {"stmt": "insert", "ok": {"affected_rows": 2, "last_insert_id": 42}},
+              {"stmt": "rows", "result": {"columns": [{"name": "a", "type": "LONG"}], "rows": [[1], [2], [3]]}},
+              {"stmt": "boom", "error": {"code": 1146, "message": "no table"}}
+            ]}
+            """)
+        #expect(respond(r, "select last_insert_id(), row_count(), found_rows()").result?.rows == [["0", "-1", "0"]])
+        #expect(respond(r, "insert").ok != nil)
+        #expect(respond(r, "SELECT LAST_INSERT_ID(), ROW_COUNT()").result?.rows == [["42", "2"]])
+        #expect(respond(r, "select row_count()").result?.rows == [["-1"]])  // after a result set
+        #expect(respond(r, "rows").result != nil)
+        #expect(respond(r, "select found_rows()").result?.rows == [["3"]])
+        #expect(respond(r, "boom").error != nil)
+        #expect(respond(r, "select row_count(), last_insert_id()").result?.rows == [["-1", "42"]])
+        #expect(respond(r, "set autocommit=1").ok != nil)
+        #expect(respond(r, "select row_count()").result?.rows == [["0"]])
+    }
+
     @Test("notices of every type; unknown types are refused")
     func notices() throws {
         let trace = try JSONTrace(json: """

@@ -13,8 +13,14 @@ import NIOCore
 ///   string<lenenc> info               (when non-empty or session state changed)
 ///   string<lenenc> session state info (if status has SERVER_SESSION_STATE_CHANGED)
 /// else:
-///   string<EOF>    info
+///   string<lenenc> info               (when non-empty)
 /// ```
+///
+/// The protocol documentation says `string<EOF>` for the last case, but servers have always
+/// written it length-encoded (MySQL's `net_send_ok` stores the message with `net_store_data`, and
+/// MariaDB does the same), and clients read it so: PHP's mysqlnd takes the first byte as a length
+/// ("RSET_HEADER packet additional data length is past … bytes the packet size"). A decoder here
+/// accepts both.
 public struct OKPacket: Sendable, Hashable {
     public var affectedRows: UInt64
     public var lastInsertID: UInt64
@@ -59,8 +65,8 @@ public struct OKPacket: Sendable, Hashable {
                 buffer.writeLengthEncodedInteger(UInt64(block.readableBytes))
                 buffer.writeBuffer(&block)
             }
-        } else {
-            buffer.writeString(info)
+        } else if !info.isEmpty {
+            buffer.writeLengthEncodedString(info)
         }
     }
 
@@ -98,8 +104,16 @@ public struct OKPacket: Sendable, Hashable {
                 }
                 while block.readableBytes > 0 { sessionStateChanges.append(try SessionStateChange(from: &block)) }
             }
-        } else {
-            info = String(buffer: buffer.readRemainingSlice())
+        } else if buffer.readableBytes > 0 {
+            // Length-encoded as servers write it; a length that does not fit the rest means an
+            // old-style string<EOF>.
+            var probe = buffer
+            if let text = probe.readLengthEncodedString(), probe.readableBytes == 0 {
+                info = text
+            } else {
+                info = String(buffer: buffer.readRemainingSlice())
+            }
+            buffer.moveReaderIndex(to: buffer.writerIndex)
         }
     }
 }

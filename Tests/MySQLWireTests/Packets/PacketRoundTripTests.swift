@@ -158,6 +158,19 @@ struct PacketRoundTripTests {
         #expect(!untracked.status.contains(.sessionStateChanged))
     }
 
+    @Test("without session tracking the info is still length-encoded, as servers write it (mysqlnd reads it so)")
+    func okInfoWithoutSessionTrack() throws {
+        let info = "Rows matched: 2  Changed: 2  Warnings: 0"
+        var buffer = ByteBuffer()
+        OKPacket(affectedRows: 2, status: .autocommit, info: info).write(to: &buffer, capabilities: [.protocol41])
+        // header, affected rows, last insert id, status, warnings, then lenenc(41) and the text.
+        #expect(Array(buffer.readableBytesView) == [0, 2, 0, 2, 0, 0, 0, UInt8(info.utf8.count)] + Array(info.utf8))
+        #expect(try OKPacket(from: &buffer, capabilities: [.protocol41]).info == info)
+        // An old-style string<EOF> info (no length) still decodes.
+        var legacy = ByteBuffer(bytes: [0, 0, 0, 2, 0, 0, 0] + Array("Rows matched: 2".utf8))
+        #expect(try OKPacket(from: &legacy, capabilities: [.protocol41]).info == "Rows matched: 2")
+    }
+
     @Test("an OK with nothing to say ends after the warnings, even with session tracking")
     func minimalOK() {
         var buffer = ByteBuffer()
