@@ -1,8 +1,8 @@
 // The C epoll floor: issue 4 calibrates its targets against "a hand-written C epoll responder
 // with canned packets". This is one, so that every `make bench` measures that ceiling in the same
 // run as the mock and MariaDB. It serves the NIO floor's canned packets (the mock's greeting, OK
-// for the handshake response, the SELECT 1 result set for every COM_QUERY), waits for the client
-// to close after COM_QUIT as the mock does, and runs one SO_REUSEPORT listener and epoll loop per
+// for the handshake response, the SELECT 1 result set for every COM_QUERY), closes on COM_QUIT as
+// the mock does, and runs one SO_REUSEPORT listener and epoll loop per
 // thread. Benchmark tool only: nothing here is used by the mock.
 //
 // Usage: CEpollFloor <port> [threads]. Linux only (epoll); elsewhere it says so and exits.
@@ -93,6 +93,7 @@ static void *serve(void *unused) {
                 continue;
             }
             size_t total = kept + (size_t)got, offset = 0, written = 0;
+            int quit = 0;
             while (total - offset >= 4) {
                 size_t length = in[offset] | in[offset + 1] << 8 | in[offset + 2] << 16;
                 if (total - offset < 4 + length) break;
@@ -100,11 +101,17 @@ static void *serve(void *unused) {
                 size_t answer_len = 0;
                 if (in[offset + 3] == 1) { answer = auth_ok; answer_len = auth_ok_len; }
                 else if (length > 0 && in[offset + 4] == 0x03) { answer = select_one; answer_len = select_one_len; }
+                else if (length > 0 && in[offset + 4] == 0x01) { quit = 1; break; }  // COM_QUIT: close
                 if (answer && written + answer_len <= sizeof out) {
                     memcpy(out + written, answer, answer_len);
                     written += answer_len;
                 }
                 offset += 4 + length;
+            }
+            if (quit) {
+                if (written > 0 && write(fd, out, written) < 0) { /* closing anyway */ }
+                close(fd);
+                continue;
             }
             size_t rest = total - offset;
             if (rest > MAX_PENDING) { close(fd); continue; }  // not a benchmark client

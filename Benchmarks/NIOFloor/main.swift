@@ -1,7 +1,7 @@
 // The NIO floor: the least a SwiftNIO server can do for the bench's workloads. It replays canned
 // packets (captured from the mock answering sysbench): the greeting, OK for the handshake
-// response, a one-row result set for every COM_QUERY, and on COM_QUIT it waits for the client to
-// close, as the mock does. No trace, no state machine, no registry, no journal, no timers.
+// response, a one-row result set for every COM_QUERY, and on COM_QUIT it closes, as the mock does.
+// No trace, no state machine, no registry, no journal, no timers.
 //
 // `make bench` runs it next to the mock and MariaDB, so the table shows how much of the gap to a
 // target is the mock's own work and how much is NIO's per-connection and per-read machinery.
@@ -60,6 +60,9 @@ final class CannedResponder: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: authOK)), promise: nil)
             } else if command == 0x03 {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: selectOne)), promise: nil)
+            } else if command == 0x01 {
+                context.close(promise: nil)
+                return
             }
         }
         if buffer.readableBytes > 0 { inbound = buffer }

@@ -31,6 +31,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         machine.unixSocket = unixSocket
         machine.passwordKeys = configuration.passwordKeys
         machine.maxConnections = configuration.maxConnections
+        machine.onQuit = configuration.onQuit
         self.stateMachine = ClassicConnectionStateMachine(configuration: machine)
     }
 

@@ -30,6 +30,8 @@ package struct ClassicConnectionStateMachine {
         package var unixSocket = false
         /// Decrypts RSA-encrypted passwords (caching_sha2_password full auth, sha256_password).
         package var passwordKeys: PasswordKeyPair?
+        /// After COM_QUIT: close at once (as a server does), or let the client close first.
+        package var onQuit = QuitBehaviour.close
 
         /// The reference's fixed scramble (made once; connections share its storage).
         package static let defaultNonce: [UInt8] = Array("01234567890123456789".utf8)
@@ -299,8 +301,14 @@ package struct ClassicConnectionStateMachine {
         case .ping, .resetConnection:
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .quit:
-            state = .quitting
-            return .awaitClientClose
+            switch configuration.onQuit {
+            case .close:
+                state = .closed
+                return .close
+            case .waitForClient:
+                state = .quitting
+                return .awaitClientClose
+            }
         case .initDB(let name):
             schema = name
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .sessionChanged)

@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections = 10_000
     /// An authenticated session idle this long is closed (`--wait-timeout`); `nil`: never.
     public var waitTimeout: Duration?
+    /// What the server does after COM_QUIT (`--on-quit`).
+    public var onQuit = QuitBehaviour.close
     /// Connections the listeners hold open before they stop accepting, from the open-files limit.
     public var descriptorBudget = DescriptorBudget.forProcess()
 
@@ -70,4 +72,14 @@ public struct ServerConfiguration: Sendable {
         self.passwordKeys = passwordKeys
         self.journal = journal
     }
+}
+
+/// What the server does after a client's COM_QUIT.
+public enum QuitBehaviour: String, Sendable, CaseIterable {
+    /// Close the connection at once, as MySQL and MariaDB do (clients such as node-mysql wait for
+    /// it); the TIME_WAIT state is then on the server's side.
+    case close
+    /// The reference's way: wait for the client to close first (TIME_WAIT on the client's side),
+    /// and close after a second if it does not.
+    case waitForClient = "wait-for-client"
 }

@@ -126,6 +126,11 @@ struct Options: ParsableCommand {
     var connectTimeout: Double = 10
 
     @Option(help: ArgumentHelp(
+        "After COM_QUIT: 'close' at once as a server does, or 'wait-for-client' to close first (the reference's way).",
+        valueName: "close|wait-for-client"))
+    var onQuit: String = QuitBehaviour.close.rawValue
+
+    @Option(help: ArgumentHelp(
         "Milliseconds one call into a JavaScript trace may run (a connection's start, one statement); "
             + "past it the statement gets ERR 3024 and the thread's script heap starts again (0: no limit).",
         valueName: "ms"))
@@ -192,6 +197,9 @@ struct Options: ParsableCommand {
         }
         guard maxPacketSize >= 1024 else {
             throw ValidationError("invalid value for --max-packet-size: expected at least 1024, was '\(maxPacketSize)'")
+        }
+        guard QuitBehaviour(rawValue: onQuit) != nil else {
+            throw ValidationError("invalid value for --on-quit: expected 'close' or 'wait-for-client', was '\(onQuit)'")
         }
         guard (0...86_400_000).contains(jsTimeout) else {
             throw ValidationError("invalid value for --js-timeout: expected 0 to 86400000 milliseconds, was '\(jsTimeout)'")

@@ -167,3 +167,19 @@ def test_an_ok_packets_info_is_length_encoded_without_session_tracking(mock_serv
     assert cursor.execute("update t set a = 1") == 2
     assert cursor._result.message == bytes([len(info)]) + info.encode()
     conn.close()
+
+
+def test_com_quit_closes_at_once(mock_server):
+    """Issue 15: node-mysql's end() waits for the server to close after COM_QUIT: 1001 ms against
+    the mock, 0 ms against MariaDB. Now the server closes at once (`--on-quit wait-for-client`
+    keeps the reference's way: test_hostile_clients.py)."""
+    import time
+    server = mock_server()
+    conn = connect("pymysql", server.port, user="root", password="")
+    sock = conn._sock
+    sock.sendall(b"\x01\x00\x00\x00\x01")  # COM_QUIT, sequence 0
+    sock.settimeout(3)
+    started = time.monotonic()
+    assert sock.recv(1) == b""  # no answer, then the close
+    assert time.monotonic() - started < 0.2
+    sock.close()

@@ -258,9 +258,9 @@ var cell = new Array(1001).join("x");  // 1000 bytes
 
 
 def test_a_client_that_quits_but_keeps_its_socket_open_is_closed_after_a_second(mock_server):
-    # After COM_QUIT the server waits for the client to close first (no TIME_WAIT on the server,
-    # as the reference does), but not forever.
-    server = mock_server()
+    # With --on-quit wait-for-client, after COM_QUIT the server waits for the client to close
+    # first (no TIME_WAIT on the server, as the reference does), but not forever.
+    server = mock_server(args=["--on-quit", "wait-for-client"])
     clients = [raw_login(server.port) for _ in range(3)]
     started = time.monotonic()
     for s in clients:

@@ -10,8 +10,10 @@ typealias Machine = ClassicConnectionStateMachine
 struct ClassicConnectionStateMachineTests {
     let nonce = Array("01234567890123456789".utf8)
 
-    func machine() -> Machine {
-        Machine(configuration: .init(connectionID: 7, peerHost: "127.0.0.1"))
+    func machine(onQuit: QuitBehaviour = .close) -> Machine {
+        var configuration = Machine.Configuration(connectionID: 7, peerHost: "127.0.0.1")
+        configuration.onQuit = onQuit
+        return Machine(configuration: configuration)
     }
 
     func responsePacket(user: String = "root", password: String = "", plugin: String = AuthPlugin.nativePassword,
@@ -38,15 +40,15 @@ struct ClassicConnectionStateMachineTests {
     }
 
     /// A machine that has sent its greeting.
-    func greeted() -> Machine {
-        var m = machine()
+    func greeted(onQuit: QuitBehaviour = .close) -> Machine {
+        var m = machine(onQuit: onQuit)
         _ = m.connectionStarted(openSessions: 1) { HandshakeScript() }
         return m
     }
 
     /// A machine in the command phase.
-    func loggedIn() -> Machine {
-        var m = greeted()
+    func loggedIn(onQuit: QuitBehaviour = .close) -> Machine {
+        var m = greeted(onQuit: onQuit)
         _ = m.packetReceived(responsePacket()) { HandshakeScript() }
         return m
     }
@@ -129,9 +131,17 @@ struct ClassicConnectionStateMachineTests {
         #expect(idle.idleTimeoutExpired() == .none)
     }
 
-    @Test("COM_QUIT waits for the client to close; a second later the server closes")
-    func quitGrace() {
+    @Test("COM_QUIT closes at once, as a server does (node-mysql's end() waits for it)")
+    func quitCloses() {
         var m = loggedIn()
+        #expect(m.packetReceived(command(.quit)) { HandshakeScript() } == .close)
+        #expect(m.packetReceived(command(.ping)) { HandshakeScript() } == .none)
+        #expect(m.quitGraceExpired() == .none)
+    }
+
+    @Test("--on-quit wait-for-client: COM_QUIT waits for the client to close; a second later the server closes")
+    func quitGrace() {
+        var m = loggedIn(onQuit: .waitForClient)
         #expect(m.quitGraceExpired() == .none)
         #expect(m.packetReceived(command(.quit)) { HandshakeScript() } == .awaitClientClose)
         #expect(m.packetReceived(command(.ping)) { HandshakeScript() } == .none)
@@ -307,10 +317,7 @@ struct ClassicConnectionStateMachineTests {
         #expect(unknown.err?.code == 1047)
         #expect(unknown.err?.sqlState == "08S01")
         #expect(unknown.written?.after == .keepOpen)
-        guard case .awaitClientClose = m.packetReceived(command(.quit), authScript: none) else {
-            Issue.record("expected to wait for the client to close")
-            return
-        }
+        #expect(m.packetReceived(command(.quit), authScript: none) == .close)
     }
 
     @Test("COM_CHANGE_USER re-authenticates against the same rules")
