@@ -54,7 +54,7 @@ enum ResponseDecoder {
     static func resultSet(_ node: TraceNode) throws(TraceError) -> ResultSet {
         try node.requireObject()
         guard let columnsNode = node.member("columns") else { throw node.error("missing field \"columns\"") }
-        var columns: [Column] = []
+        var columns: [(Column, ColumnDefaults.Given)] = []
         for c in try columnsNode.elements() { columns.append(try column(c)) }
         var rows: [[String?]] = []
         if let rowsNode = node.member("rows") {
@@ -68,10 +68,16 @@ enum ResponseDecoder {
                 rows.append(cells.map(cellText))
             }
         }
-        return ResultSet(columns: columns, rows: rows, end: try ok(node))
+        // What the trace leaves out of a column's metadata is what a server would send for its
+        // type and these values.
+        let completed = columns.enumerated().map { index, pair in
+            ColumnDefaults.complete(pair.0, given: pair.1, values: rows.lazy.map { index < $0.count ? $0[index] : nil })
+        }
+        return ResultSet(columns: completed, rows: rows, end: try ok(node))
     }
 
-    static func column(_ node: TraceNode) throws(TraceError) -> Column {
+    /// A column as the trace wrote it, and which of the metadata fields it gave.
+    static func column(_ node: TraceNode) throws(TraceError) -> (Column, ColumnDefaults.Given) {
         try node.requireObject()
         if node.child("repeat") != nil { throw node.error("repeat is not supported") }
         guard let nameNode = node.member("name") else {
@@ -92,11 +98,10 @@ enum ResponseDecoder {
         column.orgTable = try node.optionalString("orig_table") ?? ""
         column.schema = try node.optionalString("schema") ?? ""
         column.catalog = try node.optionalString("catalog") ?? "def"
-        column.characterSet = try node.optionalUnsigned("character_set") ?? 255
-        column.length = try node.optionalUnsigned("length") ?? 0
-        column.flags = try node.optionalUnsigned("flags") ?? 0
-        column.decimals = try node.optionalUnsigned("decimals") ?? 0
-        return column
+        let given = ColumnDefaults.Given(
+            characterSet: try node.optionalUnsigned("character_set"), length: try node.optionalUnsigned("length"),
+            flags: try node.optionalUnsigned("flags"), decimals: try node.optionalUnsigned("decimals"))
+        return (column, given)
     }
 
     /// A row cell as text: `null` is SQL NULL, strings as they are, numbers exactly as the trace

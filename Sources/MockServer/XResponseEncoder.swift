@@ -8,10 +8,10 @@ import NIOCore
 /// FetchDone and StmtExecuteOk (after ROWS_AFFECTED / GENERATED_INSERT_ID / PRODUCED_MESSAGE
 /// notices) for results; StmtExecuteOk with those notices for `ok`; Mysqlx.Error for `error`.
 package enum XResponseEncoder {
-    /// The X type for a classic column type byte, and the content type hint.
-    static func fieldType(_ classic: UInt8) -> (Mysqlx_Resultset_ColumnMetaData.FieldType, UInt32?) {
-        switch classic {
-        case 1, 2, 3, 8, 9: (.sint, nil)
+    /// The X type for a column (its classic type byte and UNSIGNED flag), and the content type hint.
+    static func fieldType(_ column: Column) -> (Mysqlx_Resultset_ColumnMetaData.FieldType, UInt32?) {
+        switch column.type {
+        case 1, 2, 3, 8, 9: (column.flags & ColumnDefaults.unsignedFlag != 0 ? .uint : .sint, nil)
         case 13: (.uint, nil)
         case 4: (.float, nil)
         case 5: (.double, nil)
@@ -26,6 +26,29 @@ package enum XResponseEncoder {
         case 255: (.bytes, 1)
         default: (.bytes, nil)
         }
+    }
+
+    /// The X protocol's column flags for a column's classic ones (`Mysqlx.Resultset.ColumnMetaData`:
+    /// 0x0010 NOT_NULL, 0x0020 PRIMARY_KEY, 0x0040 UNIQUE_KEY, 0x0080 MULTIPLE_KEY,
+    /// 0x0100 AUTO_INCREMENT, and 0x0001 by type: UINT/SINT zerofill, DOUBLE/FLOAT/DECIMAL unsigned,
+    /// BYTES right-padded (CHAR), DATETIME a TIMESTAMP).
+    static func xFlags(_ column: Column, type: Mysqlx_Resultset_ColumnMetaData.FieldType) -> UInt32 {
+        let classic = UInt32(column.flags)
+        var flags: UInt32 = 0
+        if classic & 1 != 0 { flags |= 0x0010 }
+        if classic & 2 != 0 { flags |= 0x0020 }
+        if classic & 4 != 0 { flags |= 0x0040 }
+        if classic & 8 != 0 { flags |= 0x0080 }
+        if classic & 512 != 0 { flags |= 0x0100 }
+        let typeBit: Bool = switch type {
+        case .sint, .uint: classic & 64 != 0
+        case .double, .float, .decimal: classic & 32 != 0
+        case .bytes: column.type == 254
+        case .datetime: column.type == 7
+        default: false
+        }
+        if typeBit { flags |= 0x0001 }
+        return flags
     }
 
     static func field(_ cell: String?, type: Mysqlx_Resultset_ColumnMetaData.FieldType) throws -> [UInt8] {
@@ -157,7 +180,7 @@ package enum XResponseEncoder {
                     try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
                 }
             case .result(let result):
-                let types = result.columns.map { fieldType($0.type) }
+                let types = result.columns.map(fieldType)
                 var rows: [Mysqlx_Resultset_Row] = []
                 for row in result.rows {
                     var r = Mysqlx_Resultset_Row()
@@ -178,7 +201,7 @@ package enum XResponseEncoder {
                     m.collation = UInt64(column.characterSet)
                     m.fractionalDigits = UInt32(column.decimals)
                     m.length = column.length != 0 ? column.length : (type == .datetime ? (content == 1 ? 10 : 19) : 0)
-                    m.flags = UInt32(column.flags)
+                    m.flags = xFlags(column, type: type)
                     if let content { m.contentType = content }
                     try XFramer.write(type: XServerType.columnMetaData, message: m, to: &buffer)
                 }

@@ -183,3 +183,27 @@ def test_com_quit_closes_at_once(mock_server):
     assert sock.recv(1) == b""  # no answer, then the close
     assert time.monotonic() - started < 0.2
     sock.close()
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_column_metadata_a_trace_leaves_out_is_a_servers(mock_server, kind):
+    """Issue 15: a DECIMAL column with only name and type had decimals 0 (Ruby's mysql2 read 12.34
+    as 12). The scale, the binary character set and the flags now follow from type and values."""
+    server = mock_server({"stmts": [
+        {"stmt": "select price, at", "result": {
+            "columns": [{"name": "price", "type": "NEWDECIMAL"}, {"name": "at", "type": "DATETIME"}],
+            "rows": [["12.34", "2024-01-02 03:04:05.250"], ["-0.50", "2024-01-02 03:04:05"]]}}],
+        "fallback": "builtin:default"})
+    conn = connect(kind, server.port, user="root", password="")
+    cursor = conn.cursor()
+    cursor.execute("select price, at")
+    assert rows(cursor) == [(decimal.Decimal("12.34"), datetime.datetime(2024, 1, 2, 3, 4, 5, 250000)),
+                            (decimal.Decimal("-0.50"), datetime.datetime(2024, 1, 2, 3, 4, 5))]
+    price, at = cursor.description[0], cursor.description[1]
+    if kind == "pymysql":
+        assert price[5] == 2  # scale = decimals
+        assert at[5] == 3
+    else:
+        flags = price[7]
+        assert flags & 128, flags  # BINARY
+    conn.close()

@@ -227,3 +227,17 @@ def test_ssl_mode_required_refuses_plaintext_x_logins(mock_server):
     s = session(server, mode="required")
     assert s.sql("select 1").execute().fetch_all()[0][0] == 1
     s.close()
+
+
+def test_unsigned_integers_are_uint_on_the_x_protocol(mock_server):
+    """Issue 15: an UNSIGNED column went out as SINT, and 18446744073709551615 turned the whole
+    answer into "'…' is not a valid SINT value". A value past BIGINT's signed range makes the
+    column UNSIGNED by itself; a trace can say so with flags 32."""
+    server = start(mock_server, {"stmts": [
+        {"stmt": "select big", "result": {"columns": [{"name": "big", "type": "LONGLONG"},
+                                                       {"name": "u", "type": "LONG", "flags": 32}],
+                                          "rows": [[18446744073709551615, 4294967295], [0, 0]]}}]})
+    s = session(server)
+    result = s.sql("select big").execute()
+    assert [tuple(r) for r in result.fetch_all()] == [(18446744073709551615, 4294967295), (0, 0)]
+    s.close()

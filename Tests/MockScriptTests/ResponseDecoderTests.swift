@@ -38,9 +38,39 @@ struct ResponseDecoderTests {
         var a = Column(name: "a", type: 3)
         (a.orgName, a.table, a.orgTable, a.schema, a.catalog) = ("oa", "t", "ot", "s", "c")
         (a.characterSet, a.length, a.flags, a.decimals) = (63, 11, 1, 2)
-        #expect(result.columns == [a, Column(name: "b", type: 254)])
+        #expect(result.columns[0] == a)
+        #expect(result.columns[1].name == "b" && result.columns[1].type == 254)
         #expect(result.columns[1].catalog == "def")
         #expect(result.columns[1].characterSet == 255)
+    }
+
+    @Test("what a column leaves out is what a server sends for its type and values (issue 15)")
+    func columnDefaultsFromTypeAndValues() throws {
+        let trace = try load("""
+            {"stmts": [{"result": {"columns": [
+              {"name": "price", "type": "NEWDECIMAL"}, {"name": "big", "type": "LONGLONG"},
+              {"name": "n", "type": "LONG"}, {"name": "at", "type": "DATETIME"}, {"name": "d", "type": "DATE"},
+              {"name": "x", "type": "DOUBLE"}, {"name": "s", "type": "VAR_STRING"},
+              {"name": "given", "type": "NEWDECIMAL", "decimals": 4, "flags": 1, "character_set": 33, "length": 7}],
+              "rows": [["12.34", 18446744073709551615, 7, "2024-01-02 03:04:05.125", "2024-01-02", 1.5, "héllo", "1.5"],
+                       ["-0.50", 1, null, "2024-01-02 03:04:05", null, 2, "ab", null]]}}]}
+            """)
+        let result = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").result)
+        let c = result.columns
+        let numeric = ColumnDefaults.numFlag | ColumnDefaults.binaryFlag
+        // DECIMAL: the scale of its values, so that 12.34 is not read as 12 (Ruby's mysql2).
+        #expect((c[0].decimals, c[0].characterSet, c[0].flags, c[0].length) == (2, 63, numeric, 6))
+        // A value past BIGINT's signed range makes the column UNSIGNED.
+        #expect((c[1].characterSet, c[1].flags, c[1].length) == (63, numeric | ColumnDefaults.unsignedFlag, 20))
+        #expect((c[2].characterSet, c[2].flags, c[2].length) == (63, numeric, 11))
+        // Temporal: binary, and the fractional seconds of the values.
+        #expect((c[3].characterSet, c[3].flags, c[3].decimals, c[3].length) == (63, ColumnDefaults.binaryFlag, 3, 23))
+        #expect((c[4].characterSet, c[4].decimals, c[4].length) == (63, 0, 10))
+        #expect((c[5].decimals, c[5].length) == (31, 22))
+        // Text: utf8mb4, four bytes a character of the longest value.
+        #expect((c[6].characterSet, c[6].flags, c[6].length) == (255, 0, 20))
+        // What the trace says wins.
+        #expect((c[7].decimals, c[7].flags, c[7].characterSet, c[7].length) == (4, 1, 33, 7))
     }
 
     @Test("cells: null is NULL, numbers exactly as written (issue 14), booleans 1/0, objects as JSON")
