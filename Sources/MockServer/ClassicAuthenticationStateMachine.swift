@@ -65,8 +65,8 @@ package struct ClassicAuthenticationStateMachine: Equatable {
         case `continue`(ClassicConnectionStateMachine.OutboundPacket)
         /// Authenticated: send `packets` (ending in OK).
         case succeeded([ClassicConnectionStateMachine.OutboundPacket])
-        /// Refused: send the ERR and close.
-        case failed(ERRPacket)
+        /// Refused: send the ERR and close; `reason` says which check failed (for the log).
+        case failed(ERRPacket, reason: String)
     }
 
     package private(set) var state: State = .initial
@@ -89,15 +89,20 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     /// sent no data for.
     package mutating func started(response: [UInt8]) -> Action {
         guard case .initial = state else { return unexpected() }
-        if let error = claim.script.error { return fail(ERRPacket(error)) }
+        if let error = claim.script.error { return fail(ERRPacket(error), reason: "the trace's handshake sets an error") }
         if let required = claim.script.auth.username, required != claim.username {
-            return accessDenied(usingPassword: !response.isEmpty)
+            return accessDenied(usingPassword: !response.isEmpty, reason: "the trace accepts user '\(required)' only")
         }
         if let required = claim.script.auth.certificate {
-            guard let peer = context.peerCertificate,
-                  required.subject == nil || required.subject == peer.subject,
+            guard let peer = context.peerCertificate else {
+                return accessDenied(usingPassword: !response.isEmpty, reason: "the trace requires a client certificate; none was sent")
+            }
+            guard required.subject == nil || required.subject == peer.subject,
                   required.issuer == nil || required.issuer == peer.issuer
-            else { return accessDenied(usingPassword: !response.isEmpty) }
+            else {
+                return accessDenied(usingPassword: !response.isEmpty,
+                                    reason: "the client certificate (subject '\(peer.subject)', issuer '\(peer.issuer)') is not the one the trace requires")
+            }
         }
         let needsPassword = !(claim.script.auth.password ?? "").isEmpty
         let target: String? =
@@ -116,7 +121,8 @@ package struct ClassicAuthenticationStateMachine: Equatable {
         guard context.clientCanSwitch else {
             return fail(ERRPacket(code: ErrorCode.authModeNotSupported, sqlState: "08004",
                                   message: "Client does not support authentication protocol requested by server; "
-                                      + "consider upgrading MySQL client"))
+                                      + "consider upgrading MySQL client"),
+                        reason: "the client cannot switch to \(target) (no CLIENT_PLUGIN_AUTH)")
         }
         plugin = target
         state = .switchSent
@@ -156,7 +162,7 @@ package struct ClassicAuthenticationStateMachine: Equatable {
             if let password,
                !AuthScramble.verify(plugin: plugin, response: sent, password: password, nonce: context.nonce,
                                     expected: ExpectedAuthResponses.response) {
-                return accessDenied(usingPassword: true)
+                return accessDenied(usingPassword: true, reason: "wrong password (\(plugin) scramble)")
             }
             return authenticated(fastAuth: true)
         case AuthPlugin.sha256Password where !sent.isEmpty:
@@ -166,7 +172,10 @@ package struct ClassicAuthenticationStateMachine: Equatable {
             if let password {
                 let ok = AuthScramble.verify(plugin: plugin, response: sent, password: password, nonce: context.nonce,
                                              expected: ExpectedAuthResponses.response)
-                guard ok else { return accessDenied(usingPassword: !sent.isEmpty) }
+                guard ok else {
+                    return accessDenied(usingPassword: !sent.isEmpty,
+                                        reason: sent.isEmpty ? "no password sent; the trace requires one" : "wrong password (\(plugin))")
+                }
             }
             return authenticated(fastAuth: false)
         }
@@ -175,7 +184,8 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     private mutating func sendPublicKey() -> Action {
         guard let keys = context.passwordKeys else {
             return fail(ERRPacket(code: ErrorCode.accessDenied, sqlState: "28000",
-                                  message: "Authentication requires secure connection."))
+                                  message: "Authentication requires secure connection."),
+                        reason: "\(plugin) needs TLS or an RSA key pair for the password, and there is neither")
         }
         state = .publicKeySent
         return .continue(.authMoreData(AuthMoreData(data: Array(keys.publicKeyPEM.utf8))))
@@ -183,7 +193,7 @@ package struct ClassicAuthenticationStateMachine: Equatable {
 
     private mutating func encryptedPasswordReceived(_ data: [UInt8]) -> Action {
         guard let plain = context.passwordKeys?.decryptPassword(data, nonce: context.nonce) else {
-            return accessDenied(usingPassword: true)
+            return accessDenied(usingPassword: true, reason: "the RSA-encrypted password could not be decrypted with the server's key")
         }
         return cleartextPasswordReceived(plain)
     }
@@ -193,7 +203,7 @@ package struct ClassicAuthenticationStateMachine: Equatable {
         var sent = data
         if sent.last == 0 { sent.removeLast() }
         if let password = claim.script.auth.password, sent != Array(password.utf8) {
-            return accessDenied(usingPassword: !sent.isEmpty)
+            return accessDenied(usingPassword: !sent.isEmpty, reason: "wrong password (\(plugin), sent in full)")
         }
         return authenticated(fastAuth: false)
     }
@@ -201,27 +211,30 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     /// The credentials are good: OK (after 0x03 on caching_sha2_password's fast path), unless the
     /// trace ends the handshake with an error.
     private mutating func authenticated(fastAuth: Bool) -> Action {
-        if let error = claim.script.error { return fail(ERRPacket(error)) }
+        if let error = claim.script.error { return fail(ERRPacket(error), reason: "the trace's handshake sets an error") }
         state = .done
         let ok = ClassicConnectionStateMachine.OutboundPacket.ok(OKPacket(status: context.statusFlags))
         return .succeeded(fastAuth ? [.authMoreData(.fastAuthSuccess), ok] : [ok])
     }
 
-    private mutating func accessDenied(usingPassword: Bool) -> Action {
+    /// ERR 1045; `reason` says which check failed (for the log, never the password).
+    private mutating func accessDenied(usingPassword: Bool, reason: String) -> Action {
         fail(ERRPacket(code: ErrorCode.accessDenied, sqlState: "28000",
                        message: "Access denied for user '\(claim.username)'@'\(context.peerHost)' "
-                           + "(using password: \(usingPassword ? "YES" : "NO"))"))
+                           + "(using password: \(usingPassword ? "YES" : "NO"))"),
+             reason: reason)
     }
 
     /// Auth data when none is expected: a protocol error.
     private mutating func unexpected() -> Action {
         fail(ERRPacket(code: ErrorCode.malformedPacket,
-                       message: "Malformed communication packet. (authentication data in state \(state))"))
+                       message: "Malformed communication packet. (authentication data in state \(state))"),
+             reason: "authentication data arrived in state \(state)")
     }
 
-    private mutating func fail(_ err: ERRPacket) -> Action {
+    private mutating func fail(_ err: ERRPacket, reason: String) -> Action {
         state = .done
-        return .failed(err)
+        return .failed(err, reason: reason)
     }
 }
 

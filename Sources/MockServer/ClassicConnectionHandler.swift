@@ -133,6 +133,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 256), sequenceID: sequenceID)
             for packet in packets { encoder.write(packet, to: &writer) }
+            for case .err(let err) in packets { logRefusal(err) }
             switch after {
             case .close:
                 core.writeAndClose(writer.buffer, context: context)
@@ -147,6 +148,13 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         case .answerQuery(let statement, let sequenceID):
             deliver(core.answer(statement), to: statement, sequenceID: sequenceID, context: context)
         }
+    }
+
+    /// `--verbose`: an ERR the connection itself sends (not a trace's answer): an unknown command,
+    /// a refused login with the check that failed, a protocol error.
+    private func logRefusal(_ err: ERRPacket) {
+        let why = [ErrorCode.accessDenied, ErrorCode.authModeNotSupported].contains(err.code) ? stateMachine.refusal.map { " (\($0))" } ?? "" : ""
+        core.logger.debug("ERR \(err.code) (\(err.sqlState)): \(err.message)\(why)")
     }
 
     /// Sends an answer: at once on the fast path (one result, no delay), otherwise result by result

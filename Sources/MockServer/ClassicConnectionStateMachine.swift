@@ -95,6 +95,9 @@ package struct ClassicConnectionStateMachine {
 
     package private(set) var state: State = .initial
     private(set) var configuration: Configuration
+    /// Why the last login or COM_CHANGE_USER was refused (which check failed; never the password),
+    /// for the `--verbose` log.
+    package private(set) var refusal: String?
     /// Capabilities both sides have (set by the handshake response).
     package private(set) var capabilities: CapabilityFlags = [.protocol41]
     private(set) var greeting: HandshakeV10?
@@ -286,7 +289,8 @@ package struct ClassicConnectionStateMachine {
             if let schema = auth.claim.schema, !schema.isEmpty { self.schema = schema }
             state = .command
             return .write(packets, sequenceID: sequenceID, after: .sessionChanged)
-        case .failed(let err):
+        case .failed(let err, let reason):
+            refusal = reason
             return fail(err, sequenceID: sequenceID)
         }
     }

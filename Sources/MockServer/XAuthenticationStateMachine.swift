@@ -38,6 +38,9 @@ package struct XAuthenticationStateMachine: Equatable {
     let tlsRequired: Bool
     let script: HandshakeScript
 
+    /// Why the login was refused (which check failed; never the password), for the log.
+    package private(set) var refusal: String?
+
     package init(nonce: [UInt8], peerHost: String, secureTransport: Bool, tlsRequired: Bool = false,
                  script: HandshakeScript) {
         self.nonce = nonce
@@ -87,6 +90,11 @@ package struct XAuthenticationStateMachine: Equatable {
     private mutating func finish(user: String, schema: String, ok: Bool) -> Action {
         state = .done
         let userOK = script.auth.username.map { $0 == user } ?? true
+        if !userOK {
+            refusal = "the trace accepts user '\(script.auth.username ?? "")' only"
+        } else if !ok {
+            refusal = "wrong password"
+        }
         guard ok, userOK else {
             return .failed(code: ErrorCode.accessDenied, sqlState: "28000",
                            message: "Access denied for user '\(user)'@'\(peerHost)' (using password: YES)", fatal: false)

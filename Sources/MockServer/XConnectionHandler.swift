@@ -1,4 +1,5 @@
 import MockModel
+import MySQLWire
 import MySQLXWire
 import NIOCore
 import NIOTLS
@@ -121,6 +122,11 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
         case .send(let messages, let after):
             var buffer = context.channel.allocator.buffer(capacity: 128)
             for message in messages { XResponseEncoder.write(message, to: &buffer) }
+            for case .error(let code, let sqlState, let message, _) in messages {
+                // `--verbose`: errors the connection itself sends (unknown messages, refused logins).
+                let why = code == ErrorCode.accessDenied ? stateMachine.refusal.map { " (\($0))" } ?? "" : ""
+                core.logger.debug("X error \(code) (\(sqlState)): \(message)\(why)")
+            }
             switch after {
             case .keepOpen:
                 core.write(buffer, context: context)

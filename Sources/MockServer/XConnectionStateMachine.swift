@@ -69,6 +69,8 @@ package struct XConnectionStateMachine {
 
     package private(set) var state: State = .initial
     let configuration: Configuration
+    /// Why the last authentication was refused (which check failed), for the `--verbose` log.
+    package private(set) var refusal: String?
     private(set) var tlsEstablished = false
 
     package init(configuration: Configuration) {
@@ -198,6 +200,7 @@ package struct XConnectionStateMachine {
             return .send([.authenticateOk(clientID: configuration.connectionID)],
                          after: .authenticated(user: user, schema: schema))
         case .failed(let code, let sqlState, let message, let fatal):
+            refusal = auth.refusal
             state = fatal ? .closed : .handshake
             return .send([.error(code: code, sqlState: sqlState, message: message, fatal: fatal)],
                          after: fatal ? .close : .keepOpen)

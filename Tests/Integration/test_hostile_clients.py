@@ -284,3 +284,30 @@ def test_a_client_that_quits_and_closes_is_gone_at_once(mock_server):
     while time.monotonic() < deadline and json.loads(call(server, "GET", "/connections/")[1]):
         time.sleep(0.02)
     assert json.loads(call(server, "GET", "/connections/")[1]) == []
+
+
+def test_verbose_logs_unknown_commands_and_refused_logins_with_the_reason(mock_server, tmp_path):
+    """Issue 15: --verbose logged nothing for an unknown command or a failed login."""
+    import json
+    trace = tmp_path / "auth.json"
+    trace.write_text(json.dumps({"handshake": {"auth": {"username": "app", "password": "s3cret-pw"}},
+                                 "stmts": [], "fallback": "builtin:default"}))
+    server = mock_server(trace, args=["--verbose"])
+    with pytest.raises(pymysql.err.OperationalError) as info:
+        pymysql.connect(host="127.0.0.1", port=server.port, user="app", password="wrong-one")
+    assert info.value.args[0] == 1045
+    with pytest.raises(pymysql.err.OperationalError):
+        pymysql.connect(host="127.0.0.1", port=server.port, user="intruder", password="s3cret-pw")
+    conn = pymysql.connect(host="127.0.0.1", port=server.port, user="app", password="s3cret-pw")
+    sock = conn._sock
+    sock.sendall(b"\x01\x00\x00\x00\x1d")  # 0x1d: a command this server does not know
+    head = sock.recv(4)
+    body = sock.recv(int.from_bytes(head[:3], "little"))
+    assert body[0] == 0xFF and int.from_bytes(body[1:3], "little") == 1047
+    conn.close()
+    time.sleep(0.2)
+    log = server.output()
+    assert "ERR 1045 (28000): Access denied for user 'app'@'127.0.0.1' (using password: YES) (wrong password" in log, log
+    assert "(the trace accepts user 'app' only)" in log, log
+    assert "ERR 1047 (08S01): Unknown command (0x1d)" in log, log
+    assert "wrong-one" not in log and "s3cret-pw" not in log
