@@ -135,7 +135,7 @@ final class JavaScriptResponder: StatementResponder {
             return response
         } catch let error as DuktapeHeap.ScriptError {
             if let limit = error.limit {
-                let message = "executing statement failed: \(trace.name): \(error.message) answering \(Self.quoted(statement))"
+                let message = "executing statement failed: \(trace.name): \(error.message) answering \(TraceCursor.quoted(statement))"
                 trace.engine.logger.warning("connection \(session.connectionID): \(message); the thread's JavaScript heap was discarded")
                 // ER_QUERY_TIMEOUT is what a server sends for a statement stopped by max_execution_time.
                 return .error(limit == .time ? ErrorResponse(code: 3024, sqlState: "HY000", message: message)
@@ -149,12 +149,6 @@ final class JavaScriptResponder: StatementResponder {
         } catch {
             return .error(Self.failure("executing statement failed: \(error)"))
         }
-    }
-
-    /// A statement for a message: quoted, and cut to its first 100 bytes.
-    static func quoted(_ statement: String) -> String {
-        guard statement.utf8.count > 100 else { return "\"\(statement)\"" }
-        return "\"\(String(decoding: statement.utf8.prefix(100), as: UTF8.self))…\""
     }
 
     static func failure(_ message: String) -> ErrorResponse {
