@@ -10,7 +10,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,29 +28,7 @@ C_FLOOR = ROOT / ".build" / "release" / "CEpollFloor"
 USER, PASSWORD, DB = "bench", "benchpw", "bench"
 sys.path.insert(0, str(ROOT / "Tests" / "Integration"))
 from conftest import free_port, rss_kib  # noqa: E402
-
-
-def wait_for_port(port, timeout=60.0, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.0005)
-    raise RuntimeError(f"port {port} did not open")
-
-
-def stop_process(proc, timeout=30):
-    """SIGTERM, then SIGKILL if it does not exit in time (mariadbd may ignore an early SIGTERM)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+from mariadb_server import MariaDB as RealMariaDB, stop_process, wait_for_port  # noqa: E402
 
 
 class Mock:
@@ -104,32 +81,9 @@ class Limit:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class MariaDB:
+class MariaDB(RealMariaDB):
     def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="bench-mariadb-"))
-        self.port = free_port()
-        self.sock = self.dir / "mysqld.sock"
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.dir}/data", "--user=root",
-                        "--auth-root-authentication-method=normal", "--skip-test-db"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.proc = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={self.dir}/data", f"--socket={self.sock}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin",
-             "--max-connections=12000", "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
-             f"--pid-file={self.dir}/mysqld.pid", f"--log-error={self.dir}/error.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, proc=self.proc)
-        self.pid = self.proc.pid
-        root = pymysql.connect(unix_socket=str(self.sock), user="root", password="")
-        with root.cursor() as cur:
-            cur.execute(f"CREATE USER '{USER}'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('{PASSWORD}')")
-            cur.execute(f"GRANT ALL ON *.* TO '{USER}'@'%'")
-            cur.execute(f"CREATE DATABASE {DB}")
-        root.close()
-
-    def stop(self):
-        stop_process(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().__init__(USER, PASSWORD, DB, extra_args=("--max-connections=12000",))
 
 
 def sysbench(script, port, threads, seconds, percentile=99, prefix=()):

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing mysql-server-mock needs, and nothing that is already there.
 #   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, libpcre2-dev, pkg-config)
-#   scripts/setup.sh test    the above plus real MySQL clients: mariadb-client, openssl,
-#                            and a Python venv in .venv with PyMySQL, mysql-connector-python
-#                            and pytest
+#   scripts/setup.sh test    the above plus real MySQL clients and drivers (mariadb-client,
+#                            the driver matrix's packages), mariadb-server to calibrate against,
+#                            openssl, and a Python venv in .venv (Tests/Integration/requirements.txt)
 #   scripts/setup.sh bench   the test set plus sysbench and mariadb-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +11,12 @@ cd "$(dirname "$0")/.."
 what=${1:-build}
 packages=(pkg-config duktape-dev libpcre2-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
-    packages+=(mariadb-client openssl python3-venv)
+    # Real clients, and a real server to calibrate the driver matrix against (issue 15);
+    # libmariadb-dev and python3-dev build mysqlclient.
+    packages+=(mariadb-client mariadb-server openssl python3-venv python3-dev libmariadb-dev)
 fi
 if [ "$what" = bench ]; then
-    packages+=(sysbench mariadb-server libssl-dev)
+    packages+=(sysbench libssl-dev)
 fi
 
 missing=()

@@ -102,3 +102,17 @@ def mock_server(tmp_path):
 def run_binary(*args, timeout=30):
     """Runs the binary to completion (for option errors, --help, --version)."""
     return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the driver matrix (test_driver_matrix.py) when it ran."""
+    try:
+        import test_driver_matrix
+    except ImportError:
+        return
+    if test_driver_matrix.RESULTS:
+        terminalreporter.write_sep("-", "driver matrix against the mock (issue 15)")
+        terminalreporter.write_line(test_driver_matrix.table())
+    if test_driver_matrix.CALIBRATION:
+        terminalreporter.write_sep("-", "the same probes against MariaDB (calibration)")
+        terminalreporter.write_line(test_driver_matrix.table(test_driver_matrix.CALIBRATION))
