@@ -25,6 +25,10 @@ DRIVERS = {
     "Python mysqlclient": [PYTHON, str(PROBES / "probe_dbapi.py"), "mysqlclient"],
     "Python aiomysql": [PYTHON, str(PROBES / "probe_dbapi.py"), "aiomysql"],
     "Python SQLAlchemy": [PYTHON, str(PROBES / "probe_dbapi.py"), "sqlalchemy"],
+    "PHP mysqli (mysqlnd)": ["php", str(PROBES / "probe.php"), "mysqli"],
+    "PHP PDO (mysqlnd)": ["php", str(PROBES / "probe.php"), "pdo"],
+    # Debian's node-mysql lives in /usr/share/nodejs, which not every node build searches.
+    "Node mysql": ["env", "NODE_PATH=/usr/share/nodejs", "node", str(PROBES / "probe.js")],
 }
 
 #: driver → check → (ok, detail), for the table printed at the end of the run.

@@ -1,0 +1,89 @@
+// Driver-matrix probe for Node.js: mysql (mysqljs), with callbacks as its users write them.
+// Usage: node probe.js ; connection facts from MATRIX_* environment variables.
+// Prints one JSON line per check: {"check", "ok", "detail"}.
+'use strict';
+const mysql = require('mysql');
+
+const config = {
+  host: process.env.MATRIX_HOST || '127.0.0.1',
+  port: Number(process.env.MATRIX_PORT),
+  user: process.env.MATRIX_USER || 'probe',
+  password: process.env.MATRIX_PASSWORD || 'probe-pw',
+  database: process.env.MATRIX_DATABASE || 'matrix',
+  charset: 'utf8mb4',
+  supportBigNumbers: true,
+  dateStrings: false,
+};
+const TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, " +
+  "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " +
+  "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n";
+
+function report(check, ok, detail) {
+  console.log(JSON.stringify({check, ok: !!ok, detail: String(detail || '').slice(0, 300)}));
+}
+
+function query(conn, sql, values) {
+  return new Promise((resolve, reject) => {
+    conn.query(sql, values, (error, results) => (error ? reject(error) : resolve(results)));
+  });
+}
+
+async function run(check, body) {
+  try {
+    const result = await body();
+    report(check, result === true, result === true ? '' : result);
+  } catch (e) {
+    report(check, false, `${e.code || e.name}: ${e.message}`);
+  }
+}
+
+async function main() {
+  const conn = mysql.createConnection(config);
+  let connected = false;
+  await run('login', () => new Promise((resolve, reject) => conn.connect((e) => {
+    if (e) return reject(e);
+    connected = true;
+    resolve(true);
+  })));
+  if (!connected) return;
+  await run('typed values', async () => {
+    const [row] = await query(conn, TYPES_SQL);
+    // supportBigNumbers: a BIGINT past 2^53 as a string (a DECIMAL that fits is a number); dates as
+    // local Date objects.
+    const got = [row.i, row.u, row.s, row.d, row.m, row.dt.getFullYear() * 10000 + (row.dt.getMonth() + 1) * 100 +
+      row.dt.getDate(), row.ts.getMilliseconds(), row.tm, Buffer.isBuffer(row.b) && row.b.toString(), row.n];
+    const want = [42, '18446744073709551615', 'héllo wörld', 1.5, 12.34, 20240102, 250, '01:02:03', 'abc', null];
+    return JSON.stringify(got) === JSON.stringify(want) ? true : `got ${JSON.stringify(got)}`;
+  });
+  await run('parameters', async () => {
+    const [row] = await query(conn, 'SELECT ? AS a, ? AS b', [7, 'x y']);
+    return row.a === 7 && row.b === 'x y' ? true : `got ${JSON.stringify(row)}`;
+  });
+  await run('error', async () => {
+    try {
+      await query(conn, 'SELECT * FROM missing_table');
+    } catch (e) {
+      if (e.errno !== 1146) return `errno ${e.errno}`;
+      return e.sqlState === '42S02' ? true : `sqlState ${e.sqlState}`;
+    }
+    return 'no error raised';
+  });
+  await run('affected rows, insert id', async () => {
+    const result = await query(conn, "INSERT INTO items (name) VALUES ('a'), ('b')");
+    return result.affectedRows === 2 && result.insertId === 42 ? true
+      : `got ${result.affectedRows}, ${result.insertId}`;
+  });
+  await run('ping, reuse', async () => {
+    await new Promise((resolve, reject) => conn.ping((e) => (e ? reject(e) : resolve())));
+    const started = Date.now();
+    await new Promise((resolve, reject) => conn.end((e) => (e ? reject(e) : resolve())));
+    // end() waits for the server to close after COM_QUIT (it took a second against the mock).
+    const ended = Date.now() - started;
+    const pool = mysql.createPool(Object.assign({connectionLimit: 2}, config));
+    for (let i = 0; i < 3; i++) await query(pool, 'SELECT 7 AS a, ? AS b', ['x y']);
+    await new Promise((resolve) => pool.end(resolve));
+    return ended < 500 ? true : `end() took ${ended} ms`;
+  });
+}
+
+main().catch((e) => report('login', false, e.stack));

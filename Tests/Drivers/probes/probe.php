@@ -1,0 +1,116 @@
+<?php
+// Driver-matrix probe for PHP: mysqli and PDO (both on mysqlnd), as PHP code usually uses them.
+// Usage: php probe.php mysqli|pdo ; connection facts from MATRIX_* environment variables.
+// Prints one JSON line per check: {"check", "ok", "detail"}.
+$host = getenv('MATRIX_HOST') ?: '127.0.0.1';
+$port = (int) getenv('MATRIX_PORT');
+$user = getenv('MATRIX_USER') ?: 'probe';
+$password = getenv('MATRIX_PASSWORD') ?: 'probe-pw';
+$database = getenv('MATRIX_DATABASE') ?: 'matrix';
+$driver = $argv[1] ?? 'mysqli';
+
+const TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, "
+    . "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
+    . "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n";
+// mysqlnd with native types: integers and doubles as PHP numbers, the rest as strings
+// (a BIGINT UNSIGNED past PHP_INT_MAX stays a string, DECIMAL is a string).
+const EXPECTED = [42, '18446744073709551615', 'héllo wörld', 1.5, '12.34', '2024-01-02',
+    '2024-01-02 03:04:05.250000', '01:02:03', 'abc', null];
+
+function report(string $check, bool $ok, string $detail = ''): void {
+    echo json_encode(['check' => $check, 'ok' => $ok, 'detail' => substr($detail, 0, 300)]), "\n";
+}
+
+function run(string $check, callable $body): void {
+    try {
+        $result = $body();
+        report($check, $result === true, $result === true ? '' : (string) $result);
+    } catch (Throwable $e) {
+        report($check, false, get_class($e) . ': ' . $e->getMessage());
+    }
+}
+
+function compare(array $row) {
+    return $row === EXPECTED ? true : 'got ' . var_export($row, true);
+}
+
+if ($driver === 'mysqli') {
+    mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
+    $db = null;
+    run('login', function () use (&$db, $host, $user, $password, $database, $port) {
+        $db = new mysqli($host, $user, $password, $database, $port);
+        $db->options(MYSQLI_OPT_INT_AND_FLOAT_NATIVE, true);
+        $db->set_charset('utf8mb4');
+        return true;
+    });
+    if ($db === null) exit(0);
+    run('typed values', function () use ($db) {
+        return compare($db->query(TYPES_SQL)->fetch_row());
+    });
+    run('parameters', function () use ($db) {
+        // mysqli has no client-side placeholders: its users escape values into the text.
+        $b = $db->real_escape_string('x y');
+        $row = $db->query("SELECT 7 AS a, '$b' AS b")->fetch_row();
+        return $row === [7, 'x y'] ? true : 'got ' . var_export($row, true);
+    });
+    run('error', function () use ($db) {
+        try {
+            $db->query('SELECT * FROM missing_table');
+        } catch (mysqli_sql_exception $e) {
+            if ($e->getCode() !== 1146) return 'code ' . $e->getCode();
+            return $e->getSqlState() === '42S02' ? true : 'sqlstate ' . $e->getSqlState();
+        }
+        return 'no error raised';
+    });
+    run('affected rows, insert id', function () use ($db) {
+        $db->query("INSERT INTO items (name) VALUES ('a'), ('b')");
+        $got = [$db->affected_rows, $db->insert_id];
+        return $got === [2, 42] ? true : 'got ' . var_export($got, true) . ' info ' . var_export($db->info, true);
+    });
+    run('ping, reuse', function () use ($db) {
+        if (!$db->ping()) return 'ping failed';
+        $db->query(TYPES_SQL)->fetch_all();
+        $db->close();
+        return true;
+    });
+} else {
+    $pdo = null;
+    run('login', function () use (&$pdo, $host, $user, $password, $database, $port) {
+        $pdo = new PDO("mysql:host=$host;port=$port;dbname=$database;charset=utf8mb4", $user, $password,
+            [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_EMULATE_PREPARES => true]);
+        return true;
+    });
+    if ($pdo === null) exit(0);
+    run('typed values', function () use ($pdo) {
+        return compare($pdo->query(TYPES_SQL)->fetch(PDO::FETCH_NUM));
+    });
+    run('parameters', function () use ($pdo) {
+        $statement = $pdo->prepare('SELECT :a AS a, :b AS b');
+        $statement->bindValue('a', 7, PDO::PARAM_INT);
+        $statement->bindValue('b', 'x y');
+        $statement->execute();
+        $row = $statement->fetch(PDO::FETCH_NUM);
+        return $row === [7, 'x y'] ? true : 'got ' . var_export($row, true);
+    });
+    run('error', function () use ($pdo) {
+        try {
+            $pdo->query('SELECT * FROM missing_table');
+        } catch (PDOException $e) {
+            if ($e->errorInfo[1] !== 1146) return 'code ' . var_export($e->errorInfo, true);
+            return $e->errorInfo[0] === '42S02' ? true : 'sqlstate ' . $e->errorInfo[0];
+        }
+        return 'no error raised';
+    });
+    run('affected rows, insert id', function () use ($pdo) {
+        $count = $pdo->exec("INSERT INTO items (name) VALUES ('a'), ('b')");
+        $got = [$count, $pdo->lastInsertId()];
+        return $got === [2, '42'] ? true : 'got ' . var_export($got, true);
+    });
+    run('ping, reuse', function () use (&$pdo, $host, $user, $password, $database, $port) {
+        $pdo->query('SELECT 1')->fetchAll();
+        $pdo = null;
+        $again = new PDO("mysql:host=$host;port=$port;dbname=$database;charset=utf8mb4", $user, $password);
+        $again->query(TYPES_SQL)->fetchAll();
+        return true;
+    });
+}
