@@ -29,6 +29,9 @@ DRIVERS = {
     "PHP PDO (mysqlnd)": ["php", str(PROBES / "probe.php"), "pdo"],
     # Debian's node-mysql lives in /usr/share/nodejs, which not every node build searches.
     "Node mysql": ["env", "NODE_PATH=/usr/share/nodejs", "node", str(PROBES / "probe.js")],
+    "Perl DBD::MariaDB": ["perl", str(PROBES / "probe.pl"), "MariaDB"],
+    "Perl DBD::mysql": ["perl", str(PROBES / "probe.pl"), "mysql"],
+    "Ruby mysql2": ["ruby", str(PROBES / "probe.rb")],
 }
 
 #: driver → check → (ok, detail), for the table printed at the end of the run.

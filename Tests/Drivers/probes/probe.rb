@@ -1,0 +1,69 @@
+# Driver-matrix probe for Ruby: mysql2, as Ruby code (and ActiveRecord underneath) uses it.
+# Usage: ruby probe.rb ; connection facts from MATRIX_* environment variables.
+# Prints one JSON line per check: {"check", "ok", "detail"}.
+require 'bigdecimal'
+require 'date'
+require 'json'
+require 'mysql2'
+
+CONFIG = {
+  host: ENV.fetch('MATRIX_HOST', '127.0.0.1'), port: Integer(ENV.fetch('MATRIX_PORT')),
+  username: ENV.fetch('MATRIX_USER', 'probe'), password: ENV.fetch('MATRIX_PASSWORD', 'probe-pw'),
+  database: ENV.fetch('MATRIX_DATABASE', 'matrix'), encoding: 'utf8mb4'
+}.freeze
+TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, " \
+            "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " \
+            "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n"
+
+def report(check, ok, detail = '')
+  puts JSON.generate(check: check, ok: ok ? true : false, detail: detail.to_s[0, 300])
+  $stdout.flush
+end
+
+def run(check)
+  result = yield
+  report(check, result == true, result == true ? '' : result)
+rescue StandardError => e
+  report(check, false, "#{e.class}: #{e.message}")
+end
+
+client = nil
+run('login') { client = Mysql2::Client.new(**CONFIG); true }
+exit 0 if client.nil?
+
+run('typed values') do
+  row = client.query(TYPES_SQL, as: :array).first
+  ts = row[6]
+  got = [row[0], row[1], row[2], row[3], row[4], row[5], [ts.year, ts.month, ts.day, ts.hour, ts.min, ts.sec, ts.usec],
+         row[7].strftime('%H:%M:%S'), row[8], row[9]]
+  want = [42, 18_446_744_073_709_551_615, 'héllo wörld', 1.5, BigDecimal('12.34'), Date.new(2024, 1, 2),
+          [2024, 1, 2, 3, 4, 5, 250_000], '01:02:03', 'abc', nil]
+  got == want ? true : "got #{got.inspect}"
+end
+run('parameters') do
+  # mysql2 has no client-side placeholders: its users escape values into the text.
+  row = client.query("SELECT 7 AS a, '#{client.escape('x y')}' AS b", as: :array).first
+  row == [7, 'x y'] ? true : "got #{row.inspect}"
+end
+run('error') do
+  client.query('SELECT * FROM missing_table')
+  'no error raised'
+rescue Mysql2::Error => e
+  next "errno #{e.error_number}" unless e.error_number == 1146
+  e.sql_state == '42S02' ? true : "sql_state #{e.sql_state}"
+end
+run('affected rows, insert id') do
+  client.query("INSERT INTO items (name) VALUES ('a'), ('b')")
+  got = [client.affected_rows, client.last_id]
+  got == [2, 42] ? true : "got #{got.inspect}"
+end
+run('ping, reuse') do
+  next 'ping failed' unless client.ping
+  client.close
+  3.times do
+    again = Mysql2::Client.new(**CONFIG)
+    again.query(TYPES_SQL).to_a
+    again.close
+  end
+  true
+end
