@@ -14,7 +14,8 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
     # Real clients, and a real server to calibrate the driver matrix against (issue 15);
     # libmariadb-dev and python3-dev build mysqlclient.
     packages+=(mariadb-client mariadb-server openssl python3-venv python3-dev libmariadb-dev
-               php-cli php-mysql nodejs node-mysql libdbd-mariadb-perl libdbd-mysql-perl ruby-mysql2)
+               php-cli php-mysql nodejs node-mysql libdbd-mariadb-perl libdbd-mysql-perl ruby-mysql2
+               golang-go golang-github-go-sql-driver-mysql-dev default-jdk-headless libmariadb-java)
 fi
 if [ "$what" = bench ]; then
     packages+=(sysbench libssl-dev)

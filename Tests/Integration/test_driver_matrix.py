@@ -32,6 +32,11 @@ DRIVERS = {
     "Perl DBD::MariaDB": ["perl", str(PROBES / "probe.pl"), "MariaDB"],
     "Perl DBD::mysql": ["perl", str(PROBES / "probe.pl"), "mysql"],
     "Ruby mysql2": ["ruby", str(PROBES / "probe.rb")],
+    # GOPATH mode over Debian's golang-github-go-sql-driver-mysql-dev: nothing is downloaded.
+    "Go go-sql-driver/mysql": ["env", "GO111MODULE=off", "GOPATH=/usr/share/gocode",
+                              "GOCACHE=/tmp/mock-matrix-gocache", "go", "run", str(PROBES / "go" / "probe.go")],
+    "Java MariaDB Connector/J": ["java", "-cp", "/usr/share/java/mariadb-java-client.jar",
+                                 str(PROBES / "java" / "Probe.java")],
 }
 
 #: driver → check → (ok, detail), for the table printed at the end of the run.
