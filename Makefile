@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration bench bench-ab bench-micro fuzz soak sanitize protos clean-venv
+.PHONY: run build release test unit integration drivers bench bench-ab bench-micro fuzz soak sanitize protos clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -32,6 +32,12 @@ integration:
 	scripts/setup.sh test
 	$(SWIFT) build --product mysql_server_mock
 	.venv/bin/python -m pytest -q Tests/Integration
+
+# The driver matrix alone (issue 15): every probe against the mock and against a MariaDB it starts.
+drivers:
+	scripts/setup.sh test
+	$(SWIFT) build --product mysql_server_mock
+	.venv/bin/python -m pytest -q Tests/Integration/test_driver_matrix.py
 
 # The mock against MariaDB with sysbench; writes bench/results/<time>.md. Not run by CI.
 bench: release
