@@ -77,11 +77,14 @@ public struct JSONTrace: Trace {
 final class JSONTraceResponder: StatementResponder {
     let trace: JSONTrace
     let fallback: (any StatementResponder)?
+    /// The fallback when it is the built-in trace, which keeps the session's counters.
+    private let sessionCounters: DefaultTraceResponder?
     var cursor: TraceCursor
 
     init(trace: JSONTrace, fallback: (any StatementResponder)?) {
         self.trace = trace
         self.fallback = fallback
+        self.sessionCounters = fallback as? DefaultTraceResponder
         self.cursor = TraceCursor(globals: trace.globals)
     }
 
@@ -104,7 +107,7 @@ final class JSONTraceResponder: StatementResponder {
         let response = cursor.respond(to: statement, in: trace.statements, fallback: fallback)
         // The built-in trace answers LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() from what this
         // connection was last answered, by the trace's entries as much as by itself.
-        (fallback as? DefaultTraceResponder)?.observe(response)
+        sessionCounters?.observe(response)
         return response
     }
 }

@@ -59,9 +59,17 @@ enum StatementMatcher: Sendable {
 /// but a trace may have many, and a long statement makes each linear scan longer).
 struct MatchBudget {
     static let limit: Duration = .milliseconds(10)
-    private let start = ContinuousClock.now
+    /// When the first regular expression was tried (a trace of exact entries never reads the clock).
+    private var start: ContinuousClock.Instant?
 
-    var isSpent: Bool { ContinuousClock.now - start > Self.limit }
+    mutating func isSpent() -> Bool {
+        let now = ContinuousClock.now
+        guard let start else {
+            start = now
+            return false
+        }
+        return now - start > Self.limit
+    }
 }
 
 /// Picks the trace entry closest to a statement nothing matched, to explain the miss, with a

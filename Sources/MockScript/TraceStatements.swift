@@ -93,11 +93,11 @@ struct TraceCursor {
 
     private mutating func respondMatching(_ statement: String, _ statements: TraceStatements,
                                           fallback: (any StatementResponder)?) -> StatementResponse {
-        let budget = MatchBudget()
+        var budget = MatchBudget()
         var unfinished: String?
         for entry in statements.entries {
             guard let matcher = entry.matcher else { continue }
-            if matcher.isRegex, budget.isSpent {
+            if matcher.isRegex, budget.isSpent() {
                 unfinished = unfinished ?? "matching stopped at \(entry.label) after \(MatchBudget.limit)"
                 break
             }
