@@ -319,7 +319,7 @@ def main():
     lines += ["", "Floors: canned packets (the mock's greeting, OK, the SELECT 1 result set), no trace, state "
               "machine, registry, journal or timers. NIO floor: `Benchmarks/NIOFloor`, on SwiftNIO with the "
               "mock's listener set-up. C epoll floor: `Benchmarks/CEpollFloor`, the issue's calibration, one "
-              "epoll loop per thread. Both wait for the client to close after COM_QUIT, as the mock does."]
+              "epoll loop per thread. Both close on COM_QUIT, as the mock does."]
     text = "\n".join(lines) + "\n"
     out = BENCH / "results" / f"{stamp}.md"
     out.write_text(text)

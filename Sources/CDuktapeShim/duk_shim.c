@@ -13,14 +13,6 @@ void shim_report_fatal(const char *msg) {
     abort();
 }
 
-static void fatal_handler(void *udata, const char *msg) {
-    (void) udata;
-    shim_report_fatal(msg);
-}
-
-duk_context *shim_create_heap(void) {
-    return duk_create_heap(NULL, NULL, NULL, NULL, fatal_handler);
-}
 
 static duk_ret_t trampoline(duk_context *ctx) {
     int magic = (int) duk_get_current_magic(ctx);

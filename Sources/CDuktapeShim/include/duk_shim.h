@@ -19,8 +19,6 @@ typedef int (*shim_dispatch_fn)(duk_context *ctx, int magic);
 /// Installs the dispatcher (once, before any heap runs code).
 void shim_set_dispatch(shim_dispatch_fn fn);
 
-/// A heap whose fatal errors are reported on stderr before aborting.
-duk_context *shim_create_heap(void);
 
 /// Pushes a native function (`nargs` < 0 means variadic) that calls the dispatcher with `magic`.
 void shim_push_native(duk_context *ctx, int magic, int nargs);

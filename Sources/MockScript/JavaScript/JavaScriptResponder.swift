@@ -73,6 +73,7 @@ final class JavaScriptResponder: StatementResponder {
     /// The trace's `notices`, read when the X session is authenticated (a script returning
     /// `mysqld.global.notices` captures the global's value then).
     func notices() -> [NoticeSpec] {
+        reconnectIfDiscarded()
         guard let host, id != 0, loadError == nil,
               let text = try? host.call("__mock_notices", connection: id), !text.isEmpty,
               let value = try? Self.parse(text, file: trace.name)
@@ -97,6 +98,7 @@ final class JavaScriptResponder: StatementResponder {
     }
 
     func handshake(_ phase: HandshakePhase) -> HandshakeScript {
+        reconnectIfDiscarded()
         if let loadError { return HandshakeScript(error: Self.failure(loadError)) }
         guard let host else { return HandshakeScript() }
         do {
