@@ -81,9 +81,47 @@ class Limit:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+CERTS = ROOT / "Tests" / "Integration" / "certs"
+#: The server side of TLS, for the mock and for MariaDB alike (the test CA's certificate for 127.0.0.1).
+MOCK_TLS = ("--ssl-mode", "PREFERRED", "--ssl-cert", str(CERTS / "server-cert.pem"),
+            "--ssl-key", str(CERTS / "server-key.pem"))
+
+
 class MariaDB(RealMariaDB):
     def __init__(self):
-        super().__init__(USER, PASSWORD, DB, extra_args=("--max-connections=12000",))
+        super().__init__(USER, PASSWORD, DB, extra_args=(
+            "--max-connections=12000", f"--ssl-ca={CERTS / 'ca-cert.pem'}",
+            f"--ssl-cert={CERTS / 'server-cert.pem'}", f"--ssl-key={CERTS / 'server-key.pem'}"))
+
+
+def tls_connect(driver, port, seconds):
+    """Connect + TLS with certificate verification + login + quit, one client in a loop for
+    `seconds`, as `driver` does it: (connections per second, p50 connect latency in ms)."""
+    ca = str(CERTS / "ca-cert.pem")
+    if driver == "mysql-connector (pure)":
+        import mysql.connector
+
+        def connect():
+            return mysql.connector.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD,
+                                           use_pure=True, ssl_ca=ca, ssl_verify_cert=True)
+    elif driver == "mysqlclient":
+        import MySQLdb
+
+        def connect():
+            return MySQLdb.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD,
+                                   ssl_mode="VERIFY_IDENTITY", ssl={"ca": ca})
+    else:
+        def connect():
+            return pymysql.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD, ssl_ca=ca,
+                                   ssl_verify_cert=True, ssl_verify_identity=True)
+    latencies = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(latencies) < 5:
+        start = time.perf_counter()
+        conn = connect()
+        latencies.append(time.perf_counter() - start)
+        conn.close()
+    return len(latencies) / sum(latencies), statistics.median(latencies) * 1000
 
 
 def sysbench(script, port, threads, seconds, percentile=99, prefix=()):
@@ -245,6 +283,21 @@ def main():
         print("connect cycles ...", flush=True)
         for threads in (1, 8):
             throughput(f"connect+auth+quit, {threads} clients (/s)", "connect.lua", threads, 8, 1.2)
+        print("TLS logins ...", flush=True)
+        tls_mock = Mock(json_trace, MOCK_TLS)
+        try:
+            for driver in ("mysql-connector (pure)", "PyMySQL", "mysqlclient"):
+                results = {}
+                for server in (tls_mock, maria):
+                    runs = [tls_connect(driver, server.port, max(1, T // 2)) for _ in range(R)]
+                    results[server] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+                (m, m50), (d, d50) = results[tls_mock], results[maria]
+                add(f"TLS connect+verify+login+quit, {driver}, 1 client (/s)", f"{m:.0f}", f"{d:.0f}", ratio(m, d),
+                    "≥ 1.0x", "met" if m >= 0.97 * d else "missed")
+                add(f"TLS connect p50 latency, {driver} (ms)", f"{m50:.2f}", f"{d50:.2f}", ratio(m50, d50, False),
+                    "≤ MariaDB", "met" if m50 <= 1.03 * d50 else "missed")
+        finally:
+            tls_mock.stop()
         print("p99 at 64 connections ...", flush=True)
         _, p99 = sysbench("select1.lua", mock.port, 64, T, 99)
         add("SELECT 1 p99 latency, 64 conn (ms)", f"{p99:.3f}", "", "", "< 5 ms", "met" if p99 < 5 else "missed")

@@ -306,6 +306,7 @@ final class ConnectionCore {
     func startTLS(context: ChannelHandlerContext) -> Bool {
         do {
             tlsFacts = try configuration.tls.install(in: context)
+            acknowledgeNow(context: context)
             return true
         } catch {
             logger.notice("closing: cannot start TLS: \(error)")
@@ -314,9 +315,22 @@ final class ConnectionCore {
         }
     }
 
+    /// Sends the ACK the kernel is holding back for the bytes just read (`TCP_QUICKACK`), once the
+    /// TLS handshake is done. The client's Finished gets no reply of ours (no session tickets
+    /// follow it), so a delayed ACK (40 ms on Linux) would hold the client's login packet behind
+    /// Nagle's algorithm on clients that leave it on (mysql-connector-python's pure driver).
+    /// Best effort: the option is Linux's, and a failure changes nothing but the timing.
+    private func acknowledgeNow(context: ChannelHandlerContext) {
+        #if os(Linux)
+        let quickACK = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(TCP_QUICKACK)))
+        try? context.channel.syncOptions?.setOption(quickACK, value: 1)
+        #endif
+    }
+
     /// The TLS handshake finished: counts a resumed session, tells the responder and the registry,
     /// logs the cipher; returns the client's certificate names, if it sent one.
     func tlsHandshakeCompleted(context: ChannelHandlerContext) -> PeerCertificate? {
+        acknowledgeNow(context: context)
         let facts = tlsFacts ?? TLSHandshakeFacts()
         (session.tlsCipher, session.sslSessionCacheHits) = configuration.tls.handshakeCompleted(facts)
         let peer = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()).flatMap { $0 }.map {
