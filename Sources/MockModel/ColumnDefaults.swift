@@ -40,10 +40,10 @@ public enum ColumnDefaults {
     }
 
     /// `column` with what `given` leaves out filled in from its type and `values` (the column's
-    /// cells as text, NULL as `nil`).
-    public static func complete(_ column: Column, given: Given, values: some Sequence<String?>) -> Column {
+    /// cells, NULL as `nil`).
+    public static func complete(_ column: Column, given: Given, values: some Sequence<Cell?>) -> Column {
         var c = column
-        let facts = Facts(type: column.type, values: values)
+        let facts = Facts(type: column.type, values: values.lazy.map { $0?.text })
         c.characterSet = given.characterSet ?? facts.characterSet
         c.flags = given.flags ?? facts.flags
         c.decimals = given.decimals ?? facts.decimals

@@ -84,14 +84,14 @@ public struct ErrorResponse: Sendable, Hashable, Error, CustomStringConvertible 
     public var description: String { "ERROR \(code) (\(sqlState)): \(message)" }
 }
 
-/// A result set: column definitions, rows of text cells (`nil` is SQL NULL), and the fields of the
+/// A result set: column definitions, rows of cells (`nil` is SQL NULL), and the fields of the
 /// OK/EOF packet that ends it.
 public struct ResultSet: Sendable {
     public var columns: [Column]
-    public var rows: [[String?]]
+    public var rows: [[Cell?]]
     public var end: OKResponse
 
-    public init(columns: [Column], rows: [[String?]] = [], end: OKResponse = OKResponse()) {
+    public init(columns: [Column], rows: [[Cell?]] = [], end: OKResponse = OKResponse()) {
         self.columns = columns
         self.rows = rows
         self.end = end

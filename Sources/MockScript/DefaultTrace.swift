@@ -159,7 +159,7 @@ final class DefaultTraceResponder: StatementResponder {
                     ["utf8mb4_bin", "utf8mb4", "46", "", "Yes", "1", "PAD SPACE"],
                     ["latin1_swedish_ci", "latin1", "8", "Yes", "Yes", "1", "PAD SPACE"],
                     ["binary", "binary", "63", "Yes", "Yes", "1", "NO PAD"],
-                ].filter { row in pattern.map { (row[0] ?? "").matchesLike($0) } ?? true }))
+                ].filter { row in pattern.map { (row[0]?.text ?? "").matchesLike($0) } ?? true }))
         case "character", "charset":
             return .result(ResultSet(
                 columns: ["Charset", "Description", "Default collation", "Maxlen"].map {
@@ -190,7 +190,7 @@ final class DefaultTraceResponder: StatementResponder {
 
     static func table(_ names: [String], _ rows: [(String, String?)]) -> StatementResponse {
         .result(ResultSet(columns: names.map { Column(name: $0, type: 253) },
-                          rows: rows.map { names.count == 1 ? [$0.0] : [$0.0, $0.1] }))
+                          rows: rows.map { names.count == 1 ? [Cell($0.0)] : [Cell($0.0), $0.1.map(Cell.text)] }))
     }
 
     static func table(_ names: [String], _ rows: [(String, String)]) -> StatementResponse {
@@ -210,7 +210,7 @@ final class DefaultTraceResponder: StatementResponder {
             body = String(body[..<dual.range.lowerBound])
         }
         var columns: [Column] = []
-        var row: [String?] = []
+        var row: [Cell?] = []
         for item in Self.splitTopLevel(body) {
             var expression = item.trimmed()
             var alias: String?
@@ -220,7 +220,7 @@ final class DefaultTraceResponder: StatementResponder {
             }
             guard let (value, type) = evaluate(expression) else { return nil }
             columns.append(Column(name: alias ?? expression, type: type))
-            row.append(value)
+            row.append(value.map(Cell.text))
         }
         guard !columns.isEmpty else { return nil }
         return .result(ResultSet(columns: columns, rows: [row]))

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import MockModel
 
 /// Turns trace response objects (`{ok: …}`, `{error: …}`, `{result: …}`) into `StatementResponse`s,
@@ -56,16 +57,18 @@ enum ResponseDecoder {
         guard let columnsNode = node.member("columns") else { throw node.error("missing field \"columns\"") }
         var columns: [(Column, ColumnDefaults.Given)] = []
         for c in try columnsNode.elements() { columns.append(try column(c)) }
-        var rows: [[String?]] = []
+        var rows: [[Cell?]] = []
         if let rowsNode = node.member("rows") {
             guard case .array = rowsNode.value else {
                 throw rowsNode.error("rows: expected array or undefined, got \(rowsNode.value.typeName)")
             }
             for r in try rowsNode.elements() {
-                guard case .array(let cells) = r.value else {
+                guard case .array = r.value else {
                     throw r.error("expected a row (an array of cells), got \(r.value.typeName)")
                 }
-                rows.append(cells.map(cellText))
+                var row: [Cell?] = []
+                for c in try r.elements() { row.append(try cell(c)) }
+                rows.append(row)
             }
         }
         // What the trace leaves out of a column's metadata is what a server would send for its
@@ -104,9 +107,30 @@ enum ResponseDecoder {
         return (column, given)
     }
 
-    /// A row cell as text: `null` is SQL NULL, strings as they are, numbers exactly as the trace
-    /// wrote them (a script's computed numbers as JavaScript prints them), booleans as `1`/`0`,
-    /// arrays and objects as JSON text.
+    /// A row cell: `null` is SQL NULL, strings as they are, numbers exactly as the trace wrote them
+    /// (a script's computed numbers as JavaScript prints them), booleans as `1`/`0`, bytes from
+    /// `{"$hex": "…"}` or `{"$base64": "…"}`, other arrays and objects as JSON text.
+    static func cell(_ node: TraceNode) throws(TraceError) -> Cell? {
+        if case .object(let members) = node.value, members.count == 1, let (key, value) = members.first,
+           key == "$hex" || key == "$base64" {
+            guard case .string(let text) = value else {
+                throw node.error("\(key): expected a string, got \(value.typeName)")
+            }
+            if key == "$hex" {
+                guard let bytes = hexBytes(text) else {
+                    throw node.error("$hex: expected an even number of hex digits, got \(TraceCursor.quoted(text))")
+                }
+                return .bytes(bytes)
+            }
+            guard let data = Data(base64Encoded: text) else {
+                throw node.error("$base64: expected base64 (RFC 4648, padded), got \(TraceCursor.quoted(text))")
+            }
+            return .bytes(Array(data))
+        }
+        return cellText(node.value).map(Cell.text)
+    }
+
+    /// A cell's value as text (see `cell`), for values that are not bytes.
     static func cellText(_ value: JSONValue) -> String? {
         switch value {
         case .null: nil
@@ -118,6 +142,27 @@ enum ResponseDecoder {
         case .bool(let b): b ? "1" : "0"
         case .array, .object: value.jsonText
         }
+    }
+
+    /// Two hex digits (either case) per byte; `nil` for anything else.
+    static func hexBytes(_ digits: String) -> [UInt8]? {
+        let utf8 = Array(digits.utf8)
+        guard utf8.count.isMultiple(of: 2) else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c &- UInt8(ascii: "a") &+ 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c &- UInt8(ascii: "A") &+ 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        for index in stride(from: 0, to: utf8.count, by: 2) {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
     }
 
     static func sessionTrackers(_ node: TraceNode?) throws(TraceError) -> [SessionTracker] {

@@ -34,7 +34,15 @@ package struct ClassicResponseEncoder {
         let deprecateEOF = capabilities.contains(.deprecateEOF)
         if !deprecateEOF { writer.writePacket { EOFPacket().write(to: &$0) } }
         for row in result.rows {
-            writer.writePacket { TextResultRow.write(row, to: &$0) }
+            writer.writePacket { buffer in
+                for cell in row {
+                    switch cell {
+                    case .text(let text)?: buffer.writeLengthEncodedString(text)
+                    case .bytes(let bytes)?: TextResultRow.writeCell(bytes, to: &buffer)
+                    case nil: TextResultRow.writeCell(Optional<[UInt8]>.none, to: &buffer)
+                    }
+                }
+            }
         }
         if deprecateEOF {
             let end = OKPacket(result.end)

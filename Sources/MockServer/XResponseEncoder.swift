@@ -51,19 +51,25 @@ package enum XResponseEncoder {
         return flags
     }
 
-    static func field(_ cell: String?, type: Mysqlx_Resultset_ColumnMetaData.FieldType) throws -> [UInt8] {
+    /// One row field: numbers, dates and sets from the cell's text; BIT and byte strings from its
+    /// bytes, whatever they are.
+    static func field(_ cell: Cell?, type: Mysqlx_Resultset_ColumnMetaData.FieldType) throws -> [UInt8] {
         guard let cell else { return [] }
         switch type {
-        case .sint: return try XRowField.sint(cell)
-        case .uint: return try XRowField.uint(cell)
-        case .double: return try XRowField.double(cell)
-        case .float: return try XRowField.float(cell)
-        case .decimal: return try XRowField.decimal(cell)
-        case .datetime: return try XRowField.datetime(cell)
-        case .time: return try XRowField.time(cell)
-        case .set: return XRowField.set(cell)
-        case .bit: return XRowField.bit(cell)
-        default: return XRowField.bytes(cell)
+        case .sint: return try XRowField.sint(cell.text)
+        case .uint: return try XRowField.uint(cell.text)
+        case .double: return try XRowField.double(cell.text)
+        case .float: return try XRowField.float(cell.text)
+        case .decimal: return try XRowField.decimal(cell.text)
+        case .datetime: return try XRowField.datetime(cell.text)
+        case .time: return try XRowField.time(cell.text)
+        case .set: return XRowField.set(cell.text)
+        case .bit: return XRowField.bit(cell.byteArray)
+        default:
+            switch cell {
+            case .text(let text): return XRowField.bytes(text.utf8)
+            case .bytes(let bytes): return XRowField.bytes(bytes)
+            }
         }
     }
 

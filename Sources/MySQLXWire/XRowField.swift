@@ -51,9 +51,16 @@ public enum XRowField {
         return withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init)
     }
 
-    public static func bytes(_ text: String) -> [UInt8] {
-        Array(text.utf8) + [0]
+    /// Byte strings carry one trailing `0x00` (the X Plugin's terminator).
+    public static func bytes(_ raw: some Collection<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count + 1)
+        out += raw
+        out.append(0)
+        return out
     }
+
+    public static func bytes(_ text: String) -> [UInt8] { bytes(text.utf8) }
 }
 
 extension XRowField {
@@ -122,9 +129,11 @@ extension XRowField {
     }
 
     /// The cell's bytes as a big-endian unsigned number (BIT columns).
-    public static func bit(_ text: String) -> [UInt8] {
-        varint(text.utf8.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    public static func bit(_ raw: some Collection<UInt8>) -> [UInt8] {
+        varint(raw.suffix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
+
+    public static func bit(_ text: String) -> [UInt8] { bit(Array(text.utf8)) }
 }
 
 extension String {

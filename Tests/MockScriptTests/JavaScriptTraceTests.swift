@@ -45,6 +45,19 @@ struct JavaScriptTraceTests {
                                                       ["[object Object]"]])
     }
 
+    @Test("bytes cells: Uint8Array, Buffer, ArrayBuffer and {$hex} / {$base64} objects carry any bytes")
+    func byteCells() {
+        let r = trace("""
+            ({stmts: function () {
+              var u = new Uint8Array([0, 255, 128, 10]);
+              return {result: {columns: [{name: "c", type: "BLOB"}],
+                               rows: [[u], [u.buffer], [{$hex: "c328"}], [{$base64: "/w=="}], [{$hex: "zz", x: 1}]]}};
+            }})
+            """).makeResponder(for: session)
+        #expect(r.respond(to: "q").result?.rows == [[.bytes([0, 255, 128, 10])], [.bytes([0, 255, 128, 10])],
+                                                      [.bytes([0xC3, 0x28])], [.bytes([0xFF])], ["[object Object]"]])
+    }
+
     @Test("exec_time and ok fields come through")
     func ok() throws {
         let r = trace("({stmts: function () { return {exec_time: 12.5, ok: {affected_rows: 3, message: 'm'}}; }})")

@@ -84,6 +84,18 @@ struct ResponseDecoderTests {
                                 ["-9223372036854775808"]])
     }
 
+    @Test("bytes cells: {$hex} and {$base64} carry bytes that are not UTF-8; other objects stay JSON text")
+    func byteCells() throws {
+        let trace = try load("""
+            {"stmts": [{"result": {"columns": [{"name": "b", "type": "BLOB"}],
+              "rows": [[{"$hex": "00FFc328"}], [{"$base64": "AP/DKA=="}], [{"$hex": ""}], [{"$base64": "YWI="}],
+                       [{"$hex": "00", "x": 1}]]}}]}
+            """)
+        let result = try #require(trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q").result)
+        #expect(result.rows == [[.bytes([0, 0xFF, 0xC3, 0x28])], [.bytes([0, 0xFF, 0xC3, 0x28])], [.bytes([])], ["ab"],
+                                [#"{"$hex":"00","x":1}"#]])
+    }
+
     @Test("session trackers of every kind")
     func trackers() throws {
         let trace = try load("""
@@ -124,6 +136,14 @@ struct ResponseDecoderTests {
          "trace.json: handshake.greeting.exec_time: exec_time must be a number, if set. Is object"),
         (#"{"stmts": [{"ok": {"session_trackers": [{"type": "nope"}]}}]}"#,
          "trace.json: stmts[0].ok.session_trackers[0]: unknown session_tracker.type = nope"),
+        (#"{"stmts": [{"result": {"columns": [{"name": "b", "type": "BLOB"}], "rows": [[1, {"$hex": "abc"}]]}}]}"#,
+         #"trace.json: stmts[0].result.rows[0][1]: $hex: expected an even number of hex digits, got "abc""#),
+        (#"{"stmts": [{"result": {"columns": [{"name": "b", "type": "BLOB"}], "rows": [[{"$hex": "zz"}]]}}]}"#,
+         #"trace.json: stmts[0].result.rows[0][0]: $hex: expected an even number of hex digits, got "zz""#),
+        (#"{"stmts": [{"result": {"columns": [{"name": "b", "type": "BLOB"}], "rows": [[{"$base64": "a b"}]]}}]}"#,
+         #"trace.json: stmts[0].result.rows[0][0]: $base64: expected base64 (RFC 4648, padded), got "a b""#),
+        (#"{"stmts": [{"result": {"columns": [{"name": "b", "type": "BLOB"}], "rows": [[{"$hex": 12}]]}}]}"#,
+         "trace.json: stmts[0].result.rows[0][0]: $hex: expected a string, got number"),
         (#"{"stmts": [}"#, "trace.json: not valid JSON"),
         (#"{"stmts": [] "x": 1}"#, "trace.json: not valid JSON"),
         (#"[]"#, "trace.json: expected the trace to be an object"),

@@ -18,6 +18,15 @@ struct XResponseEncoderTests {
     let rows = StatementResponse.result(ResultSet(columns: [Column(name: "a", type: 8)], rows: [["1"]]))
     let meta = XServerType.columnMetaData, row = XServerType.row, notice = XServerType.notice
 
+    @Test("byte-string and BIT fields come from the cell's bytes, whatever they are")
+    func byteFields() throws {
+        #expect(try XResponseEncoder.field(.bytes([0x00, 0xFF]), type: .bytes) == [0x00, 0xFF, 0x00])
+        #expect(try XResponseEncoder.field("é", type: .bytes) == [0xC3, 0xA9, 0x00])
+        #expect(try XResponseEncoder.field(.bytes([0x01, 0x00]), type: .bit) == XRowField.varint(256))
+        #expect(try XResponseEncoder.field(.bytes(Array("42".utf8)), type: .uint) == XRowField.varint(42))
+        #expect(try XResponseEncoder.field(nil, type: .bytes) == [])
+    }
+
     @Test("a result set that is not the last ends with FetchDoneMoreResultsets and no StmtExecuteOk")
     func moreResultsets() throws {
         #expect(try types { XResponseEncoder.write(rows, last: false, to: &$0) }

@@ -189,13 +189,27 @@ enum JavaScriptBootstrap {
   global.require = makeRequire(undefined);
 
   // What the host calls.
+  // A row cell: null; bytes (Uint8Array, Buffer, ArrayBuffer) as {$hex}; {$hex} / {$base64} as
+  // they are; anything else as its string.
+  function cell(c) {
+    if (c === null) return null;
+    if (c instanceof ArrayBuffer) c = new Uint8Array(c);
+    if (c instanceof Uint8Array) {
+      var hex = '';
+      for (var i = 0; i < c.length; i++) hex += (c[i] < 16 ? '0' : '') + c[i].toString(16);
+      return { $hex: hex };
+    }
+    if (typeof c === 'object') {
+      var keys = Object.keys(c);
+      if (keys.length === 1 && (keys[0] === '$hex' || keys[0] === '$base64')) return c;
+    }
+    return String(c);
+  }
   function encode(v) {
     return JSON.stringify(v, function (k, x) {
       if (typeof x === 'number' && !isFinite(x)) return '\u0000number:' + String(x);
       if (k === 'rows' && Array.isArray(x)) {
-        return x.map(function (row) {
-          return Array.isArray(row) ? row.map(function (c) { return c === null ? null : String(c); }) : row;
-        });
+        return x.map(function (row) { return Array.isArray(row) ? row.map(cell) : row; });
       }
       return x;
     });

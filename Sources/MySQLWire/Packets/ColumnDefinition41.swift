@@ -99,6 +99,15 @@ public enum TextResultRow {
         }
     }
 
+    /// Writes one cell of a row payload: its bytes length-encoded, or `0xFB` for NULL (`nil`).
+    public static func writeCell<Bytes: Collection<UInt8>>(_ cell: Bytes?, to buffer: inout ByteBuffer) {
+        if let cell {
+            buffer.writeLengthEncodedBytes(cell)
+        } else {
+            buffer.writeInteger(UInt8(0xFB))
+        }
+    }
+
     /// Reads a row of `columnCount` cells as raw bytes (`nil` = NULL).
     public static func read(from buffer: inout ByteBuffer, columnCount: Int) throws(MySQLWireError) -> [[UInt8]?] {
         let original = buffer
