@@ -2,7 +2,8 @@
 # Makes the TLS fixtures in Tests/Integration/certs (committed; rerun to renew them):
 # a CA, a server certificate for 127.0.0.1/localhost, two client certificates with different
 # subjects, a revoked client certificate and the CA's CRL listing it, and an RSA key pair for
-# caching_sha2_password. Valid for 10 years.
+# caching_sha2_password, and a second CA that signed none of them (the driver matrix's "wrong CA").
+# Valid for 10 years.
 set -euo pipefail
 out="$(cd "$(dirname "$0")/.." && pwd)/Tests/Integration/certs"
 mkdir -p "$out"
@@ -52,6 +53,8 @@ issue client2 "/C=DE/ST=Hamburg/O=Other Org/CN=other-user" client_ext
 issue revoked "/C=DE/ST=Berlin/O=Mock Org/CN=revoked-user" client_ext
 openssl ca -batch -config ca.cnf -revoke revoked-cert.pem 2>/dev/null
 openssl ca -batch -config ca.cnf -gencrl -out crl.pem 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/C=DE/ST=Berlin/O=Other CA/CN=a CA that signed nothing here" \
+    -keyout /dev/null -out other-ca-cert.pem 2>/dev/null
 openssl genrsa -out rsa-private.pem 2048 2>/dev/null
 openssl rsa -in rsa-private.pem -pubout -out rsa-public.pem 2>/dev/null
 rm -rf ca-db ca.cnf

@@ -69,10 +69,16 @@ final class DefaultTraceResponder: StatementResponder {
         ]
     }
 
+    /// Status variables; the `Ssl_*` ones are this connection's TLS session, as a server reports
+    /// them (empty without TLS).
     var status: [(String, String)] {
-        [
-            ("Questions", String(questions)), ("Ssl_cipher", ""), ("Ssl_session_cache_hits", "0"),
-            ("Ssl_version", ""), ("Threads_connected", "1"), ("Uptime", "1"),
+        let cipher = session.tlsCipher ?? ""
+        // TLS 1.3 suites are the only ones named TLS_… in OpenSSL's naming.
+        let version = cipher.isEmpty ? "" : (cipher.hasPrefix("TLS_") ? "TLSv1.3" : "TLSv1.2")
+        return [
+            ("Questions", String(questions)), ("Ssl_cipher", cipher),
+            ("Ssl_session_cache_hits", String(session.sslSessionCacheHits)), ("Ssl_version", version),
+            ("Threads_connected", "1"), ("Uptime", "1"),
         ]
     }
 

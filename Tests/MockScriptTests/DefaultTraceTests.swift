@@ -46,6 +46,11 @@ struct DefaultTraceTests {
         #expect(responder.respond(to: "SHOW DATABASES").result?.rows.count == 5)
         #expect(responder.respond(to: "show status like 'Ssl_cipher'").result?.rows == [["Ssl_cipher", ""]])
         #expect(responder.respond(to: "show warnings").result?.rows.isEmpty == true)
+        var tls = SessionInfo(connectionID: 2, port: 3306)
+        (tls.tlsCipher, tls.sslSessionCacheHits) = ("TLS_AES_256_GCM_SHA384", 3)
+        responder.sessionChanged(tls)
+        #expect(responder.respond(to: "SHOW STATUS LIKE 'Ssl%'").result?.rows == [
+            ["Ssl_cipher", "TLS_AES_256_GCM_SHA384"], ["Ssl_session_cache_hits", "3"], ["Ssl_version", "TLSv1.3"]])
         #expect(responder.respond(to: "SHOW TABLES").result?.columns.map(\.name) == ["Tables_in_shop"])
     }
 

@@ -2,6 +2,7 @@
 // Usage: node probe.js ; connection facts from MATRIX_* environment variables.
 // Prints one JSON line per check: {"check", "ok", "detail"}.
 'use strict';
+const fs = require('fs');
 const mysql = require('mysql');
 
 const config = {
@@ -16,10 +17,23 @@ const config = {
 };
 const TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, " +
   "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " +
-  "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n";
+  "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
 
 function report(check, ok, detail) {
-  console.log(JSON.stringify({check, ok: !!ok, detail: String(detail || '').slice(0, 300)}));
+  console.log(JSON.stringify({check, ok: ok === null ? null : !!ok, detail: String(detail || '').slice(0, 300)}));
+}
+
+// TLS as mysqljs users set it up: the CA; the server's certificate and name are verified by default.
+function secure(ca) {
+  return mysql.createConnection(Object.assign({}, config, {ssl: {ca: fs.readFileSync(ca)}}));
+}
+
+function connect(conn) {
+  return new Promise((resolve, reject) => conn.connect((e) => (e ? reject(e) : resolve(conn))));
+}
+
+function end(conn) {
+  return new Promise((resolve) => conn.end(() => resolve()));
 }
 
 function query(conn, sql, values) {
@@ -46,13 +60,16 @@ async function main() {
     resolve(true);
   })));
   if (!connected) return;
+  if (process.env.MATRIX_SHA2_FULL_PORT) {
+    report('caching_sha2 (fast, full)', null, 'mysqljs/mysql does not implement caching_sha2_password');
+  }
   await run('typed values', async () => {
     const [row] = await query(conn, TYPES_SQL);
     // supportBigNumbers: a BIGINT past 2^53 as a string (a DECIMAL that fits is a number); dates as
     // local Date objects.
     const got = [row.i, row.u, row.s, row.d, row.m, row.dt.getFullYear() * 10000 + (row.dt.getMonth() + 1) * 100 +
-      row.dt.getDate(), row.ts.getMilliseconds(), row.tm, Buffer.isBuffer(row.b) && row.b.toString(), row.n];
-    const want = [42, '18446744073709551615', 'héllo wörld', 1.5, 12.34, 20240102, 250, '01:02:03', 'abc', null];
+      row.dt.getDate(), row.ts.getMilliseconds(), row.tm, Buffer.isBuffer(row.b) && row.b.toString('hex'), row.n];
+    const want = [42, '18446744073709551615', 'héllo wörld', 1.5, 12.34, 20240102, 250, '01:02:03', '00ff6162', null];
     return JSON.stringify(got) === JSON.stringify(want) ? true : `got ${JSON.stringify(got)}`;
   });
   await run('parameters', async () => {
@@ -72,6 +89,26 @@ async function main() {
     const result = await query(conn, "INSERT INTO items (name) VALUES ('a'), ('b')");
     return result.affectedRows === 2 && result.insertId === 42 ? true
       : `got ${result.affectedRows}, ${result.insertId}`;
+  });
+  await run('TLS verified, wrong CA refused', async () => {
+    const tls = await connect(secure(process.env.MATRIX_CA));
+    const [status] = await query(tls, "SHOW STATUS LIKE 'Ssl_cipher'");
+    await end(tls);
+    if (!status || !status.Value) return `not encrypted: Ssl_cipher ${JSON.stringify(status)}`;
+    const wrong = secure(process.env.MATRIX_WRONG_CA);
+    try {
+      await connect(wrong);
+    } catch (e) {
+      return true;
+    }
+    await end(wrong);
+    return 'a server certificate from another CA was accepted';
+  });
+  await run('reset', async () => {
+    // mysqljs resets a session with changeUser (COM_CHANGE_USER), as its pool does.
+    await new Promise((resolve, reject) => conn.changeUser({}, (e) => (e ? reject(e) : resolve())));
+    const [row] = await query(conn, "SELECT 7 AS a, 'x y' AS b");
+    return row.a === 7 && row.b === 'x y' ? true : `got ${JSON.stringify(row)}`;
   });
   await run('ping, reuse', async () => {
     await new Promise((resolve, reject) => conn.ping((e) => (e ? reject(e) : resolve())));

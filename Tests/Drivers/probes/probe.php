@@ -8,16 +8,20 @@ $user = getenv('MATRIX_USER') ?: 'probe';
 $password = getenv('MATRIX_PASSWORD') ?: 'probe-pw';
 $database = getenv('MATRIX_DATABASE') ?: 'matrix';
 $driver = $argv[1] ?? 'mysqli';
+$ca = getenv('MATRIX_CA');
+$wrongCa = getenv('MATRIX_WRONG_CA');
+$sha2Full = getenv('MATRIX_SHA2_FULL_PORT');
+$sha2Fast = getenv('MATRIX_SHA2_FAST_PORT');
 
 const TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, "
     . "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
-    . "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n";
+    . "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
 // mysqlnd with native types: integers and doubles as PHP numbers, the rest as strings
 // (a BIGINT UNSIGNED past PHP_INT_MAX stays a string, DECIMAL is a string).
 const EXPECTED = [42, '18446744073709551615', 'héllo wörld', 1.5, '12.34', '2024-01-02',
-    '2024-01-02 03:04:05.250000', '01:02:03', 'abc', null];
+    '2024-01-02 03:04:05.250000', '01:02:03', "\x00\xffab", null];
 
-function report(string $check, bool $ok, string $detail = ''): void {
+function report(string $check, ?bool $ok, string $detail = ''): void {
     echo json_encode(['check' => $check, 'ok' => $ok, 'detail' => substr($detail, 0, 300)]), "\n";
 }
 
@@ -30,12 +34,24 @@ function run(string $check, callable $body): void {
     }
 }
 
+function encrypted($cipher) {
+    return $cipher ? true : 'not encrypted: Ssl_cipher ' . var_export($cipher, true);
+}
+
 function compare(array $row) {
     return $row === EXPECTED ? true : 'got ' . var_export($row, true);
 }
 
 if ($driver === 'mysqli') {
     mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
+    // TLS as mysqli's users set it up: the CA, verification of the server's certificate and name.
+    $secure = function (string $ca, int $port) use ($host, $user, $password, $database) {
+        $db = mysqli_init();
+        $db->ssl_set(null, null, $ca, null, null);
+        $db->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
+        $db->real_connect($host, $user, $password, $database, $port, null, MYSQLI_CLIENT_SSL);
+        return $db;
+    };
     $db = null;
     run('login', function () use (&$db, $host, $user, $password, $database, $port) {
         $db = new mysqli($host, $user, $password, $database, $port);
@@ -44,6 +60,13 @@ if ($driver === 'mysqli') {
         return true;
     });
     if ($db === null) exit(0);
+    if ($sha2Full && $sha2Fast) {
+        run('caching_sha2 (fast, full)', function () use ($secure, $ca, $sha2Full, $sha2Fast, $host, $user, $password, $database) {
+            $secure($ca, (int) $sha2Full)->query('SELECT 1')->fetch_all();
+            (new mysqli($host, $user, $password, $database, (int) $sha2Fast))->close();
+            return true;
+        });
+    }
     run('typed values', function () use ($db) {
         return compare($db->query(TYPES_SQL)->fetch_row());
     });
@@ -67,20 +90,50 @@ if ($driver === 'mysqli') {
         $got = [$db->affected_rows, $db->insert_id];
         return $got === [2, 42] ? true : 'got ' . var_export($got, true) . ' info ' . var_export($db->info, true);
     });
+    run('TLS verified, wrong CA refused', function () use ($secure, $ca, $wrongCa, $port) {
+        $tls = $secure($ca, $port);
+        $cipher = $tls->query("SHOW STATUS LIKE 'Ssl_cipher'")->fetch_row()[1] ?? '';
+        $tls->close();
+        try {
+            @$secure($wrongCa, $port);
+        } catch (mysqli_sql_exception $e) {
+            return encrypted($cipher);
+        }
+        return 'a server certificate from another CA was accepted';
+    });
     run('ping, reuse', function () use ($db) {
         if (!$db->ping()) return 'ping failed';
         $db->query(TYPES_SQL)->fetch_all();
-        $db->close();
         return true;
+    });
+    run('reset', function () use ($db, $user, $password, $database) {
+        // mysqli's reset of a session is change_user (COM_CHANGE_USER).
+        $db->change_user($user, $password, $database);
+        $row = $db->query("SELECT 7 AS a, 'x y' AS b")->fetch_row();
+        $db->close();
+        return $row === [7, 'x y'] ? true : 'got ' . var_export($row, true);
     });
 } else {
     $pdo = null;
+    $secure = function (string $ca, int $port) use ($host, $user, $password, $database) {
+        return new PDO("mysql:host=$host;port=$port;dbname=$database;charset=utf8mb4", $user, $password,
+            [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::MYSQL_ATTR_SSL_CA => $ca,
+             PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT => true]);
+    };
     run('login', function () use (&$pdo, $host, $user, $password, $database, $port) {
         $pdo = new PDO("mysql:host=$host;port=$port;dbname=$database;charset=utf8mb4", $user, $password,
             [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_EMULATE_PREPARES => true]);
         return true;
     });
     if ($pdo === null) exit(0);
+    if ($sha2Full && $sha2Fast) {
+        run('caching_sha2 (fast, full)', function () use ($secure, $ca, $sha2Full, $sha2Fast, $host, $user, $password, $database) {
+            $secure($ca, (int) $sha2Full)->query('SELECT 1')->fetchAll();
+            new PDO("mysql:host=$host;port=$sha2Fast;dbname=$database", $user, $password,
+                [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+            return true;
+        });
+    }
     run('typed values', function () use ($pdo) {
         return compare($pdo->query(TYPES_SQL)->fetch(PDO::FETCH_NUM));
     });
@@ -113,4 +166,14 @@ if ($driver === 'mysqli') {
         $again->query(TYPES_SQL)->fetchAll();
         return true;
     });
+    run('TLS verified, wrong CA refused', function () use ($secure, $ca, $wrongCa, $port) {
+        $cipher = $secure($ca, $port)->query("SHOW STATUS LIKE 'Ssl_cipher'")->fetch(PDO::FETCH_NUM)[1] ?? '';
+        try {
+            @$secure($wrongCa, $port);
+        } catch (PDOException $e) {
+            return encrypted($cipher);
+        }
+        return 'a server certificate from another CA was accepted';
+    });
+    report('reset', null, 'PDO has no reset API');
 }

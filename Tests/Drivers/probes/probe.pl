@@ -15,14 +15,16 @@ my $port = $ENV{MATRIX_PORT};
 my $user = $ENV{MATRIX_USER} || 'probe';
 my $password = $ENV{MATRIX_PASSWORD} || 'probe-pw';
 my $database = $ENV{MATRIX_DATABASE} || 'matrix';
+my ($ca, $wrong_ca) = ($ENV{MATRIX_CA}, $ENV{MATRIX_WRONG_CA});
+my ($sha2_full, $sha2_fast) = ($ENV{MATRIX_SHA2_FULL_PORT}, $ENV{MATRIX_SHA2_FAST_PORT});
 my $types_sql = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, "
     . "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
-    . "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n";
+    . "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
 my $json = JSON::PP->new->canonical;
 
 sub report {
     my ($check, $ok, $detail) = @_;
-    print $json->encode({check => $check, ok => $ok ? JSON::PP::true : JSON::PP::false,
+    print $json->encode({check => $check, ok => !defined $ok ? undef : $ok ? JSON::PP::true : JSON::PP::false,
                          detail => substr($detail // '', 0, 300)}), "\n";
 }
 
@@ -33,15 +35,36 @@ sub run {
     report($check, defined $result && $result eq '1', defined $result && $result eq '1' ? '' : $result);
 }
 
-my $dsn = $driver eq 'MariaDB'
-    ? "DBI:MariaDB:database=$database;host=$host;port=$port"
-    : "DBI:mysql:database=$database;host=$host;port=$port;mysql_enable_utf8mb4=1";
+sub dsn {
+    my ($port, $tls_ca) = @_;
+    my $prefix = $driver eq 'MariaDB' ? 'mariadb' : 'mysql';
+    my $dsn = "DBI:$driver:database=$database;host=$host;port=$port";
+    $dsn .= ';mysql_enable_utf8mb4=1' if $driver eq 'mysql';
+    # TLS as DBI users write it: the CA, and verification of the server's certificate.
+    $dsn .= ";${prefix}_ssl=1;${prefix}_ssl_ca_file=$tls_ca;${prefix}_ssl_verify_server_cert=1" if $tls_ca;
+    # DBD::mysql 4.050 on MariaDB Connector/C refuses to enforce TLS ("Enforcing SSL encryption is
+    # not supported"); its users mark it optional, and the check reads Ssl_cipher to see it is on.
+    $dsn .= ';mysql_ssl_optional=1' if $tls_ca && $driver eq 'mysql';
+    return $dsn;
+}
+my $dsn = dsn($port);
+my %attributes = (RaiseError => 1, PrintError => 0, AutoCommit => 1);
 my $dbh;
 run('login', sub {
     $dbh = DBI->connect($dsn, $user, $password, {RaiseError => 1, PrintError => 0, AutoCommit => 1});
     return 1;
 });
 exit 0 unless $dbh;
+
+if ($sha2_full && $sha2_fast) {
+    run('caching_sha2 (fast, full)', sub {
+        my $full = DBI->connect(dsn($sha2_full, $ca), $user, $password, {%attributes});
+        $full->selectrow_array('SELECT 1');
+        $full->disconnect;
+        DBI->connect(dsn($sha2_fast), $user, $password, {%attributes})->disconnect;
+        return 1;
+    });
+}
 
 run('typed values', sub {
     my @row = $dbh->selectrow_array($types_sql);
@@ -50,7 +73,7 @@ run('typed values', sub {
     # DBI hands every value over as text (numbers too); compare as text, NULL as undef.
     my @got = map { defined $_ ? "$_" : 'undef' } ($row[0], $row[1], $s, $row[3] + 0, @row[4 .. 9]);
     my @want = ('42', '18446744073709551615', 'héllo wörld', '1.5', '12.34', '2024-01-02',
-                '2024-01-02 03:04:05.250000', '01:02:03', 'abc', 'undef');
+                '2024-01-02 03:04:05.250000', '01:02:03', "\x00\xffab", 'undef');
     return $json->encode(\@got) eq $json->encode(\@want) ? 1 : 'got ' . $json->encode(\@got);
 });
 run('parameters', sub {
@@ -68,6 +91,14 @@ run('affected rows, insert id', sub {
     my $id = $dbh->last_insert_id(undef, undef, 'items', 'id');
     return ($count == 2 && $id == 42) ? 1 : "got $count, $id";
 });
+run('TLS verified, wrong CA refused', sub {
+    my $tls = DBI->connect(dsn($port, $ca), $user, $password, {%attributes});
+    my (undef, $cipher) = $tls->selectrow_array("SHOW STATUS LIKE 'Ssl_cipher'");
+    $tls->disconnect;
+    return "not encrypted: Ssl_cipher '$cipher'" unless $cipher;
+    my $wrong = eval { DBI->connect(dsn($port, $wrong_ca), $user, $password, {%attributes}) };
+    return $wrong ? 'a server certificate from another CA was accepted' : 1;
+});
 run('ping, reuse', sub {
     return 'ping failed' unless $dbh->ping;
     $dbh->disconnect;
@@ -76,3 +107,4 @@ run('ping, reuse', sub {
     my $same = DBI->connect_cached($dsn, $user, $password, {RaiseError => 1, PrintError => 0});
     return $same == $again ? 1 : 'connect_cached did not reuse the handle';
 });
+report('reset', undef, 'DBI has no reset API');

@@ -11,12 +11,16 @@ CONFIG = {
   username: ENV.fetch('MATRIX_USER', 'probe'), password: ENV.fetch('MATRIX_PASSWORD', 'probe-pw'),
   database: ENV.fetch('MATRIX_DATABASE', 'matrix'), encoding: 'utf8mb4'
 }.freeze
+CA = ENV['MATRIX_CA']
+WRONG_CA = ENV['MATRIX_WRONG_CA']
+SHA2_FULL = ENV['MATRIX_SHA2_FULL_PORT']
+SHA2_FAST = ENV['MATRIX_SHA2_FAST_PORT']
 TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, " \
             "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " \
-            "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n"
+            "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n"
 
 def report(check, ok, detail = '')
-  puts JSON.generate(check: check, ok: ok ? true : false, detail: detail.to_s[0, 300])
+  puts JSON.generate(check: check, ok: ok.nil? ? nil : (ok ? true : false), detail: detail.to_s[0, 300])
   $stdout.flush
 end
 
@@ -31,13 +35,28 @@ client = nil
 run('login') { client = Mysql2::Client.new(**CONFIG); true }
 exit 0 if client.nil?
 
+# TLS as mysql2's users set it up: the CA, and verification of the server's certificate and name.
+def secure(ca, port = CONFIG[:port])
+  Mysql2::Client.new(**CONFIG, port: Integer(port), sslca: ca, ssl_mode: :verify_identity)
+end
+
+if SHA2_FULL && SHA2_FAST
+  run('caching_sha2 (fast, full)') do
+    full = secure(CA, SHA2_FULL)
+    full.query('SELECT 1').to_a
+    full.close
+    Mysql2::Client.new(**CONFIG, port: Integer(SHA2_FAST)).close
+    true
+  end
+end
+
 run('typed values') do
   row = client.query(TYPES_SQL, as: :array).first
   ts = row[6]
   got = [row[0], row[1], row[2], row[3], row[4], row[5], [ts.year, ts.month, ts.day, ts.hour, ts.min, ts.sec, ts.usec],
          row[7].strftime('%H:%M:%S'), row[8], row[9]]
   want = [42, 18_446_744_073_709_551_615, 'héllo wörld', 1.5, BigDecimal('12.34'), Date.new(2024, 1, 2),
-          [2024, 1, 2, 3, 4, 5, 250_000], '01:02:03', 'abc', nil]
+          [2024, 1, 2, 3, 4, 5, 250_000], '01:02:03', "\x00\xFFab".b, nil]
   got == want ? true : "got #{got.inspect}"
 end
 run('parameters') do
@@ -57,6 +76,18 @@ run('affected rows, insert id') do
   got = [client.affected_rows, client.last_id]
   got == [2, 42] ? true : "got #{got.inspect}"
 end
+run('TLS verified, wrong CA refused') do
+  tls = secure(CA)
+  cipher = tls.query("SHOW STATUS LIKE 'Ssl_cipher'", as: :array).first[1]
+  tls.close
+  next "not encrypted: Ssl_cipher #{cipher.inspect}" if cipher.to_s.empty?
+  begin
+    secure(WRONG_CA).close
+    'a server certificate from another CA was accepted'
+  rescue Mysql2::Error
+    true
+  end
+end
 run('ping, reuse') do
   next 'ping failed' unless client.ping
   client.close
@@ -67,3 +98,4 @@ run('ping, reuse') do
   end
   true
 end
+report('reset', nil, 'mysql2 has no reset API')

@@ -2,7 +2,10 @@
 
 Usage: probe_dbapi.py <driver> ; connection facts come from MATRIX_HOST, MATRIX_PORT, MATRIX_USER,
 MATRIX_PASSWORD, MATRIX_DATABASE. Prints one JSON line per check: {"check", "ok", "detail"}.
-Drivers: pymysql, connector-pure, connector-c, mysqlclient, aiomysql, sqlalchemy.
+Drivers: pymysql, connector-pure, connector-c, mysqlclient, aiomysql, asyncmy, sqlalchemy.
+TLS checks use MATRIX_CA (the server's CA) and MATRIX_WRONG_CA (a CA that did not sign it);
+caching_sha2_password is checked when MATRIX_SHA2_FULL_PORT / MATRIX_SHA2_FAST_PORT name servers
+that take its full authentication and its fast path.
 """
 import asyncio
 import datetime
@@ -17,17 +20,26 @@ PORT = int(os.environ["MATRIX_PORT"])
 USER = os.environ.get("MATRIX_USER", "probe")
 PASSWORD = os.environ.get("MATRIX_PASSWORD", "probe-pw")
 DATABASE = os.environ.get("MATRIX_DATABASE", "matrix")
+CA = os.environ.get("MATRIX_CA")
+WRONG_CA = os.environ.get("MATRIX_WRONG_CA")
+SHA2_PORTS = (os.environ.get("MATRIX_SHA2_FULL_PORT"), os.environ.get("MATRIX_SHA2_FAST_PORT"))
 
 TYPES_SQL = ("SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, "
              "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
-             "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n")
+             "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n")
+TLS_SQL = "SHOW STATUS LIKE 'Ssl_cipher'"
 EXPECTED = (42, 18446744073709551615, "héllo wörld", 1.5, decimal.Decimal("12.34"), datetime.date(2024, 1, 2),
             datetime.datetime(2024, 1, 2, 3, 4, 5, 250000), datetime.timedelta(hours=1, minutes=2, seconds=3),
-            b"abc", None)
+            b"\x00\xffab", None)
 
 
 def report(check, ok, detail=""):
-    print(json.dumps({"check": check, "ok": bool(ok), "detail": str(detail)[:300]}), flush=True)
+    print(json.dumps({"check": check, "ok": None if ok is None else bool(ok), "detail": str(detail)[:300]}),
+          flush=True)
+
+
+def not_applicable(check, why):
+    report(check, None, why)
 
 
 def run(check, body):
@@ -43,9 +55,25 @@ def compare(row):
     return True if row == EXPECTED else f"got {row!r}"
 
 
-def dbapi(module, **extra):
-    def connect():
-        return module.connect(host=HOST, port=PORT, user=USER, password=PASSWORD, database=DATABASE, **extra)
+def ssl_context(ca):
+    import ssl
+    return ssl.create_default_context(cafile=ca)
+
+
+def cipher_of(rows):
+    """The value of `SHOW STATUS LIKE 'Ssl_cipher'`: a TLS session's cipher, or a failure text."""
+    rows = list(rows)
+    cipher = rows[0][1] if rows else ""
+    return True if cipher else f"not encrypted: Ssl_cipher {cipher!r}"
+
+
+def dbapi(module, tls_options, reset=None, **extra):
+    """A DB-API 2 driver: `tls_options(ca)` gives its connect() arguments for TLS with
+    verification of the server's certificate against `ca`; `reset(conn)` runs its session reset,
+    if it has one."""
+    def connect(port=PORT, **more):
+        return module.connect(host=HOST, port=port, user=USER, password=PASSWORD, database=DATABASE,
+                              **extra, **more)
 
     conn = None
 
@@ -57,6 +85,13 @@ def dbapi(module, **extra):
     if conn is None:
         return
     cursor = conn.cursor()
+
+    def sha2():
+        full, fast = SHA2_PORTS
+        with_tls = connect(port=int(full), **tls_options(CA))  # full authentication: the password over TLS
+        with_tls.cursor().execute("SELECT 1")
+        with_tls.close()
+        connect(port=int(fast)).close()  # fast path: a scramble, no TLS needed
 
     def types():
         cursor.execute(TYPES_SQL)
@@ -85,33 +120,61 @@ def dbapi(module, **extra):
         got = (cursor.rowcount, cursor.lastrowid)
         return True if got == (2, 42) else f"got {got}"
 
+    def tls():
+        secure = connect(**tls_options(CA))
+        c = secure.cursor()
+        c.execute(TLS_SQL)
+        encrypted = cipher_of(c.fetchall())
+        secure.close()
+        try:
+            connect(**tls_options(WRONG_CA)).close()
+        except Exception:
+            return encrypted
+        return "a server certificate from another CA was accepted"
+
     def ping_and_reuse():
         conn.ping()
-        cursor.execute("SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, "
-                       "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
-                       "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n")
+        cursor.execute(TYPES_SQL)
         cursor.fetchall()
-        conn.close()
         again = connect()
+        again.cursor().execute("SELECT 7 AS a, 'x y' AS b")
         again.close()
 
+    def reset_session():
+        reset(conn)
+        cursor = conn.cursor()
+        cursor.execute("SELECT 7 AS a, 'x y' AS b")
+        row = tuple(cursor.fetchone())
+        return True if row == (7, "x y") else f"got {row!r} after the reset"
+
+    if all(SHA2_PORTS):
+        run("caching_sha2 (fast, full)", sha2)
     run("typed values", types)
     run("parameters", params)
     run("error", error)
     run("affected rows, insert id", write)
+    run("TLS verified, wrong CA refused", tls)
     run("ping, reuse", ping_and_reuse)
+    if reset is None:
+        not_applicable("reset", "no reset API")
+    else:
+        run("reset", reset_session)
+    conn.close()
 
 
-def aiomysql_probe():
-    import aiomysql
-
+def async_probe(module):
+    """aiomysql or asyncmy: a pool, as asyncio applications use them."""
     async def main():
         pool = None
 
+        async def connect(port=PORT, ca=None):
+            options = {"ssl": ssl_context(ca)} if ca else {}
+            return await module.connect(host=HOST, port=port, user=USER, password=PASSWORD, db=DATABASE, **options)
+
         async def login():
             nonlocal pool
-            pool = await aiomysql.create_pool(host=HOST, port=PORT, user=USER, password=PASSWORD, db=DATABASE,
-                                              minsize=1, maxsize=2)
+            pool = await module.create_pool(host=HOST, port=PORT, user=USER, password=PASSWORD, db=DATABASE,
+                                            minsize=1, maxsize=2)
 
         async def arun(check, body):
             try:
@@ -123,6 +186,14 @@ def aiomysql_probe():
         await arun("login", login)
         if pool is None:
             return
+
+        async def sha2():
+            full, fast = SHA2_PORTS
+            conn = await connect(int(full), CA)
+            async with conn.cursor() as cur:
+                await cur.execute("SELECT 1")
+            conn.close()
+            (await connect(int(fast))).close()
 
         async def types():
             async with pool.acquire() as conn, conn.cursor() as cur:
@@ -149,6 +220,18 @@ def aiomysql_probe():
                 got = (cur.rowcount, cur.lastrowid)
                 return True if got == (2, 42) else f"got {got}"
 
+        async def tls():
+            conn = await connect(ca=CA)
+            async with conn.cursor() as cur:
+                await cur.execute(TLS_SQL)
+                encrypted = cipher_of(await cur.fetchall())
+            conn.close()
+            try:
+                (await connect(ca=WRONG_CA)).close()
+            except Exception:
+                return encrypted
+            return "a server certificate from another CA was accepted"
+
         async def reuse():
             for _ in range(3):
                 async with pool.acquire() as conn:
@@ -156,11 +239,15 @@ def aiomysql_probe():
             pool.close()
             await pool.wait_closed()
 
+        if all(SHA2_PORTS):
+            await arun("caching_sha2 (fast, full)", sha2)
         await arun("typed values", types)
         await arun("parameters", params)
         await arun("error", error)
         await arun("affected rows, insert id", write)
+        await arun("TLS verified, wrong CA refused", tls)
         await arun("ping, reuse", reuse)
+        not_applicable("reset", "no reset API")
 
     asyncio.run(main())
 
@@ -168,8 +255,12 @@ def aiomysql_probe():
 def sqlalchemy_probe():
     import sqlalchemy as sa
     from urllib.parse import quote_plus
-    engine = sa.create_engine(f"mysql+pymysql://{USER}:{quote_plus(PASSWORD)}@{HOST}:{PORT}/{DATABASE}",
-                              pool_size=2, pool_pre_ping=True)
+
+    def engine_for(port=PORT, **options):
+        return sa.create_engine(f"mysql+pymysql://{USER}:{quote_plus(PASSWORD)}@{HOST}:{port}/{DATABASE}",
+                                pool_size=2, pool_pre_ping=True, **options)
+
+    engine = engine_for()
     conn = None
 
     def login():
@@ -179,7 +270,13 @@ def sqlalchemy_probe():
     run("login", login)
     if conn is None:
         return
-    run("typed values", lambda: compare(conn.execute(sa.text(TYPES_SQL)).one()))
+
+    def sha2():
+        full, fast = SHA2_PORTS
+        for e in (engine_for(int(full), connect_args={"ssl": {"ca": CA}}), engine_for(int(fast))):
+            with e.connect() as c:
+                c.execute(sa.text("SELECT 1")).all()
+            e.dispose()
 
     def params():
         row = tuple(conn.execute(sa.text("SELECT :a AS a, :b AS b"), {"a": 7, "b": "x y"}).one())
@@ -198,20 +295,37 @@ def sqlalchemy_probe():
         got = (result.rowcount, result.lastrowid)
         return True if got == (2, 42) else f"got {got}"
 
+    def tls():
+        secure = engine_for(connect_args={"ssl": {"ca": CA}})
+        with secure.connect() as c:
+            encrypted = cipher_of(c.execute(sa.text(TLS_SQL)).all())
+        secure.dispose()
+        wrong = engine_for(connect_args={"ssl": {"ca": WRONG_CA}})
+        try:
+            with wrong.connect():
+                pass
+        except sa.exc.OperationalError:
+            return encrypted
+        finally:
+            wrong.dispose()
+        return "a server certificate from another CA was accepted"
+
     def reuse():
         conn.close()
         for _ in range(3):
             with engine.connect() as c:
-                c.execute(sa.text("SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, "
-                                  "1.5e0 AS d, 12.34 AS m, DATE '2024-01-02' AS dt, "
-                                  "TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, TIME '01:02:03' AS tm, "
-                                  "X'616263' AS b, NULL AS n")).all()
+                c.execute(sa.text(TYPES_SQL)).all()
         engine.dispose()
 
+    if all(SHA2_PORTS):
+        run("caching_sha2 (fast, full)", sha2)
+    run("typed values", lambda: compare(conn.execute(sa.text(TYPES_SQL)).one()))
     run("parameters", params)
     run("error", error)
     run("affected rows, insert id", write)
+    run("TLS verified, wrong CA refused", tls)
     run("ping, reuse", reuse)
+    not_applicable("reset", "no reset API (the pool's reset on return is a ROLLBACK)")
 
 
 def main():
@@ -219,29 +333,26 @@ def main():
     try:
         if driver == "pymysql":
             import pymysql
-            dbapi(pymysql)
+            dbapi(pymysql, lambda ca: {"ssl_ca": ca, "ssl_verify_cert": True, "ssl_verify_identity": True})
         elif driver in ("connector-pure", "connector-c"):
             import mysql.connector
-            dbapi(mysql.connector, use_pure=(driver == "connector-pure"))
+            dbapi(mysql.connector, lambda ca: {"ssl_ca": ca, "ssl_verify_cert": True, "ssl_verify_identity": True},
+                  reset=lambda conn: conn.reset_session(), use_pure=(driver == "connector-pure"))
         elif driver == "mysqlclient":
             import MySQLdb
-            MySQLdb.connect.__defaults__  # noqa: B018 (import check)
-
-            class Adapter:
-                @staticmethod
-                def connect(host, port, user, password, database):
-                    return MySQLdb.connect(host=host, port=port, user=user, password=password, database=database,
-                                           charset="utf8mb4")
-            dbapi(Adapter)
+            dbapi(MySQLdb, lambda ca: {"ssl_mode": "VERIFY_IDENTITY", "ssl": {"ca": ca}}, charset="utf8mb4")
         elif driver == "aiomysql":
-            aiomysql_probe()
+            import aiomysql
+            async_probe(aiomysql)
+        elif driver == "asyncmy":
+            import asyncmy
+            async_probe(asyncmy)
         elif driver == "sqlalchemy":
             sqlalchemy_probe()
         else:
             report("login", False, f"unknown driver {driver}")
     except Exception:
         report("login", False, traceback.format_exc(limit=2))
-
 
 if __name__ == "__main__":
     main()

@@ -8,7 +8,10 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +23,7 @@ import (
 
 const typesSQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, " +
 	"12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " +
-	"TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n"
+	"TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n"
 
 func env(name, fallback string) string {
 	if value := os.Getenv(name); value != "" {
@@ -29,12 +32,54 @@ func env(name, fallback string) string {
 	return fallback
 }
 
-func report(check string, ok bool, detail string) {
+func report(check string, ok interface{}, detail string) {
 	if len(detail) > 300 {
 		detail = detail[:300]
 	}
 	line, _ := json.Marshal(map[string]interface{}{"check": check, "ok": ok, "detail": detail})
 	fmt.Println(string(line))
+}
+
+// registerCA registers a TLS configuration (as go-sql-driver users do) that trusts only the
+// certificate authority in the PEM file at path; the server's name is verified against the address.
+func registerCA(name, path string) error {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("no certificate in %s", path)
+	}
+	return mysql.RegisterTLSConfig(name, &tls.Config{RootCAs: pool})
+}
+
+// open is sql.Open for the probe's server at port, with TLS configuration tlsName ("" for none).
+func open(port, tlsName string) (*sql.DB, error) {
+	config := mysql.NewConfig()
+	config.User = env("MATRIX_USER", "probe")
+	config.Passwd = env("MATRIX_PASSWORD", "probe-pw")
+	config.Net = "tcp"
+	config.Addr = env("MATRIX_HOST", "127.0.0.1") + ":" + port
+	config.DBName = env("MATRIX_DATABASE", "matrix")
+	config.ParseTime = true
+	config.InterpolateParams = true
+	config.TLSConfig = tlsName
+	return sql.Open("mysql", config.FormatDSN())
+}
+
+// once opens a pool, pings it (a login) and runs query on it, then closes it.
+func once(port, tlsName, query string) (string, error) {
+	db, err := open(port, tlsName)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var name, value string
+	if err := db.QueryRow(query).Scan(&name, &value); err != nil {
+		return "", err
+	}
+	return value, nil
 }
 
 func run(check string, body func() error) {
@@ -46,21 +91,33 @@ func run(check string, body func() error) {
 }
 
 func main() {
-	config := mysql.NewConfig()
-	config.User = env("MATRIX_USER", "probe")
-	config.Passwd = env("MATRIX_PASSWORD", "probe-pw")
-	config.Net = "tcp"
-	config.Addr = env("MATRIX_HOST", "127.0.0.1") + ":" + os.Getenv("MATRIX_PORT")
-	config.DBName = env("MATRIX_DATABASE", "matrix")
-	config.ParseTime = true
-	config.InterpolateParams = true
-	db, err := sql.Open("mysql", config.FormatDSN())
+	port := os.Getenv("MATRIX_PORT")
+	db, err := open(port, "")
 	if err != nil {
 		report("login", false, err.Error())
 		return
 	}
 	db.SetMaxOpenConns(2)
 	run("login", db.Ping)
+	if err := registerCA("matrix", os.Getenv("MATRIX_CA")); err != nil {
+		report("TLS verified, wrong CA refused", false, err.Error())
+	}
+	if err := registerCA("wrong", os.Getenv("MATRIX_WRONG_CA")); err != nil {
+		report("TLS verified, wrong CA refused", false, err.Error())
+	}
+	full, fast := os.Getenv("MATRIX_SHA2_FULL_PORT"), os.Getenv("MATRIX_SHA2_FAST_PORT")
+	if full != "" && fast != "" {
+		run("caching_sha2 (fast, full)", func() error {
+			// Full authentication sends the password over TLS; the fast path needs none.
+			if _, err := once(full, "matrix", "SHOW STATUS LIKE 'Ssl_cipher'"); err != nil {
+				return fmt.Errorf("full authentication: %v", err)
+			}
+			if _, err := once(fast, "", "SHOW STATUS LIKE 'Ssl_cipher'"); err != nil {
+				return fmt.Errorf("fast path: %v", err)
+			}
+			return nil
+		})
+	}
 
 	run("typed values", func() error {
 		var i int64
@@ -76,9 +133,9 @@ func main() {
 			return err
 		}
 		got := []interface{}{i, u, s, d, m, dt.Time.Format("2006-01-02"), ts.Time.Format("2006-01-02 15:04:05.000000"),
-			tm, string(b), n.Valid}
+			tm, hex.EncodeToString(b), n.Valid}
 		want := []interface{}{int64(42), uint64(18446744073709551615), "héllo wörld", 1.5, "12.34", "2024-01-02",
-			"2024-01-02 03:04:05.250000", "01:02:03", "abc", false}
+			"2024-01-02 03:04:05.250000", "01:02:03", "00ff6162", false}
 		if !reflect.DeepEqual(got, want) {
 			return fmt.Errorf("got %v", got)
 		}
@@ -118,6 +175,19 @@ func main() {
 		}
 		return nil
 	})
+	run("TLS verified, wrong CA refused", func() error {
+		cipher, err := once(port, "matrix", "SHOW STATUS LIKE 'Ssl_cipher'")
+		if err != nil {
+			return err
+		}
+		if cipher == "" {
+			return fmt.Errorf("not encrypted: Ssl_cipher is empty")
+		}
+		if _, err := once(port, "wrong", "SHOW STATUS LIKE 'Ssl_cipher'"); err == nil {
+			return fmt.Errorf("a server certificate from another CA was accepted")
+		}
+		return nil
+	})
 	run("ping, reuse", func() error {
 		for k := 0; k < 5; k++ {
 			if err := db.Ping(); err != nil {
@@ -134,4 +204,5 @@ func main() {
 		}
 		return db.Close()
 	})
+	report("reset", nil, "database/sql has no reset API (the driver's ResetSession sends no command)")
 }

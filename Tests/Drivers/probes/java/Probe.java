@@ -2,6 +2,7 @@
 // code usually reads. Run as a single source file: java -cp mariadb-java-client.jar Probe.java
 // Connection facts from MATRIX_* environment variables; prints one JSON line per check.
 import java.math.BigDecimal;
+import java.util.HexFormat;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -15,7 +16,7 @@ import java.util.concurrent.Callable;
 public class Probe {
     static final String TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, "
         + "1.5e0 AS d, 12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
-        + "TIME '01:02:03' AS tm, X'616263' AS b, NULL AS n";
+        + "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
 
     static String env(String name, String fallback) {
         String value = System.getenv(name);
@@ -32,9 +33,25 @@ public class Probe {
         return out.append('"').toString();
     }
 
-    static void report(String check, boolean ok, String detail) {
+    static void report(String check, Boolean ok, String detail) {
         if (detail.length() > 300) detail = detail.substring(0, 300);
-        System.out.println("{\"check\": " + quote(check) + ", \"ok\": " + ok + ", \"detail\": " + quote(detail) + "}");
+        System.out.println("{\"check\": " + quote(check) + ", \"ok\": " + (ok == null ? "null" : ok.toString())
+            + ", \"detail\": " + quote(detail) + "}");
+    }
+
+    /** A JDBC URL for the server at port, with TLS verified against the CA in caPath when given. */
+    static String url(String port, String caPath) {
+        String url = "jdbc:mariadb://" + env("MATRIX_HOST", "127.0.0.1") + ":" + port + "/" + env("MATRIX_DATABASE", "matrix");
+        // Connector/J 2.x: useSsl, the CA as serverSslCert; the certificate and host name are verified by default.
+        return caPath == null ? url : url + "?useSsl=true&serverSslCert=" + caPath;
+    }
+
+    /** The session's TLS cipher (empty without TLS), from a fresh connection to port. */
+    static String cipher(String port, String caPath, String user, String password) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url(port, caPath), user, password);
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW STATUS LIKE 'Ssl_cipher'")) {
+            return rs.next() ? rs.getString(2) : "";
+        }
     }
 
     static void run(String check, Callable<String> body) {
@@ -47,8 +64,9 @@ public class Probe {
     }
 
     public static void main(String[] args) throws Exception {
-        String url = "jdbc:mariadb://" + env("MATRIX_HOST", "127.0.0.1") + ":" + System.getenv("MATRIX_PORT") + "/"
-            + env("MATRIX_DATABASE", "matrix");
+        String port = System.getenv("MATRIX_PORT"), url = url(port, null);
+        String ca = System.getenv("MATRIX_CA"), wrongCa = System.getenv("MATRIX_WRONG_CA");
+        String sha2Full = System.getenv("MATRIX_SHA2_FULL_PORT"), sha2Fast = System.getenv("MATRIX_SHA2_FAST_PORT");
         String user = env("MATRIX_USER", "probe"), password = env("MATRIX_PASSWORD", "probe-pw");
         Connection[] holder = new Connection[1];
         run("login", () -> {
@@ -57,14 +75,21 @@ public class Probe {
         });
         Connection conn = holder[0];
         if (conn == null) return;
+        if (sha2Full != null && sha2Fast != null) {
+            run("caching_sha2 (fast, full)", () -> {
+                cipher(sha2Full, ca, user, password);  // full authentication: the password over TLS
+                cipher(sha2Fast, null, user, password);
+                return null;
+            });
+        }
         run("typed values", () -> {
             try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(TYPES_SQL)) {
                 rs.next();
                 List<Object> got = Arrays.asList(rs.getInt(1), rs.getBigDecimal(2), rs.getString(3), rs.getDouble(4),
                     rs.getBigDecimal(5), rs.getDate(6).toString(), rs.getTimestamp(7).toString(),
-                    rs.getTime(8).toString(), new String(rs.getBytes(9), "UTF-8"), rs.getObject(10));
+                    rs.getTime(8).toString(), HexFormat.of().formatHex(rs.getBytes(9)), rs.getObject(10));
                 List<Object> want = Arrays.asList(42, new BigDecimal("18446744073709551615"), "héllo wörld", 1.5,
-                    new BigDecimal("12.34"), "2024-01-02", "2024-01-02 03:04:05.25", "01:02:03", "abc", null);
+                    new BigDecimal("12.34"), "2024-01-02", "2024-01-02 03:04:05.25", "01:02:03", "00ff6162", null);
                 return got.equals(want) ? null : "got " + got;
             }
         });
@@ -96,6 +121,23 @@ public class Probe {
                     long id = keys.next() ? keys.getLong(1) : -1;
                     return count == 2 && id == 42 ? null : "got " + count + ", " + id;
                 }
+            }
+        });
+        run("TLS verified, wrong CA refused", () -> {
+            String cipher = cipher(port, ca, user, password);
+            if (cipher == null || cipher.isEmpty()) return "not encrypted: Ssl_cipher " + cipher;
+            try {
+                cipher(port, wrongCa, user, password);
+            } catch (SQLException e) {
+                return null;
+            }
+            return "a server certificate from another CA was accepted";
+        });
+        run("reset", () -> {
+            conn.unwrap(org.mariadb.jdbc.MariaDbConnection.class).reset();  // COM_RESET_CONNECTION
+            try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT 7 AS a, 'x y' AS b")) {
+                rs.next();
+                return rs.getInt(1) == 7 && "x y".equals(rs.getString(2)) ? null : "got " + rs.getInt(1);
             }
         });
         run("ping, reuse", () -> {
