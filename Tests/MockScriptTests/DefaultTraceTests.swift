@@ -46,7 +46,7 @@ struct DefaultTraceTests {
         #expect(responder.respond(to: "SHOW DATABASES").result?.rows.count == 5)
         #expect(responder.respond(to: "show status like 'Ssl_cipher'").result?.rows == [["Ssl_cipher", ""]])
         #expect(responder.respond(to: "show warnings").result?.rows.isEmpty == true)
-        var tls = SessionInfo(connectionID: 2, port: 3306)
+        var tls = SessionInfo(connectionID: 2, port: 3306, schema: "shop")
         (tls.tlsCipher, tls.sslSessionCacheHits) = ("TLS_AES_256_GCM_SHA384", 3)
         responder.sessionChanged(tls)
         #expect(responder.respond(to: "SHOW STATUS LIKE 'Ssl%'").result?.rows == [
