@@ -43,9 +43,18 @@ enum ClassicProtocolFuzzTarget {
                 let encoder = ClassicResponseEncoder(capabilities: machine.capabilities)
                 for packet in packets { encoder.write(packet, to: &writer) }
                 if after == .close { return }
-            case .answerQuery(let statement, let sequenceID):
+            case .answer(let request, let sequenceID):
                 var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
-                ClassicResponseEncoder(capabilities: machine.capabilities).write(responder.respond(to: statement), to: &writer)
+                let encoder = ClassicResponseEncoder(capabilities: machine.capabilities, binary: request.kind == .execute)
+                for response in responder.answer(request).results { encoder.write(response, to: &writer) }
+            case .prepare(let text, let sequenceID):
+                action = machine.statementPrepared(text, responder.prepare(text), sequenceID: sequenceID)
+                continue
+            case .answerWithCursor(let request, let sequenceID):
+                if case .one(let response) = responder.answer(request), case .result(let result) = response.kind {
+                    action = machine.cursorOpened(statementID: request.statementID, result: result, sequenceID: sequenceID)
+                    continue
+                }
             case .startTLS:
                 action = machine.tlsHandshakeCompleted()
                 continue
@@ -65,7 +74,8 @@ enum ClassicProtocolFuzzTarget {
         }
     }
 
-    static let capabilitySets: [CapabilityFlags] = [.protocol41, .mockDefault, [.protocol41, .sessionTrack, .deprecateEOF]]
+    static let capabilitySets: [CapabilityFlags] = [.protocol41, .mockDefault, [.protocol41, .sessionTrack, .deprecateEOF],
+                                                    .serverDefault]
 
     /// Every decoder the server (and the test client) has; what decodes must round-trip.
     static func decodeEveryWay(_ payload: ByteBuffer) throws(FuzzFailure) {
@@ -108,6 +118,7 @@ enum ClassicProtocolFuzzTarget {
                       encode: { $0.write(to: &$1) })
         try roundTrip(payload, "SessionStateChange", decode: { b throws(MySQLWireError) in try SessionStateChange(from: &b) },
                       encode: { $0.write(to: &$1) })
+        try decodePreparedStatements(payload)
         for columns in [1, 3] {
             try roundTrip(payload, "TextResultRow(\(columns))",
                           decode: { b throws(MySQLWireError) in Row(cells: try TextResultRow.read(from: &b, columnCount: columns)) },
@@ -122,6 +133,40 @@ enum ClassicProtocolFuzzTarget {
                               }
                           })
         }
+    }
+
+    /// The prepared-statement decoders: an execution for statements of 0–3 placeholders, with and
+    /// without query attributes and earlier types; binary rows of a few column sets; query
+    /// attributes; PREPARE_OK. What decodes must encode to a fixed point.
+    static func decodePreparedStatements(_ payload: ByteBuffer) throws(FuzzFailure) {
+        let earlier = [ParameterType(type: 0x08), ParameterType(type: 0xFD), ParameterType(type: 0x0C, unsigned: true)]
+        for count in 0...3 {
+            for attributes in [false, true] {
+                for previous in [nil, Array(earlier.prefix(count))] {
+                    try encodingIsStable(payload, "StmtExecute(\(count), attributes: \(attributes))",
+                                         decode: { b throws(MySQLWireError) in
+                                             let e = try StmtExecute(from: b, parameterCount: count, previousTypes: previous,
+                                                                     queryAttributes: attributes)
+                                             b.moveReaderIndex(to: b.writerIndex)
+                                             return e
+                                         },
+                                         encode: { $0.write(to: &$1, queryAttributes: attributes) })
+                }
+            }
+        }
+        for types in [[UInt8(0x03)], [0x08, 0xFD, 0x0C, 0x0B, 0x05, 0x04, 0x01, 0x02, 0xF6]] {
+            for unsigned in [false, true] {
+                let flags = Array(repeating: unsigned, count: types.count)
+                try encodingIsStable(payload, "BinaryResultRow(\(types.count))",
+                                     decode: { b throws(MySQLWireError) in try BinaryResultRow.read(from: &b, types: types, unsigned: flags) },
+                                     encode: { BinaryResultRow.write($0, types: types, to: &$1) })
+            }
+        }
+        try encodingIsStable(payload, "QueryAttributesBlock",
+                             decode: { b throws(MySQLWireError) in try QueryAttributesBlock.read(from: &b) },
+                             encode: { QueryAttributesBlock.write($0, to: &$1) })
+        try roundTrip(payload, "StmtPrepareOK", decode: { b throws(MySQLWireError) in try StmtPrepareOK(from: &b) },
+                      encode: { $0.write(to: &$1) })
     }
 
     struct Row: Equatable {

@@ -50,6 +50,13 @@ public protocol StatementResponder: AnyObject {
     /// `respond(to:)`. Responders with several results or with answers that arrive later (an
     /// upstream server) implement it.
     func answer(to statement: String) -> StatementAnswer
+    /// Everything to send for a statement with its parameters and attributes (an execution of a
+    /// prepared statement, a query with attributes). The default answers a query's text, and an
+    /// execution's text with its parameters written in (`SELECT ?` with 7 is `SELECT 7`).
+    func answer(_ request: StatementRequest) -> StatementAnswer
+    /// What preparing `statement` gives: the columns its executions return, or an error. The
+    /// default cannot tell (`.unknown`).
+    func prepare(_ statement: String) -> PrepareAnswer
     /// Called when the session's user or schema changed (after authentication, COM_INIT_DB,
     /// COM_CHANGE_USER).
     func sessionChanged(_ session: SessionInfo)
@@ -59,6 +66,8 @@ public protocol StatementResponder: AnyObject {
 
 extension StatementResponder {
     public func answer(to statement: String) -> StatementAnswer { .one(respond(to: statement)) }
+    public func answer(_ request: StatementRequest) -> StatementAnswer { answer(to: request.interpolated) }
+    public func prepare(_ statement: String) -> PrepareAnswer { .unknown }
     public func sessionChanged(_ session: SessionInfo) {}
     public func notices() -> [NoticeSpec] { [] }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import MockModel
 import Synchronization
 
@@ -16,6 +17,10 @@ struct TraceStatements: Sendable {
         /// again each time it answers, with the globals' current values.
         var template: TraceNode?
         var defaultExecTime: Duration = .zero
+        /// `params`: the entry answers only executions of a prepared statement with these values.
+        var parameters: [JSONValue]?
+        /// `prepare.error`: preparing the statement fails with this error.
+        var prepareError: ErrorResponse?
     }
 
     var entries: [Entry]
@@ -31,7 +36,7 @@ struct TraceStatements: Sendable {
         }
         var entries: [Entry] = []
         for node in try stmts.elements() {
-            do {
+            do throws(TraceError) {
                 try node.requireObject()
                 let matcher = try StatementMatcher.read(node)
                 let dynamic = node.value.referencesGlobals
@@ -41,8 +46,20 @@ struct TraceStatements: Sendable {
                 var response = try ResponseDecoder.response(checked, defaultExecTime: defaultExecTime,
                                                             answeredBy: node.path)
                 if !dynamic { response.cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue }
-                entries.append(Entry(matcher: matcher, response: .success(response), label: node.path,
-                                     template: dynamic ? node : nil, defaultExecTime: defaultExecTime))
+                var entry = Entry(matcher: matcher, response: .success(response), label: node.path,
+                                  template: dynamic ? node : nil, defaultExecTime: defaultExecTime)
+                if let params = node.member("params") {
+                    guard case .array(let values) = params.value else {
+                        throw params.error("expected 'params' to be an array of parameter values, got \(params.value.typeName)")
+                    }
+                    entry.parameters = values
+                }
+                if let prepare = node.member("prepare") {
+                    try prepare.requireObject()
+                    guard let error = prepare.member("error") else { throw prepare.error("expected 'prepare.error'") }
+                    entry.prepareError = try ResponseDecoder.error(error)
+                }
+                entries.append(entry)
             } catch {
                 if strict { throw error }
                 let matcher = try? StatementMatcher.read(node)
@@ -67,44 +84,74 @@ struct TraceCursor {
 
     mutating func respond(to statement: String, in statements: TraceStatements,
                           fallback: (any StatementResponder)?) -> StatementResponse {
-        statements.ordered
-            ? respondOrdered(statement, statements)
-            : respondMatching(statement, statements, fallback: fallback)
+        respond(to: StatementRequest(text: statement), in: statements, fallback: fallback)
     }
 
-    private mutating func respondOrdered(_ statement: String, _ statements: TraceStatements) -> StatementResponse {
+    /// Answers a query, or an execution of a prepared statement: entries match its text with the
+    /// `?` markers (and their `params`, if any), then its text with the parameters written in.
+    mutating func respond(to request: StatementRequest, in statements: TraceStatements,
+                          fallback: (any StatementResponder)?) -> StatementResponse {
+        statements.ordered
+            ? respondOrdered(request, statements)
+            : respondMatching(request, statements, fallback: fallback)
+    }
+
+    /// The texts an execution may be matched by: with the markers, then with the values.
+    private static func texts(_ request: StatementRequest) -> [String] {
+        request.kind == .execute && !request.parameters.isEmpty ? [request.text, request.interpolated] : [request.text]
+    }
+
+    /// The statement for messages: quoted, with its parameters.
+    private static func described(_ request: StatementRequest) -> String {
+        guard request.kind == .execute, !request.parameters.isEmpty else { return quoted(request.text) }
+        return quoted(request.text) + " with parameters (" + request.parameters.map(\.description).joined(separator: ", ") + ")"
+    }
+
+    private mutating func respondOrdered(_ request: StatementRequest, _ statements: TraceStatements) -> StatementResponse {
         guard next < statements.entries.count else {
-            return Self.parseError("Unexpected stmt, got: \(Self.quoted(statement)); expected: nothing (end of stmts)")
+            return Self.parseError("Unexpected stmt, got: \(Self.described(request)); expected: nothing (end of stmts)")
         }
         let entry = statements.entries[next]
         next += 1
         if let matcher = entry.matcher {
-            switch matcher.matches(statement) {
+            var outcome = BoundedRegex.Outcome.noMatch
+            for text in Self.texts(request) where outcome == .noMatch {
+                outcome = matcher.matches(text)
+            }
+            if outcome == .match, !ParameterMatch.matches(entry.parameters, request) { outcome = .noMatch }
+            switch outcome {
             case .match: break
             case .noMatch:
-                return Self.parseError("Unexpected stmt, got: \(Self.quoted(statement)); expected: \"\(matcher.source)\"")
+                return Self.parseError("Unexpected stmt, got: \(Self.described(request)); expected: \"\(matcher.source)\""
+                    + ParameterMatch.expected(entry.parameters))
             case .gaveUp(let code):
-                return Self.parseError("Unexpected stmt, got: \(Self.quoted(statement)); expected: \"\(matcher.source)\""
+                return Self.parseError("Unexpected stmt, got: \(Self.described(request)); expected: \"\(matcher.source)\""
                     + " (\(Self.gaveUp(code)))")
             }
         }
         return use(entry)
     }
 
-    private mutating func respondMatching(_ statement: String, _ statements: TraceStatements,
+    private mutating func respondMatching(_ request: StatementRequest, _ statements: TraceStatements,
                                           fallback: (any StatementResponder)?) -> StatementResponse {
         var budget = MatchBudget()
         var unfinished: String?
-        for entry in statements.entries {
-            guard let matcher = entry.matcher else { continue }
-            if matcher.isRegex, budget.isSpent() {
-                unfinished = unfinished ?? "matching stopped at \(entry.label) after \(MatchBudget.limit)"
-                break
-            }
-            switch matcher.matches(statement) {
-            case .match: return use(entry)
-            case .noMatch: break
-            case .gaveUp(let code): unfinished = unfinished ?? "\(entry.label) \(Self.gaveUp(code))"
+        var parametersDiffer: String?
+        for text in Self.texts(request) {
+            for entry in statements.entries {
+                guard let matcher = entry.matcher else { continue }
+                if matcher.isRegex, budget.isSpent() {
+                    unfinished = unfinished ?? "matching stopped at \(entry.label) after \(MatchBudget.limit)"
+                    break
+                }
+                switch matcher.matches(text) {
+                case .match:
+                    if ParameterMatch.matches(entry.parameters, request) { return use(entry) }
+                    parametersDiffer = parametersDiffer
+                        ?? "\(entry.label) matches the text but wants\(ParameterMatch.expected(entry.parameters))"
+                case .noMatch: break
+                case .gaveUp(let code): unfinished = unfinished ?? "\(entry.label) \(Self.gaveUp(code))"
+                }
             }
         }
         while next < statements.entries.count {
@@ -112,13 +159,29 @@ struct TraceCursor {
             next += 1
             if entry.matcher == nil { return use(entry) }
         }
-        if let fallback { return fallback.respond(to: statement) }
+        if let fallback { return fallback.respond(to: request.interpolated) }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
         guard !candidates.isEmpty else { return Self.parseError("Unknown statement. (end of stmts)") }
-        let closest = ClosestEntry.closest(to: statement, among: candidates)
+        let closest = ClosestEntry.closest(to: request.text, among: candidates)
         let hint = closest.map { "; closest trace entry: \($0.label) \"\($0.text)\"" } ?? ""
-        let note = unfinished.map { " (\($0))" } ?? ""
-        return Self.parseError("Unknown statement: \(Self.quoted(statement))\(hint)\(note)")
+        let note = [parametersDiffer, unfinished].compactMap { $0 }.map { " (\($0))" }.joined()
+        return Self.parseError("Unknown statement: \(Self.described(request))\(hint)\(note)")
+    }
+
+    /// What preparing `statement` gives, without using up an entry: the entry an execution would
+    /// get (its `params` aside), as columns or its `prepare.error`; `nil` when no entry would.
+    func prepare(_ statement: String, in statements: TraceStatements) -> PrepareAnswer? {
+        let entry: TraceStatements.Entry?
+        if statements.ordered {
+            entry = next < statements.entries.count ? statements.entries[next] : nil
+        } else {
+            entry = statements.entries.first { $0.matcher?.matches(statement) == .match }
+                ?? statements.entries[min(next, statements.entries.count)...].first { $0.matcher == nil }
+        }
+        guard let entry else { return nil }
+        if let error = entry.prepareError { return .error(error) }
+        if case .result(let result) = use(entry).kind { return .columns(result.columns) }
+        return .columns([])
     }
 
     /// The statement in double quotes for an error message; a long one is cut (the message would
@@ -152,5 +215,57 @@ struct TraceCursor {
 
     static func parseError(_ message: String) -> StatementResponse {
         StatementResponse(.error(ErrorResponse(code: 1064, sqlState: "HY000", message: message)))
+    }
+}
+
+/// An entry's `params` against an execution's parameters: equal in number, and each equal as a
+/// value: `null` is NULL, a number equals the same number sent as a number or as text, a string
+/// the same text, `{"$hex": …}` / `{"$base64": …}` the same bytes.
+enum ParameterMatch {
+    static func matches(_ wanted: [JSONValue]?, _ request: StatementRequest) -> Bool {
+        guard let wanted else { return true }
+        guard request.kind == .execute, wanted.count == request.parameters.count else { return false }
+        return zip(wanted, request.parameters).allSatisfy(equal)
+    }
+
+    /// ` params (…)` for messages; empty without a constraint.
+    static func expected(_ wanted: [JSONValue]?) -> String {
+        guard let wanted else { return "" }
+        return " params (" + wanted.map(\.jsonText).joined(separator: ", ") + ")"
+    }
+
+    static func equal(_ json: JSONValue, _ value: ParameterValue) -> Bool {
+        switch (json, value) {
+        case (.null, .null): return true
+        case (.null, _), (_, .null): return false
+        case (.object(let members), .bytes(let bytes)):
+            return bytesOf(members) == bytes
+        case (.object(let members), .text(let text)):
+            return bytesOf(members) == Array(text.utf8)
+        default:
+            guard let wanted = ResponseDecoder.cellText(json), let got = text(value) else { return false }
+            if wanted == got { return true }
+            guard let a = Double(wanted), let b = Double(got) else { return false }
+            return a == b
+        }
+    }
+
+    private static func text(_ value: ParameterValue) -> String? {
+        switch value {
+        case .null, .bytes: nil
+        case .int(let v): String(v)
+        case .uint(let v): String(v)
+        case .double(let v): JSONValue.format(v)
+        case .text(let s): s
+        }
+    }
+
+    private static func bytesOf(_ members: [String: JSONValue]) -> [UInt8]? {
+        guard members.count == 1, let (key, value) = members.first, case .string(let text) = value else { return nil }
+        switch key {
+        case "$hex": return ResponseDecoder.hexBytes(text)
+        case "$base64": return Data(base64Encoded: text).map(Array.init)
+        default: return nil
+        }
     }
 }

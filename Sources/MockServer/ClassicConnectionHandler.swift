@@ -145,8 +145,20 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 break
             }
             core.write(writer.buffer, context: context)
-        case .answerQuery(let statement, let sequenceID):
-            deliver(core.answer(statement), to: statement, sequenceID: sequenceID, context: context)
+        case .answer(let request, let sequenceID):
+            deliver(core.answer(request), to: request, sequenceID: sequenceID, context: context)
+        case .prepare(let text, let sequenceID):
+            run(stateMachine.statementPrepared(text, core.prepare(text), sequenceID: sequenceID), context: context)
+        case .answerWithCursor(let request, let sequenceID):
+            // A result set opens the cursor (sent at once, whatever its delay); anything else is
+            // answered as without a cursor.
+            let answer = core.answer(request)
+            if case .one(let response) = answer, case .result(let result) = response.kind {
+                run(stateMachine.cursorOpened(statementID: request.statementID, result: result, sequenceID: sequenceID),
+                    context: context)
+            } else {
+                deliver(answer, to: request, sequenceID: sequenceID, context: context)
+            }
         }
     }
 
@@ -159,9 +171,9 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// Sends an answer: at once on the fast path (one result, no delay), otherwise result by result
     /// after their delays, or when a later answer arrives (`waited`: reads are held until it is out).
-    private func deliver(_ answer: StatementAnswer, to statement: String, sequenceID: UInt8,
+    private func deliver(_ answer: StatementAnswer, to request: StatementRequest, sequenceID: UInt8,
                          context: ChannelHandlerContext, waited: Bool = false) {
-        let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities)
+        let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities, binary: request.kind == .execute)
         switch answer {
         case .one(let response) where response.execTime == .zero && !waited:
             core.write(encode(response, sequenceID: sequenceID, encoder: encoder, allocator: context.channel.allocator),
@@ -177,8 +189,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }
         case .later(let compute):
-            core.await(compute, statement: statement, context: context) { [self] answer in
-                deliver(answer, to: statement, sequenceID: sequenceID, context: context, waited: true)
+            core.await(compute, request: request, context: context) { [self] answer in
+                deliver(answer, to: request, sequenceID: sequenceID, context: context, waited: true)
             }
         }
     }
@@ -194,6 +206,6 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         guard let key = response.cacheKey else { return fresh() }
         return core.configuration.responseCache.bytes(response: key, capabilities: encoder.capabilities,
-                                                       sequenceID: sequenceID, encode: fresh)
+                                                       sequenceID: sequenceID, binary: encoder.binary, encode: fresh)
     }
 }

@@ -16,7 +16,7 @@ package struct ClassicConnectionStateMachine {
         /// Host part for `Access denied for user '…'@'<host>'`.
         package var peerHost: String
         package var serverVersion = "8.0.23-mock"
-        package var capabilities = CapabilityFlags.mockDefault
+        package var capabilities = CapabilityFlags.serverDefault
         package var characterSet: UInt8 = 255
         package var nonce: [UInt8] = Configuration.defaultNonce
         package var authMethod = AuthPlugin.nativePassword
@@ -32,6 +32,9 @@ package struct ClassicConnectionStateMachine {
         package var passwordKeys: PasswordKeyPair?
         /// After COM_QUIT: close at once (as a server does), or let the client close first.
         package var onQuit = QuitBehaviour.close
+        /// Prepared statements one connection may hold open (`max_prepared_stmt_count`; past it,
+        /// ERR 1461).
+        package var maxPreparedStatements = 16382
 
         /// The reference's fixed scramble (made once; connections share its storage).
         package static let defaultNonce: [UInt8] = Array("01234567890123456789".utf8)
@@ -71,8 +74,14 @@ package struct ClassicConnectionStateMachine {
         case sendGreeting(HandshakeV10, delay: Duration)
         /// Send packets (numbered from `sequenceID`), then do `after`.
         case write([OutboundPacket], sequenceID: UInt8, after: After)
-        /// Ask the responder for the answer to `statement`; the response starts at `sequenceID`.
-        case answerQuery(String, sequenceID: UInt8)
+        /// Ask the responder for the answer to `request` (a query, or an execution of a prepared
+        /// statement: its result sets in the binary protocol); the response starts at `sequenceID`.
+        case answer(StatementRequest, sequenceID: UInt8)
+        /// Ask the responder what preparing `statement` gives, then call `statementPrepared`.
+        case prepare(String, sequenceID: UInt8)
+        /// Execute with a read-only cursor: ask the responder, then call `cursorOpened` with its
+        /// result (rows are sent by COM_STMT_FETCH).
+        case answerWithCursor(StatementRequest, sequenceID: UInt8)
         case close
         /// COM_QUIT: let the client close first (so the TIME_WAIT state stays on its side), closing
         /// ourselves only if it does not.
@@ -91,6 +100,28 @@ package struct ClassicConnectionStateMachine {
         case authMoreData(AuthMoreData)
         /// COM_STATISTICS answers with a bare string.
         case text(String)
+        case prepareOK(StmtPrepareOK)
+        case columnDefinition(Column)
+        /// End of a group of column definitions: EOF, or nothing with CLIENT_DEPRECATE_EOF.
+        case endOfMetadata
+        /// A column count (the first packet of a result set's metadata).
+        case columnCount(Int)
+        /// A binary result row of `columns`.
+        case binaryRow([Column], [Cell?])
+        /// EOF (whatever CLIENT_DEPRECATE_EOF says: a cursor's metadata ends with one).
+        case eofAlways(EOFPacket)
+    }
+
+    /// A prepared statement of this connection.
+    package struct PreparedStatement {
+        package var text: String
+        package var parameterCount: Int
+        /// Types bound by the last execution (executions may leave them out).
+        package var types: [ParameterType]?
+        /// Parameters sent with COM_STMT_SEND_LONG_DATA since the last execution.
+        package var longData: [Int: [UInt8]] = [:]
+        /// An open read-only cursor: the result's columns and the rows not fetched yet.
+        package var cursor: (columns: [Column], rows: ArraySlice<[Cell?]>, status: UInt16)?
     }
 
     package private(set) var state: State = .initial
@@ -105,6 +136,9 @@ package struct ClassicConnectionStateMachine {
     private(set) var schema: String?
     /// TLS is up.
     private(set) var tlsEstablished = false
+    /// Open prepared statements by id.
+    package private(set) var statements: [UInt32: PreparedStatement] = [:]
+    private var nextStatementID: UInt32 = 1
     /// The client's certificate names after TLS (verified against the CA by the TLS layer).
     private(set) var peerCertificate: PeerCertificate?
 
@@ -300,9 +334,39 @@ package struct ClassicConnectionStateMachine {
     private mutating func commandReceived(_ command: ClientCommand, sequenceID: UInt8,
                                           authScript: () -> HandshakeScript) -> Action {
         switch command {
-        case .query(let text):
-            return .answerQuery(text, sequenceID: sequenceID)
-        case .ping, .resetConnection:
+        case .query(let text, let attributes):
+            return .answer(StatementRequest(text: text, attributes: attributes.map(AttributeValue.init)),
+                           sequenceID: sequenceID)
+        case .stmtPrepare(let text):
+            guard statements.count < configuration.maxPreparedStatements else {
+                return .write([.err(ERRPacket(code: ErrorCode.tooManyPreparedStatements, sqlState: "42000",
+                                              message: "Can't create more than max_prepared_stmt_count statements "
+                                                  + "(current value: \(configuration.maxPreparedStatements))"))],
+                              sequenceID: sequenceID, after: .keepOpen)
+            }
+            return .prepare(text, sequenceID: sequenceID)
+        case .stmtExecute(let body):
+            return executeReceived(body, sequenceID: sequenceID)
+        case .stmtSendLongData(let id, let parameter, let data):
+            // No reply, ever: a bad id or parameter is reported by the execution.
+            if statements[id] != nil, Int(parameter) < statements[id]?.parameterCount ?? 0 {
+                statements[id]?.longData[Int(parameter), default: []] += Array(buffer: data)
+            }
+            return .none
+        case .stmtClose(let id):
+            statements[id] = nil
+            return .none
+        case .stmtReset(let id):
+            guard statements[id] != nil else { return unknownStatement(id, "mysqld_stmt_reset", sequenceID: sequenceID) }
+            statements[id]?.longData = [:]
+            statements[id]?.cursor = nil
+            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
+        case .stmtFetch(let id, let count):
+            return fetchReceived(id, rows: Int(count), sequenceID: sequenceID)
+        case .resetConnection:
+            statements = [:]
+            return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
+        case .ping:
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .quit:
             switch configuration.onQuit {
@@ -332,6 +396,108 @@ package struct ClassicConnectionStateMachine {
                                           message: "Unknown command (0x\(String(byte, radix: 16)))"))],
                           sequenceID: sequenceID, after: .keepOpen)
         }
+    }
+
+    // MARK: Prepared statements
+
+    /// The trace said what preparing `text` gives: PREPARE_OK with the parameter and column
+    /// definitions (each group ended by an EOF unless CLIENT_DEPRECATE_EOF), or its error.
+    package mutating func statementPrepared(_ text: String, _ answer: PrepareAnswer, sequenceID: UInt8) -> Action {
+        let columns: [Column]
+        switch answer {
+        case .error(let error):
+            return .write([.err(ERRPacket(error))], sequenceID: sequenceID, after: .keepOpen)
+        case .columns(let given): columns = given
+        case .unknown: columns = []
+        }
+        let parameters = PlaceholderScanner.count(text)
+        guard parameters <= Int(UInt16.max), columns.count <= Int(UInt16.max) else {
+            return .write([.err(ERRPacket(code: ErrorCode.tooManyPlaceholders, sqlState: "HY000",
+                                          message: "Prepared statement contains too many placeholders"))],
+                          sequenceID: sequenceID, after: .keepOpen)
+        }
+        let id = nextStatementID
+        nextStatementID = nextStatementID == UInt32.max ? 1 : nextStatementID + 1
+        statements[id] = PreparedStatement(text: text, parameterCount: parameters)
+        var packets: [OutboundPacket] = [.prepareOK(StmtPrepareOK(statementID: id, columnCount: UInt16(columns.count),
+                                                                  parameterCount: UInt16(parameters)))]
+        if parameters > 0 {
+            packets += Array(repeating: .columnDefinition(Column.parameter), count: parameters)
+            packets.append(.endOfMetadata)
+        }
+        if !columns.isEmpty {
+            packets += columns.map(OutboundPacket.columnDefinition)
+            packets.append(.endOfMetadata)
+        }
+        return .write(packets, sequenceID: sequenceID, after: .keepOpen)
+    }
+
+    private mutating func executeReceived(_ body: ByteBuffer, sequenceID: UInt8) -> Action {
+        let header: (statementID: UInt32, flags: UInt8)
+        do {
+            header = try StmtExecute.header(body)
+        } catch {
+            return malformed(error)
+        }
+        guard let statement = statements[header.statementID] else {
+            return unknownStatement(header.statementID, "mysqld_stmt_execute", sequenceID: sequenceID)
+        }
+        let execute: StmtExecute
+        do {
+            execute = try StmtExecute(from: body, parameterCount: statement.parameterCount,
+                                      previousTypes: statement.types, longData: statement.longData,
+                                      queryAttributes: capabilities.contains(.queryAttributes))
+        } catch {
+            return malformed(error)
+        }
+        statements[header.statementID]?.types = Array(execute.types.prefix(statement.parameterCount))
+        statements[header.statementID]?.longData = [:]
+        statements[header.statementID]?.cursor = nil
+        let request = StatementRequest(text: statement.text, kind: .execute, statementID: header.statementID,
+                                       parameters: execute.parameters.map(ParameterValue.init),
+                                       attributes: execute.attributes.map(AttributeValue.init))
+        return header.flags & 0x07 != 0 ? .answerWithCursor(request, sequenceID: sequenceID)
+            : .answer(request, sequenceID: sequenceID)
+    }
+
+    /// The execution behind a cursor was answered: a result set opens the cursor (its metadata and
+    /// an EOF with SERVER_STATUS_CURSOR_EXISTS; rows come with COM_STMT_FETCH); anything else is
+    /// sent as it is (`nil`: the caller sends the response itself).
+    package mutating func cursorOpened(statementID: UInt32, result: ResultSet, sequenceID: UInt8) -> Action {
+        guard statements[statementID] != nil else { return .none }
+        let status = result.end.status | ServerStatus.cursorExists.rawValue
+        statements[statementID]?.cursor = (result.columns, result.rows[...], result.end.status)
+        var packets: [OutboundPacket] = [.columnCount(result.columns.count)]
+        packets += result.columns.map(OutboundPacket.columnDefinition)
+        packets.append(.eofAlways(EOFPacket(warnings: result.end.warningCount, status: ServerStatus(rawValue: status))))
+        return .write(packets, sequenceID: sequenceID, after: .keepOpen)
+    }
+
+    private mutating func fetchReceived(_ id: UInt32, rows count: Int, sequenceID: UInt8) -> Action {
+        guard let statement = statements[id] else { return unknownStatement(id, "mysqld_stmt_fetch", sequenceID: sequenceID) }
+        guard let cursor = statement.cursor else {
+            return .write([.err(ERRPacket(code: ErrorCode.cursorNotOpen, sqlState: "24000",
+                                          message: "The statement (\(id)) has no open cursor."))],
+                          sequenceID: sequenceID, after: .keepOpen)
+        }
+        let batch = cursor.rows.prefix(max(count, 1))
+        let rest = cursor.rows.dropFirst(batch.count)
+        var packets = batch.map { OutboundPacket.binaryRow(cursor.columns, $0) }
+        var status = ServerStatus(rawValue: cursor.status).union(.cursorExists)
+        if rest.isEmpty {
+            status.insert(.lastRowSent)
+            statements[id]?.cursor = nil
+        } else {
+            statements[id]?.cursor?.rows = rest
+        }
+        packets.append(.eof(EOFPacket(status: status)))
+        return .write(packets, sequenceID: sequenceID, after: .keepOpen)
+    }
+
+    private func unknownStatement(_ id: UInt32, _ command: String, sequenceID: UInt8) -> Action {
+        .write([.err(ERRPacket(code: ErrorCode.unknownStatementHandler, sqlState: "HY000",
+                               message: "Unknown prepared statement handler (\(id)) given to \(command)"))],
+               sequenceID: sequenceID, after: .keepOpen)
     }
 
     // MARK: Failures

@@ -5,9 +5,13 @@ import NIOCore
 /// Encodes responses for one client's negotiated capabilities.
 package struct ClassicResponseEncoder {
     package var capabilities: CapabilityFlags
+    /// Result rows in the binary protocol (`ProtocolBinary::ResultsetRow`), as executions of
+    /// prepared statements get them; text rows otherwise.
+    package var binary: Bool
 
-    package init(capabilities: CapabilityFlags) {
+    package init(capabilities: CapabilityFlags, binary: Bool = false) {
         self.capabilities = capabilities
+        self.binary = binary
     }
 
     /// Writes a statement response: OK, ERR, or a text result set
@@ -21,18 +25,56 @@ package struct ClassicResponseEncoder {
             let packet = ERRPacket(error)
             writer.writePacket { packet.write(to: &$0, capabilities: capabilities) }
         case .result(let result):
-            write(result, to: &writer)
+            guard binary else { return write(result, to: &writer) }
+            // Every cell is converted before anything is written: a cell its column's type cannot
+            // carry turns the answer into an ERR, not into a half-sent result set.
+            var rows: [[BinaryValue]] = []
+            rows.reserveCapacity(result.rows.count)
+            do {
+                for row in result.rows { rows.append(try BinaryCells.row(row, columns: result.columns)) }
+            } catch {
+                let packet = ERRPacket(code: ErrorCode.parseError, sqlState: "HY000",
+                                       message: ERRPacket.serverMessage("\(error)"))
+                writer.writePacket { packet.write(to: &$0, capabilities: capabilities) }
+                return
+            }
+            write(result, binaryRows: rows, to: &writer)
+        }
+    }
+
+    /// A result set whose rows are already binary values.
+    func write(_ result: ResultSet, binaryRows: [[BinaryValue]], to writer: inout PacketWriter) {
+        let types = result.columns.map(\.type)
+        writeMetadata(result.columns, to: &writer)
+        for row in binaryRows {
+            writer.writePacket { BinaryResultRow.write(row, types: types, to: &$0) }
+        }
+        writeEnd(result.end, to: &writer)
+    }
+
+    /// The column count, the definitions and (without CLIENT_DEPRECATE_EOF) an EOF.
+    private func writeMetadata(_ columns: [Column], to writer: inout PacketWriter) {
+        writer.writePacket { $0.writeLengthEncodedInteger(UInt64(columns.count)) }
+        for column in columns {
+            let definition = ColumnDefinition41(column)
+            writer.writePacket { definition.write(to: &$0) }
+        }
+        if !capabilities.contains(.deprecateEOF) { writer.writePacket { EOFPacket().write(to: &$0) } }
+    }
+
+    /// The end of the rows: OK with header 0xFE (CLIENT_DEPRECATE_EOF) or EOF.
+    private func writeEnd(_ end: OKResponse, to writer: inout PacketWriter) {
+        if capabilities.contains(.deprecateEOF) {
+            let ok = OKPacket(end)
+            writer.writePacket { ok.write(to: &$0, capabilities: capabilities, header: 0xFE) }
+        } else {
+            let eof = EOFPacket(warnings: end.warningCount, status: ServerStatus(rawValue: end.status))
+            writer.writePacket { eof.write(to: &$0) }
         }
     }
 
     func write(_ result: ResultSet, to writer: inout PacketWriter) {
-        writer.writePacket { $0.writeLengthEncodedInteger(UInt64(result.columns.count)) }
-        for column in result.columns {
-            let definition = ColumnDefinition41(column)
-            writer.writePacket { definition.write(to: &$0) }
-        }
-        let deprecateEOF = capabilities.contains(.deprecateEOF)
-        if !deprecateEOF { writer.writePacket { EOFPacket().write(to: &$0) } }
+        writeMetadata(result.columns, to: &writer)
         for row in result.rows {
             writer.writePacket { buffer in
                 for cell in row {
@@ -44,13 +86,7 @@ package struct ClassicResponseEncoder {
                 }
             }
         }
-        if deprecateEOF {
-            let end = OKPacket(result.end)
-            writer.writePacket { end.write(to: &$0, capabilities: capabilities, header: 0xFE) }
-        } else {
-            let eof = EOFPacket(warnings: result.end.warningCount, status: ServerStatus(rawValue: result.end.status))
-            writer.writePacket { eof.write(to: &$0) }
-        }
+        writeEnd(result.end, to: &writer)
     }
 
     package func write(_ packet: ClassicConnectionStateMachine.OutboundPacket, to writer: inout PacketWriter) {
@@ -67,6 +103,24 @@ package struct ClassicResponseEncoder {
         case .authSwitch(let request): writer.writePacket { request.write(to: &$0) }
         case .authMoreData(let data): writer.writePacket { data.write(to: &$0) }
         case .text(let text): writer.writePacket { $0.writeString(text) }
+        case .prepareOK(let ok): writer.writePacket { ok.write(to: &$0) }
+        case .columnDefinition(let column):
+            let definition = ColumnDefinition41(column)
+            writer.writePacket { definition.write(to: &$0) }
+        case .endOfMetadata:
+            if !capabilities.contains(.deprecateEOF) { writer.writePacket { EOFPacket().write(to: &$0) } }
+        case .columnCount(let count): writer.writePacket { $0.writeLengthEncodedInteger(UInt64(count)) }
+        case .binaryRow(let columns, let cells):
+            do {
+                let values = try BinaryCells.row(cells, columns: columns)
+                let types = columns.map(\.type)
+                writer.writePacket { BinaryResultRow.write(values, types: types, to: &$0) }
+            } catch {
+                let packet = ERRPacket(code: ErrorCode.parseError, sqlState: "HY000",
+                                       message: ERRPacket.serverMessage("\(error)"))
+                writer.writePacket { packet.write(to: &$0, capabilities: capabilities) }
+            }
+        case .eofAlways(let eof): writer.writePacket { eof.write(to: &$0) }
         }
     }
 }

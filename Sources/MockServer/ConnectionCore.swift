@@ -205,14 +205,33 @@ final class ConnectionCore {
     /// Asks the responder for the answer to `statement` and records it (journal, the session's
     /// statement count, the `--verbose` line). An answer that arrives later is recorded when it does.
     func answer(_ statement: String) -> StatementAnswer {
+        answer(StatementRequest(text: statement))
+    }
+
+    /// The same for a statement with parameters or attributes (an execution of a prepared
+    /// statement, a query with attributes).
+    func answer(_ request: StatementRequest) -> StatementAnswer {
         let received = Self.now()
-        let answer = responder.answer(to: statement)
+        let answer = responder.answer(request)
         if case .later = answer { return answer }
-        record(statement, answer, receivedAt: received)
+        record(request, answer, receivedAt: received)
         return answer
     }
 
-    private func record(_ statement: String, _ answer: StatementAnswer, receivedAt received: Double) {
+    /// Asks the responder what preparing `statement` gives, and records the prepare.
+    func prepare(_ statement: String) -> PrepareAnswer {
+        let received = Self.now()
+        let answer = responder.prepare(statement)
+        let response: StatementResponse = switch answer {
+        case .error(let error): StatementResponse(.error(error), answeredBy: "prepare")
+        case .columns, .unknown: StatementResponse(.ok(OKResponse()), answeredBy: "prepare")
+        }
+        record(StatementRequest(text: statement, kind: .prepare), .one(response), receivedAt: received)
+        return answer
+    }
+
+    private func record(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt received: Double) {
+        let statement = request.text
         let answered = Self.now()
         let first: StatementResponse? = switch answer {
             case .one(let response): response
@@ -220,16 +239,21 @@ final class ConnectionCore {
             case .later: nil
         }
         logger.debug("(\(Int((answered - received) * 1e6)) us)> \(statement)")
-        configuration.journal.append(JournalEntry(
+        var entry = JournalEntry(
             connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue, user: session.user,
             statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
-            answeredAt: answered))
+            answeredAt: answered)
+        entry.statementKind = request.kind.rawValue
+        entry.statementID = request.statementID
+        entry.parameters = request.parameters.map(\.description)
+        entry.attributes = request.attributes.map { JournalEntry.Attribute(name: $0.name, value: $0.value.description) }
+        configuration.journal.append(entry)
         statementCounter?.increment()
     }
 
     /// Waits for a later answer off the event loop (reads are held meanwhile, as for `exec_time`),
     /// records it, and hands it to `deliver` on the event loop.
-    func await(_ compute: @escaping @Sendable () async -> StatementAnswer, statement: String,
+    func await(_ compute: @escaping @Sendable () async -> StatementAnswer, request: StatementRequest,
                context: ChannelHandlerContext, deliver: @escaping (StatementAnswer) -> Void) {
         let received = Self.now()
         gate.answerStarted()
@@ -240,7 +264,7 @@ final class ConnectionCore {
         promise.futureResult.assumeIsolated().whenSuccess { [self] answer in
             guard awaiting else { return }
             awaiting = false
-            record(statement, answer, receivedAt: received)
+            record(request, answer, receivedAt: received)
             deliver(answer)
         }
     }

@@ -11,6 +11,8 @@ public final class EncodedResponseCache: Sendable {
         /// The capability bits the encoding depends on.
         var capabilities: UInt32
         var sequenceID: UInt8
+        /// Binary result rows (an execution of a prepared statement) or text rows.
+        var binary: Bool
     }
 
     static let relevantCapabilities: CapabilityFlags = [.protocol41, .deprecateEOF, .sessionTrack]
@@ -23,9 +25,10 @@ public final class EncodedResponseCache: Sendable {
     public init() {}
 
     /// The bytes for `key`, encoding them with `encode` the first time.
-    func bytes(response: Int, capabilities: CapabilityFlags, sequenceID: UInt8, encode: () -> ByteBuffer) -> ByteBuffer {
+    func bytes(response: Int, capabilities: CapabilityFlags, sequenceID: UInt8, binary: Bool = false,
+               encode: () -> ByteBuffer) -> ByteBuffer {
         let key = Key(response: response, capabilities: capabilities.intersection(Self.relevantCapabilities).rawValue,
-                      sequenceID: sequenceID)
+                      sequenceID: sequenceID, binary: binary)
         if let cached = entries.withLockedValue({ $0[key] }) { return cached }
         let encoded = encode()
         guard encoded.readableBytes <= Self.maxEntryBytes else { return encoded }

@@ -20,6 +20,19 @@ public struct JournalEntry: Sendable, Hashable {
     /// Seconds since 1970 when the statement arrived and when its answer was ready.
     public var receivedAt: Double
     public var answeredAt: Double
+    /// How the statement came: `query`, `prepare` or `execute`.
+    public var statementKind = "query"
+    /// The prepared statement's id (`execute`); 0 otherwise.
+    public var statementID: UInt32 = 0
+    /// The parameters of an execution, as SQL (`7`, `'x y'`, `NULL`).
+    public var parameters: [String] = []
+    /// Query attributes sent with the statement: name and value as SQL.
+    public var attributes: [Attribute] = []
+
+    public struct Attribute: Sendable, Hashable {
+        public var name: String
+        public var value: String
+    }
 
     public var unmatched: Bool { answeredBy == nil }
     /// The journal kept only the start of the statement.

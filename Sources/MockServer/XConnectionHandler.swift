@@ -171,7 +171,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }
         case .later(let compute):
-            core.await(compute, statement: statement, context: context) { [self] answer in
+            core.await(compute, request: StatementRequest(text: statement), context: context) { [self] answer in
                 deliver(answer, to: statement, context: context, waited: true)
             }
         }

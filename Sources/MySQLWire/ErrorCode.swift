@@ -15,6 +15,15 @@ public enum ErrorCode {
     public static let packetTooLarge: UInt16 = 1153
     /// `ER_NET_PACKETS_OUT_OF_ORDER`, SQLSTATE 08S01: `Got packets out of order`.
     public static let packetsOutOfOrder: UInt16 = 1156
+    /// `ER_UNKNOWN_STMT_HANDLER`, SQLSTATE HY000: `Unknown prepared statement handler (%.*s) given to %s`.
+    public static let unknownStatementHandler: UInt16 = 1243
+    /// `ER_SP_CURSOR_NOT_OPEN`, SQLSTATE 24000: COM_STMT_FETCH without an open cursor.
+    public static let cursorNotOpen: UInt16 = 1326
+    /// `ER_PS_MANY_PARAM`, SQLSTATE HY000: `Prepared statement contains too many placeholders`.
+    public static let tooManyPlaceholders: UInt16 = 1390
+    /// `ER_MAX_PREPARED_STMT_COUNT_REACHED`, SQLSTATE 42000: `Can't create more than
+    /// max_prepared_stmt_count statements (current value: %lu)`.
+    public static let tooManyPreparedStatements: UInt16 = 1461
     /// `ER_MALFORMED_PACKET`, SQLSTATE HY000: `Malformed communication packet.`
     public static let malformedPacket: UInt16 = 1835
     /// `ER_IO_READ_ERROR`: the X Plugin's warning notice before it closes an idle session.

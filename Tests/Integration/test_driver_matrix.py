@@ -18,7 +18,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 CERTS = ROOT / "Tests" / "Integration" / "certs"
 
 CHECKS = ["login", "caching_sha2 (fast, full)", "typed values", "parameters", "error", "affected rows, insert id",
-          "TLS verified, wrong CA refused", "ping, reuse", "reset"]
+          "TLS verified, wrong CA refused", "ping, reuse", "reset", "prepared statements"]
 
 #: (driver, check) → why the check does not apply to that driver (the probe reports it as n/a, and a
 #: probe that reports n/a anywhere else fails). caching_sha2_password against MariaDB, which has no
@@ -27,6 +27,9 @@ NOT_APPLICABLE = {
     ("Node mysql", "caching_sha2 (fast, full)"): "mysqljs/mysql does not implement caching_sha2_password",
     ("mariadb CLI", "parameters"): "the CLI has no placeholders",
     ("mariadb CLI", "reset"): "the 10.11 CLI has no resetconnection command",
+    **{(driver, "prepared statements"): "the driver has no server-side prepared statements" for driver in (
+        "Python PyMySQL", "Python mysqlclient", "Python aiomysql", "Python asyncmy", "Python SQLAlchemy",
+        "Node mysql", "mariadb CLI")},
     **{(driver, "reset"): "the driver has no API for COM_RESET_CONNECTION or COM_CHANGE_USER" for driver in (
         "Python PyMySQL", "Python mysqlclient", "Python aiomysql", "Python asyncmy", "Python SQLAlchemy",
         "PHP PDO (mysqlnd)", "Perl DBD::MariaDB", "Perl DBD::mysql", "Ruby mysql2", "Go go-sql-driver/mysql")},

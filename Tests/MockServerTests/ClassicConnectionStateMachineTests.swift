@@ -62,7 +62,8 @@ struct ClassicConnectionStateMachineTests {
         }
         #expect(g.serverVersion == "8.0.23-mock")
         #expect(g.connectionID == 7)
-        #expect(g.capabilities.rawValue == 0x01FE_A2DF)
+        // The reference's 0x01FEA2DF and CLIENT_QUERY_ATTRIBUTES, as a MySQL 8.0.23 server announces.
+        #expect(g.capabilities.rawValue == 0x09FE_A2DF)
         #expect(g.nonce == nonce)
         #expect(g.authPluginName == "mysql_native_password")
         #expect(delay == .zero)
@@ -244,7 +245,7 @@ struct ClassicConnectionStateMachineTests {
         var m = loggedIn()
         var query = command(.query("select 1"))
         query.lastSequenceID = 1
-        guard case .answerQuery(_, 2) = m.packetReceived(query, authScript: { HandshakeScript() }) else {
+        guard case .answer(_, 2) = m.packetReceived(query, authScript: { HandshakeScript() }) else {
             Issue.record("expected the reply to start at 2")
             return
         }
@@ -294,7 +295,8 @@ struct ClassicConnectionStateMachineTests {
     func commands() throws {
         var m = loggedIn()
         let none: () -> HandshakeScript = { HandshakeScript() }
-        guard case .answerQuery("select 1", 1) = m.packetReceived(command(.query("select 1")), authScript: none) else {
+        guard case .answer(let request, 1) = m.packetReceived(command(.query("select 1")), authScript: none),
+              request.text == "select 1", request.kind == .query else {
             Issue.record("expected query")
             return
         }
@@ -313,7 +315,7 @@ struct ClassicConnectionStateMachineTests {
             return
         }
         #expect(text.hasPrefix("Uptime: "))
-        let unknown = m.packetReceived(command(.unsupported(0x16)), authScript: none)
+        let unknown = m.packetReceived(command(.unsupported(0x1D)), authScript: none)
         #expect(unknown.err?.code == 1047)
         #expect(unknown.err?.sqlState == "08S01")
         #expect(unknown.written?.after == .keepOpen)

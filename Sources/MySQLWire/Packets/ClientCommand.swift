@@ -11,6 +11,12 @@ public enum CommandByte {
     public static let changeUser: UInt8 = 0x11
     public static let setOption: UInt8 = 0x1B
     public static let resetConnection: UInt8 = 0x1F
+    public static let stmtPrepare: UInt8 = 0x16
+    public static let stmtExecute: UInt8 = 0x17
+    public static let stmtSendLongData: UInt8 = 0x18
+    public static let stmtClose: UInt8 = 0x19
+    public static let stmtReset: UInt8 = 0x1A
+    public static let stmtFetch: UInt8 = 0x1C
 }
 
 /// A decoded command-phase packet (sequence id 0).
@@ -19,8 +25,9 @@ public enum ClientCommand: Sendable, Hashable {
     case quit
     /// `COM_INIT_DB` (0x02): `string<EOF>` schema name.
     case initDB(String)
-    /// `COM_QUERY` (0x03): `string<EOF>` statement (no query attributes: not advertised).
-    case query(String)
+    /// `COM_QUERY` (0x03): with `CLIENT_QUERY_ATTRIBUTES`, the attributes
+    /// (`QueryAttributesBlock`), then `string<EOF>` statement.
+    case query(String, attributes: [QueryAttribute] = [])
     /// `COM_STATISTICS` (0x09).
     case statistics
     /// `COM_PING` (0x0E).
@@ -31,6 +38,19 @@ public enum ClientCommand: Sendable, Hashable {
     case setOption(UInt16)
     /// `COM_RESET_CONNECTION` (0x1F).
     case resetConnection
+    /// `COM_STMT_PREPARE` (0x16): `string<EOF>` statement.
+    case stmtPrepare(String)
+    /// `COM_STMT_EXECUTE` (0x17): the body after the command byte, decoded with `StmtExecute` once
+    /// the statement (and so its parameter count and bound types) is known.
+    case stmtExecute(ByteBuffer)
+    /// `COM_STMT_SEND_LONG_DATA` (0x18): `int<4>` statement id, `int<2>` parameter, `binary<EOF>` data.
+    case stmtSendLongData(statementID: UInt32, parameter: UInt16, data: ByteBuffer)
+    /// `COM_STMT_CLOSE` (0x19): `int<4>` statement id. No reply.
+    case stmtClose(UInt32)
+    /// `COM_STMT_RESET` (0x1A): `int<4>` statement id.
+    case stmtReset(UInt32)
+    /// `COM_STMT_FETCH` (0x1C): `int<4>` statement id, `int<4>` number of rows.
+    case stmtFetch(statementID: UInt32, rows: UInt32)
     /// Any other command byte; the rest of the payload is not interpreted.
     case unsupported(UInt8)
 
@@ -42,7 +62,9 @@ public enum ClientCommand: Sendable, Hashable {
         switch byte {
         case CommandByte.quit: self = .quit
         case CommandByte.initDB: self = .initDB(String(buffer: buffer.readRemainingSlice()))
-        case CommandByte.query: self = .query(String(buffer: buffer.readRemainingSlice()))
+        case CommandByte.query:
+            let attributes = capabilities.contains(.queryAttributes) ? try QueryAttributesBlock.read(from: &buffer) : []
+            self = .query(String(buffer: buffer.readRemainingSlice()), attributes: attributes)
         case CommandByte.statistics: self = .statistics
         case CommandByte.ping: self = .ping
         case CommandByte.changeUser:
@@ -53,6 +75,26 @@ public enum ClientCommand: Sendable, Hashable {
             }
             self = .setOption(option)
         case CommandByte.resetConnection: self = .resetConnection
+        case CommandByte.stmtPrepare: self = .stmtPrepare(String(buffer: buffer.readRemainingSlice()))
+        case CommandByte.stmtExecute: self = .stmtExecute(buffer.readRemainingSlice())
+        case CommandByte.stmtSendLongData:
+            guard let id = buffer.readInteger(endianness: .little, as: UInt32.self),
+                  let parameter = buffer.readInteger(endianness: .little, as: UInt16.self) else {
+                throw MySQLWireError(.truncated, "COM_STMT_SEND_LONG_DATA header", bytes: original)
+            }
+            self = .stmtSendLongData(statementID: id, parameter: parameter, data: buffer.readRemainingSlice())
+        case CommandByte.stmtClose, CommandByte.stmtReset:
+            guard let id = buffer.readInteger(endianness: .little, as: UInt32.self) else {
+                throw MySQLWireError(.truncated, "COM_STMT_\(byte == CommandByte.stmtClose ? "CLOSE" : "RESET").statement_id",
+                                     bytes: original)
+            }
+            self = byte == CommandByte.stmtClose ? .stmtClose(id) : .stmtReset(id)
+        case CommandByte.stmtFetch:
+            guard let id = buffer.readInteger(endianness: .little, as: UInt32.self),
+                  let rows = buffer.readInteger(endianness: .little, as: UInt32.self) else {
+                throw MySQLWireError(.truncated, "COM_STMT_FETCH", bytes: original)
+            }
+            self = .stmtFetch(statementID: id, rows: rows)
         default: self = .unsupported(byte)
         }
     }
@@ -63,8 +105,9 @@ public enum ClientCommand: Sendable, Hashable {
         case .initDB(let schema):
             buffer.writeInteger(CommandByte.initDB)
             buffer.writeString(schema)
-        case .query(let text):
+        case .query(let text, let attributes):
             buffer.writeInteger(CommandByte.query)
+            if capabilities.contains(.queryAttributes) { QueryAttributesBlock.write(attributes, to: &buffer) }
             buffer.writeString(text)
         case .statistics: buffer.writeInteger(CommandByte.statistics)
         case .ping: buffer.writeInteger(CommandByte.ping)
@@ -75,6 +118,27 @@ public enum ClientCommand: Sendable, Hashable {
             buffer.writeInteger(CommandByte.setOption)
             buffer.writeInteger(option, endianness: .little)
         case .resetConnection: buffer.writeInteger(CommandByte.resetConnection)
+        case .stmtPrepare(let text):
+            buffer.writeInteger(CommandByte.stmtPrepare)
+            buffer.writeString(text)
+        case .stmtExecute(let body):
+            buffer.writeInteger(CommandByte.stmtExecute)
+            buffer.writeImmutableBuffer(body)
+        case .stmtSendLongData(let id, let parameter, let data):
+            buffer.writeInteger(CommandByte.stmtSendLongData)
+            buffer.writeInteger(id, endianness: .little)
+            buffer.writeInteger(parameter, endianness: .little)
+            buffer.writeImmutableBuffer(data)
+        case .stmtClose(let id):
+            buffer.writeInteger(CommandByte.stmtClose)
+            buffer.writeInteger(id, endianness: .little)
+        case .stmtReset(let id):
+            buffer.writeInteger(CommandByte.stmtReset)
+            buffer.writeInteger(id, endianness: .little)
+        case .stmtFetch(let id, let rows):
+            buffer.writeInteger(CommandByte.stmtFetch)
+            buffer.writeInteger(id, endianness: .little)
+            buffer.writeInteger(rows, endianness: .little)
         case .unsupported(let byte): buffer.writeInteger(byte)
         }
     }

@@ -110,6 +110,7 @@ async function main() {
     const [row] = await query(conn, "SELECT 7 AS a, 'x y' AS b");
     return row.a === 7 && row.b === 'x y' ? true : `got ${JSON.stringify(row)}`;
   });
+  report('prepared statements', null, 'mysqljs/mysql has no server-side prepared statements');
   await run('ping, reuse', async () => {
     await new Promise((resolve, reject) => conn.ping((e) => (e ? reject(e) : resolve())));
     const started = Date.now();

@@ -21,6 +21,9 @@ const TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 
 const EXPECTED = [42, '18446744073709551615', 'héllo wörld', 1.5, '12.34', '2024-01-02',
     '2024-01-02 03:04:05.250000', '01:02:03', "\x00\xffab", null];
 
+// Server-side prepared statements: every type through the parameters and back in a binary row.
+const PARAMS_SQL = 'SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n';
+
 function report(string $check, ?bool $ok, string $detail = ''): void {
     echo json_encode(['check' => $check, 'ok' => $ok, 'detail' => substr($detail, 0, 300)]), "\n";
 }
@@ -36,6 +39,12 @@ function run(string $check, callable $body): void {
 
 function encrypted($cipher) {
     return $cipher ? true : 'not encrypted: Ssl_cipher ' . var_export($cipher, true);
+}
+
+// PDO binds every parameter as a string, so a server echoing them sends strings: compare as text.
+function loose(array $row) {
+    $text = fn ($v) => $v === null ? null : (string) $v;
+    return array_map($text, $row) === array_map($text, EXPECTED) ? true : 'got ' . var_export($row, true);
 }
 
 function compare(array $row) {
@@ -106,6 +115,18 @@ if ($driver === 'mysqli') {
         $db->query(TYPES_SQL)->fetch_all();
         return true;
     });
+    run('prepared statements', function () use ($db) {
+        $statement = $db->prepare(TYPES_SQL);
+        $statement->execute();
+        $typed = compare($statement->get_result()->fetch_row());
+        if ($typed !== true) return "typed values: $typed";
+        $statement = $db->prepare(PARAMS_SQL);
+        [$i, $u, $s, $d, $m, $dt, $ts, $tm, $b, $n] = EXPECTED;
+        $statement->bind_param('issdssssss', $i, $u, $s, $d, $m, $dt, $ts, $tm, $b, $n);
+        $statement->execute();
+        $bound = compare($statement->get_result()->fetch_row());
+        return $bound === true ? true : "parameters: $bound";
+    });
     run('reset', function () use ($db, $user, $password, $database) {
         // mysqli's reset of a session is change_user (COM_CHANGE_USER).
         $db->change_user($user, $password, $database);
@@ -174,6 +195,18 @@ if ($driver === 'mysqli') {
             return encrypted($cipher);
         }
         return 'a server certificate from another CA was accepted';
+    });
+    run('prepared statements', function () use ($host, $user, $password, $database, $port) {
+        $native = new PDO("mysql:host=$host;port=$port;dbname=$database;charset=utf8mb4", $user, $password,
+            [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_EMULATE_PREPARES => false]);
+        $statement = $native->prepare(TYPES_SQL);
+        $statement->execute();
+        $typed = compare($statement->fetch(PDO::FETCH_NUM));
+        if ($typed !== true) return "typed values: $typed";
+        $statement = $native->prepare(PARAMS_SQL);
+        $statement->execute(EXPECTED);
+        $bound = loose($statement->fetch(PDO::FETCH_NUM));
+        return $bound === true ? true : "parameters: $bound";
     });
     report('reset', null, 'PDO has no reset API');
 }

@@ -20,7 +20,19 @@ my ($sha2_full, $sha2_fast) = ($ENV{MATRIX_SHA2_FULL_PORT}, $ENV{MATRIX_SHA2_FAS
 my $types_sql = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héllo wörld' AS s, 1.5e0 AS d, "
     . "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
     . "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
+# Server-side prepared statements: every type through the parameters and back in a binary row.
+my $params_sql = 'SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n';
+my @want = ('42', '18446744073709551615', 'héllo wörld', '1.5', '12.34', '2024-01-02',
+            '2024-01-02 03:04:05.250000', '01:02:03', "\x00\xffab", 'undef');
 my $json = JSON::PP->new->canonical;
+
+# A row as text, as DBI hands it over (NULL as 'undef', the VARCHAR decoded from UTF-8).
+sub as_text {
+    my @row = @_;
+    my $s = $row[2];
+    utf8::decode($s) unless utf8::is_utf8($s);
+    return map { defined $_ ? "$_" : 'undef' } ($row[0], $row[1], $s, $row[3] + 0, @row[4 .. 9]);
+}
 
 sub report {
     my ($check, $ok, $detail) = @_;
@@ -67,13 +79,8 @@ if ($sha2_full && $sha2_fast) {
 }
 
 run('typed values', sub {
-    my @row = $dbh->selectrow_array($types_sql);
-    my $s = $row[2];
-    utf8::decode($s) unless utf8::is_utf8($s);
     # DBI hands every value over as text (numbers too); compare as text, NULL as undef.
-    my @got = map { defined $_ ? "$_" : 'undef' } ($row[0], $row[1], $s, $row[3] + 0, @row[4 .. 9]);
-    my @want = ('42', '18446744073709551615', 'héllo wörld', '1.5', '12.34', '2024-01-02',
-                '2024-01-02 03:04:05.250000', '01:02:03', "\x00\xffab", 'undef');
+    my @got = as_text($dbh->selectrow_array($types_sql));
     return $json->encode(\@got) eq $json->encode(\@want) ? 1 : 'got ' . $json->encode(\@got);
 });
 run('parameters', sub {
@@ -106,5 +113,16 @@ run('ping, reuse', sub {
     $again->selectall_arrayref('SELECT 7 AS a, ? AS b', undef, 'x y');
     my $same = DBI->connect_cached($dsn, $user, $password, {RaiseError => 1, PrintError => 0});
     return $same == $again ? 1 : 'connect_cached did not reuse the handle';
+});
+run('prepared statements', sub {
+    my $prefix = $driver eq 'MariaDB' ? 'mariadb' : 'mysql';
+    my $prepared = DBI->connect(dsn($port) . ";${prefix}_server_prepare=1", $user, $password, {%attributes});
+    my @typed = as_text($prepared->selectrow_array($types_sql));
+    return 'typed values: ' . $json->encode(\@typed) unless $json->encode(\@typed) eq $json->encode(\@want);
+    my @values = @want;
+    $values[9] = undef;
+    my @bound = as_text($prepared->selectrow_array($params_sql, undef, @values));
+    $prepared->disconnect;
+    return $json->encode(\@bound) eq $json->encode(\@want) ? 1 : 'parameters: ' . $json->encode(\@bound);
 });
 report('reset', undef, 'DBI has no reset API');

@@ -19,6 +19,24 @@ TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'héll
             "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " \
             "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n"
 
+# Server-side prepared statements: every type through the parameters and back in a binary row.
+PARAMS_SQL = 'SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n'
+
+# A row as text whatever Ruby type each value arrived as (a server echoing string parameters sends
+# strings; typed columns come as Integer, BigDecimal, Date, Time).
+def as_text(row)
+  row.map do |v|
+    case v
+    when nil then nil
+    when BigDecimal then v.to_s('F')
+    when Time then v.strftime('%Y-%m-%d %H:%M:%S.%6N')
+    when Date then v.iso8601
+    when String then v.encoding == Encoding::BINARY ? v.unpack1('H*') : v
+    else v.to_s
+    end
+  end
+end
+
 def report(check, ok, detail = '')
   puts JSON.generate(check: check, ok: ok.nil? ? nil : (ok ? true : false), detail: detail.to_s[0, 300])
   $stdout.flush
@@ -97,5 +115,21 @@ run('ping, reuse') do
     again.close
   end
   true
+end
+run('prepared statements') do
+  typed = client.prepare(TYPES_SQL).execute(as: :array).first
+  ts = typed[6]
+  want = as_text([42, 18_446_744_073_709_551_615, 'héllo wörld', 1.5, BigDecimal('12.34'), Date.new(2024, 1, 2),
+                  Time.utc(2024, 1, 2, 3, 4, 5, 250_000), nil, "\x00\xFFab".b, nil])
+  got = as_text(typed)
+  got[7] = typed[7].strftime('%H:%M:%S')
+  want[7] = '01:02:03'
+  next "typed values: #{got.inspect} (#{ts.inspect})" unless got == want
+  statement = client.prepare(PARAMS_SQL)
+  row = statement.execute(42, '18446744073709551615', 'héllo wörld', 1.5, '12.34', '2024-01-02',
+                          '2024-01-02 03:04:05.250000', '01:02:03', "\x00\xFFab".b, nil, as: :array).first
+  bound = as_text(row)
+  bound[7] = row[7].is_a?(Time) ? row[7].strftime('%H:%M:%S') : bound[7]
+  bound == want ? true : "parameters: #{bound.inspect}"
 end
 report('reset', nil, 'mysql2 has no reset API')

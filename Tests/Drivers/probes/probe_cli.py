@@ -98,6 +98,7 @@ def main():
     run("TLS verified, wrong CA refused", secure)
     run("ping, reuse", ping_and_reuse)
     report("reset", None, "the 10.11 CLI has no resetconnection command")
+    report("prepared statements", None, "the CLI sends text queries only")
 
 
 if __name__ == "__main__":

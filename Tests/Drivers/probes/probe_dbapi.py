@@ -28,6 +28,8 @@ TYPES_SQL = ("SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'hél
              "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
              "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n")
 TLS_SQL = "SHOW STATUS LIKE 'Ssl_cipher'"
+# Server-side prepared statements: every type through the parameters and back in a binary row.
+PARAMS_SQL = "SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n"
 EXPECTED = (42, 18446744073709551615, "héllo wörld", 1.5, decimal.Decimal("12.34"), datetime.date(2024, 1, 2),
             datetime.datetime(2024, 1, 2, 3, 4, 5, 250000), datetime.timedelta(hours=1, minutes=2, seconds=3),
             b"\x00\xffab", None)
@@ -67,10 +69,11 @@ def cipher_of(rows):
     return True if cipher else f"not encrypted: Ssl_cipher {cipher!r}"
 
 
-def dbapi(module, tls_options, reset=None, **extra):
+def dbapi(module, tls_options, reset=None, prepared=None, **extra):
     """A DB-API 2 driver: `tls_options(ca)` gives its connect() arguments for TLS with
     verification of the server's certificate against `ca`; `reset(conn)` runs its session reset,
-    if it has one."""
+    if it has one; `prepared(conn)` gives a cursor that prepares statements on the server, if it
+    has one."""
     def connect(port=PORT, **more):
         return module.connect(host=HOST, port=port, user=USER, password=PASSWORD, database=DATABASE,
                               **extra, **more)
@@ -140,6 +143,17 @@ def dbapi(module, tls_options, reset=None, **extra):
         again.cursor().execute("SELECT 7 AS a, 'x y' AS b")
         again.close()
 
+    def server_prepared():
+        cursor = prepared(conn)
+        cursor.execute(TYPES_SQL)
+        typed = compare(cursor.fetchone())
+        if typed is not True:
+            return f"typed values: {typed}"
+        cursor.execute(PARAMS_SQL, EXPECTED)
+        bound = compare(cursor.fetchone())
+        cursor.close()
+        return True if bound is True else f"parameters: {bound}"
+
     def reset_session():
         reset(conn)
         cursor = conn.cursor()
@@ -155,6 +169,10 @@ def dbapi(module, tls_options, reset=None, **extra):
     run("affected rows, insert id", write)
     run("TLS verified, wrong CA refused", tls)
     run("ping, reuse", ping_and_reuse)
+    if prepared is None:
+        not_applicable("prepared statements", "no server-side prepared statements")
+    else:
+        run("prepared statements", server_prepared)
     if reset is None:
         not_applicable("reset", "no reset API")
     else:
@@ -247,6 +265,7 @@ def async_probe(module):
         await arun("affected rows, insert id", write)
         await arun("TLS verified, wrong CA refused", tls)
         await arun("ping, reuse", reuse)
+        not_applicable("prepared statements", "no server-side prepared statements")
         not_applicable("reset", "no reset API")
 
     asyncio.run(main())
@@ -325,6 +344,7 @@ def sqlalchemy_probe():
     run("affected rows, insert id", write)
     run("TLS verified, wrong CA refused", tls)
     run("ping, reuse", reuse)
+    not_applicable("prepared statements", "PyMySQL underneath has no server-side prepared statements")
     not_applicable("reset", "no reset API (the pool's reset on return is a ROLLBACK)")
 
 
@@ -337,7 +357,8 @@ def main():
         elif driver in ("connector-pure", "connector-c"):
             import mysql.connector
             dbapi(mysql.connector, lambda ca: {"ssl_ca": ca, "ssl_verify_cert": True, "ssl_verify_identity": True},
-                  reset=lambda conn: conn.reset_session(), use_pure=(driver == "connector-pure"))
+                  reset=lambda conn: conn.reset_session(), prepared=lambda conn: conn.cursor(prepared=True),
+                  use_pure=(driver == "connector-pure"))
         elif driver == "mysqlclient":
             import MySQLdb
             dbapi(MySQLdb, lambda ca: {"ssl_mode": "VERIFY_IDENTITY", "ssl": {"ca": ca}}, charset="utf8mb4")

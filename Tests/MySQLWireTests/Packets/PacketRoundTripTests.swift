@@ -215,7 +215,7 @@ struct PacketRoundTripTests {
 
         let commands: [ClientCommand] = [
             .quit, .initDB("db"), .query("select 1"), .statistics, .ping, .setOption(1), .resetConnection,
-            .unsupported(0x16),
+            .unsupported(0x1D),
             .changeUser(ChangeUser(username: "u2", authResponse: [9, 9], schema: "s", characterSet: 45,
                                    authPluginName: "mysql_native_password")),
         ]

@@ -25,6 +25,9 @@ const typesSQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, '
 	"12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " +
 	"TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n"
 
+// Server-side prepared statements: every type through the parameters and back in a binary row.
+const paramsSQL = "SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n"
+
 func env(name, fallback string) string {
 	if value := os.Getenv(name); value != "" {
 		return value
@@ -66,6 +69,39 @@ func open(port, tlsName string) (*sql.DB, error) {
 	config.InterpolateParams = true
 	config.TLSConfig = tlsName
 	return sql.Open("mysql", config.FormatDSN())
+}
+
+// openPrepared is a pool in the driver's default mode: placeholders are prepared on the server,
+// and dates stay text (so a server that echoes text parameters compares equal).
+func openPrepared(port string) (*sql.DB, error) {
+	config := mysql.NewConfig()
+	config.User = env("MATRIX_USER", "probe")
+	config.Passwd = env("MATRIX_PASSWORD", "probe-pw")
+	config.Net = "tcp"
+	config.Addr = env("MATRIX_HOST", "127.0.0.1") + ":" + port
+	config.DBName = env("MATRIX_DATABASE", "matrix")
+	return sql.Open("mysql", config.FormatDSN())
+}
+
+// scanTyped reads the typed row as text, NULL as "NULL".
+func scanTyped(row *sql.Row) ([]string, error) {
+	values := make([]sql.NullString, 10)
+	pointers := make([]interface{}, 10)
+	for i := range values {
+		pointers[i] = &values[i]
+	}
+	if err := row.Scan(pointers...); err != nil {
+		return nil, err
+	}
+	out := make([]string, 10)
+	for i, v := range values {
+		out[i] = "NULL"
+		if v.Valid {
+			out[i] = v.String
+		}
+	}
+	out[8] = hex.EncodeToString([]byte(out[8]))
+	return out, nil
 }
 
 // once opens a pool, pings it (a login) and runs query on it, then closes it.
@@ -185,6 +221,35 @@ func main() {
 		}
 		if _, err := once(port, "wrong", "SHOW STATUS LIKE 'Ssl_cipher'"); err == nil {
 			return fmt.Errorf("a server certificate from another CA was accepted")
+		}
+		return nil
+	})
+	run("prepared statements", func() error {
+		want := []string{"42", "18446744073709551615", "héllo wörld", "1.5", "12.34", "2024-01-02",
+			"2024-01-02 03:04:05.250000", "01:02:03", "00ff6162", "NULL"}
+		pool, err := openPrepared(port)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		statement, err := pool.Prepare(typesSQL)
+		if err != nil {
+			return err
+		}
+		typed, err := scanTyped(statement.QueryRow())
+		if err != nil {
+			return fmt.Errorf("typed values: %v", err)
+		}
+		if !reflect.DeepEqual(typed, want) {
+			return fmt.Errorf("typed values: got %q", typed)
+		}
+		bound, err := scanTyped(pool.QueryRow(paramsSQL, 42, uint64(18446744073709551615), "héllo wörld", 1.5, "12.34",
+			"2024-01-02", "2024-01-02 03:04:05.250000", "01:02:03", []byte{0, 0xff, 'a', 'b'}, nil))
+		if err != nil {
+			return fmt.Errorf("parameters: %v", err)
+		}
+		if !reflect.DeepEqual(bound, want) {
+			return fmt.Errorf("parameters: got %q", bound)
 		}
 		return nil
 	})

@@ -18,6 +18,20 @@ public class Probe {
         + "1.5e0 AS d, 12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, "
         + "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
 
+    /** Server-side prepared statements: every type through the parameters and back in a binary row. */
+    static final String PARAMS_SQL = "SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n";
+
+    /** The typed row as JDBC users read it. */
+    static List<Object> typedRow(ResultSet rs) throws Exception {
+        rs.next();
+        return Arrays.asList(rs.getInt(1), rs.getBigDecimal(2), rs.getString(3), rs.getDouble(4),
+            rs.getBigDecimal(5), rs.getDate(6).toString(), rs.getTimestamp(7).toString(),
+            rs.getTime(8).toString(), HexFormat.of().formatHex(rs.getBytes(9)), rs.getObject(10));
+    }
+
+    static final List<Object> WANT = Arrays.asList(42, new BigDecimal("18446744073709551615"), "héllo wörld", 1.5,
+        new BigDecimal("12.34"), "2024-01-02", "2024-01-02 03:04:05.25", "01:02:03", "00ff6162", null);
+
     static String env(String name, String fallback) {
         String value = System.getenv(name);
         return value == null || value.isEmpty() ? fallback : value;
@@ -138,6 +152,30 @@ public class Probe {
             try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT 7 AS a, 'x y' AS b")) {
                 rs.next();
                 return rs.getInt(1) == 7 && "x y".equals(rs.getString(2)) ? null : "got " + rs.getInt(1);
+            }
+        });
+        run("prepared statements", () -> {
+            try (Connection prepared = DriverManager.getConnection(url + "?useServerPrepStmts=true", user, password)) {
+                try (PreparedStatement ps = prepared.prepareStatement(TYPES_SQL); ResultSet rs = ps.executeQuery()) {
+                    List<Object> got = typedRow(rs);
+                    if (!got.equals(WANT)) return "typed values: got " + got;
+                }
+                try (PreparedStatement ps = prepared.prepareStatement(PARAMS_SQL)) {
+                    ps.setInt(1, 42);
+                    ps.setBigDecimal(2, new BigDecimal("18446744073709551615"));
+                    ps.setString(3, "héllo wörld");
+                    ps.setDouble(4, 1.5);
+                    ps.setBigDecimal(5, new BigDecimal("12.34"));
+                    ps.setDate(6, java.sql.Date.valueOf("2024-01-02"));
+                    ps.setTimestamp(7, java.sql.Timestamp.valueOf("2024-01-02 03:04:05.25"));
+                    ps.setTime(8, java.sql.Time.valueOf("01:02:03"));
+                    ps.setBytes(9, new byte[] {0, (byte) 0xFF, 'a', 'b'});
+                    ps.setNull(10, java.sql.Types.VARCHAR);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        List<Object> got = typedRow(rs);
+                        return got.equals(WANT) ? null : "parameters: got " + got;
+                    }
+                }
             }
         });
         run("ping, reuse", () -> {
