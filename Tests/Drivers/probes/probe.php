@@ -125,7 +125,15 @@ if ($driver === 'mysqli') {
         $statement->bind_param('issdssssss', $i, $u, $s, $d, $m, $dt, $ts, $tm, $b, $n);
         $statement->execute();
         $bound = compare($statement->get_result()->fetch_row());
-        return $bound === true ? true : "parameters: $bound";
+        if ($bound !== true) return "parameters: $bound";
+        // A read-only cursor, its rows fetched one COM_STMT_FETCH at a time (mysqlnd's way).
+        $statement = $db->prepare('SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3');
+        $statement->attr_set(MYSQLI_STMT_ATTR_CURSOR_TYPE, MYSQLI_CURSOR_TYPE_READ_ONLY);
+        $statement->execute();
+        $statement->bind_result($n);
+        $rows = [];
+        while ($statement->fetch()) $rows[] = $n;
+        return $rows === [1, 2, 3] ? true : 'cursor: got ' . var_export($rows, true);
     });
     run('reset', function () use ($db, $user, $password, $database) {
         // mysqli's reset of a session is change_user (COM_CHANGE_USER).

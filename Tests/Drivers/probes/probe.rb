@@ -31,7 +31,7 @@ def as_text(row)
     when BigDecimal then v.to_s('F')
     when Time then v.strftime('%Y-%m-%d %H:%M:%S.%6N')
     when Date then v.iso8601
-    when String then v.encoding == Encoding::BINARY ? v.unpack1('H*') : v
+    when String then v.encoding == Encoding::BINARY || !v.valid_encoding? ? v.unpack1('H*') : v
     else v.to_s
     end
   end
@@ -117,6 +117,7 @@ run('ping, reuse') do
   true
 end
 run('prepared statements') do
+  client = Mysql2::Client.new(**CONFIG)
   typed = client.prepare(TYPES_SQL).execute(as: :array).first
   ts = typed[6]
   want = as_text([42, 18_446_744_073_709_551_615, 'héllo wörld', 1.5, BigDecimal('12.34'), Date.new(2024, 1, 2),
