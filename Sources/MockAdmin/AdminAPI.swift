@@ -149,14 +149,22 @@ public struct AdminResponder: HTTPResponder {
     // MARK: Journal
 
     static func entryJSON(_ e: JournalEntry) -> JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "seq": .int(Int64(e.sequence)), "connection": .int(Int64(e.connectionID)), "protocol": .string(e.wireProtocol),
             "user": e.user.map(JSONValue.string) ?? .null, "stmt": .string(e.statement),
             "stmt_bytes": .int(Int64(e.statementBytes)), "stmt_truncated": .bool(e.truncated),
             "answered_by": e.answeredBy.map(JSONValue.string) ?? .string("unmatched"),
             "unmatched": .bool(e.unmatched), "response": .string(e.kind),
             "received_at": .double(e.receivedAt), "answered_at": .double(e.answeredAt),
-        ])
+            "kind": .string(e.statementKind),
+        ]
+        if e.statementKind != "query" { members["statement_id"] = .int(Int64(e.statementID)) }
+        if !e.parameters.isEmpty { members["params"] = .array(e.parameters.map(JSONValue.string)) }
+        if !e.attributes.isEmpty {
+            members["attributes"] = .object(Dictionary(e.attributes.map { ($0.name, JSONValue.string($0.value)) },
+                                                       uniquingKeysWith: { first, _ in first }))
+        }
+        return .object(members)
     }
 
     private func journalEntries(_ request: Request) -> Response {

@@ -159,7 +159,12 @@ struct TraceCursor {
             next += 1
             if entry.matcher == nil { return use(entry) }
         }
-        if let fallback { return fallback.respond(to: request.interpolated) }
+        if let fallback {
+            // The fallback answers; when it does not either, an entry that wanted other parameters
+            // says more than the fallback's own error.
+            let response = fallback.respond(to: request.interpolated)
+            if response.answeredBy != nil || parametersDiffer == nil { return response }
+        }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
         guard !candidates.isEmpty else { return Self.parseError("Unknown statement. (end of stmts)") }
         let closest = ClosestEntry.closest(to: request.text, among: candidates)

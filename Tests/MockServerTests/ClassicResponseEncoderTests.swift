@@ -28,4 +28,30 @@ struct ClassicResponseEncoderTests {
         #expect(packets[3] == [4, 0x00, 0xFF, 0xC3, 0x28, 2, 0xC3, 0xA9])
         #expect(packets[4] == [0xFB, 0])
     }
+
+    @Test("binary rows: each cell's text as its column type's binary value; a cell the type cannot carry is an ERR")
+    func binaryRows() throws {
+        let columns = [Column(name: "t", type: 11), Column(name: "d", type: 12), Column(name: "s", type: 2),
+                       Column(name: "b", type: 252)]
+        let result = ResultSet(columns: columns, rows: [["-01:02:03.5", "2024-01-02 03:04:05", "-2", .bytes([0xFF])]])
+        var encoder = ClassicResponseEncoder(capabilities: [.protocol41, .deprecateEOF])
+        encoder.binary = true
+        var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: 1)
+        encoder.write(.result(result), to: &writer)
+        var framer = PacketFramer()
+        var packets: [[UInt8]] = []
+        while let packet = try framer.nextPacket(from: &writer.buffer) { packets.append(Array(buffer: packet.payload)) }
+        // count, 4 definitions, the row, the end.
+        #expect(packets.count == 7)
+        #expect(packets[5] == [0, 0,
+                               12, 1, 0, 0, 0, 0, 1, 2, 3, 0x20, 0xA1, 0x07, 0x00,  // TIME -01:02:03.500000
+                               7, 0xE8, 0x07, 1, 2, 3, 4, 5,  // DATETIME without fraction: 7 bytes
+                               0xFE, 0xFF,  // SHORT -2
+                               1, 0xFF])
+        var bad = PacketWriter(buffer: ByteBuffer(), sequenceID: 1)
+        encoder.write(.result(ResultSet(columns: [Column(name: "n", type: 1)], rows: [["300"]])), to: &bad)
+        let err = try #require(try framer.nextPacket(from: &bad.buffer))
+        #expect(err.payload.getInteger(at: 0, as: UInt8.self) == 0xFF)
+        #expect(String(buffer: err.payload).contains("cell \"300\" of column `n` is not a valid TINY value"))
+    }
 }
