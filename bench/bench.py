@@ -92,6 +92,34 @@ class MariaDB(RealMariaDB):
         super().__init__(USER, PASSWORD, DB, extra_args=(
             "--max-connections=12000", f"--ssl-ca={CERTS / 'ca-cert.pem'}",
             f"--ssl-cert={CERTS / 'server-cert.pem'}", f"--ssl-key={CERTS / 'server-key.pem'}"))
+        # The prepared point select's table: 1,000 rows, `c` as the mock's trace answers it.
+        self.execute(f"CREATE TABLE {DB}.sbtest1 (id INT PRIMARY KEY, c CHAR(120) NOT NULL)",
+                     f"INSERT INTO {DB}.sbtest1 SELECT seq, '{POINT_SELECT_C}' FROM seq_1_to_1000")
+
+
+POINT_SELECT_C = ("68487932199-96439406143-93774651418-41631865787-96406072701-20604855487-25459966574-"
+                  "28203206787-41238978918-19503783441")
+
+
+def prepared_statements_kib(pid, port, connections=100, statements=100):
+    """KiB a connection holding `statements` prepared statements adds over an idle one: the
+    server's RSS growth after each of `connections` connections prepares them, per connection."""
+    conns = [pymysql.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD, database=DB,
+                             ssl_disabled=True) for _ in range(connections)]
+    time.sleep(0.5)
+    before = rss_kib(pid)
+    for conn in conns:
+        for _ in range(statements):
+            conn._execute_command(0x16, "SELECT c FROM sbtest1 WHERE id = ?")  # COM_STMT_PREPARE
+            ok = conn._read_packet()._data
+            columns, params = int.from_bytes(ok[5:7], "little"), int.from_bytes(ok[7:9], "little")
+            for _ in range(params + (1 if params else 0) + columns + (1 if columns else 0)):
+                conn._read_packet()
+    time.sleep(0.5)
+    after = rss_kib(pid)
+    for conn in conns:
+        conn.close()
+    return (after - before) / connections
 
 
 def tls_connect(driver, port, seconds):
@@ -124,11 +152,11 @@ def tls_connect(driver, port, seconds):
     return len(latencies) / sum(latencies), statistics.median(latencies) * 1000
 
 
-def sysbench(script, port, threads, seconds, percentile=99, prefix=()):
+def sysbench(script, port, threads, seconds, percentile=99, prefix=(), extra=()):
     out = subprocess.run(
         [*prefix, "sysbench", str(BENCH / script), "--db-driver=mysql", "--mysql-host=127.0.0.1", f"--mysql-port={port}",
          f"--mysql-user={USER}", f"--mysql-password={PASSWORD}", f"--mysql-db={DB}", f"--threads={threads}",
-         f"--time={seconds}", f"--percentile={percentile}", "--mysql-ignore-errors=all", "run"],
+         f"--time={seconds}", f"--percentile={percentile}", "--mysql-ignore-errors=all", *extra, "run"],
         capture_output=True, text=True, timeout=seconds + 120)
     text = out.stdout
     tps = re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", text)
@@ -191,7 +219,7 @@ def mariadb_startup_ms():
 
 
 def ratio(mock, other, higher_is_better=True):
-    if not other:
+    if not other or not mock:
         return "n/a"
     return f"{mock / other:.2f}x" if higher_is_better else f"{other / mock:.2f}x"
 
@@ -250,8 +278,8 @@ def main():
     try:
         T, R = args.seconds, args.repeats
 
-        def rate(script, threads, scale=1):
-            return lambda port: median_of(R, lambda: sysbench(script, port, threads, T)[0]) * scale
+        def rate(script, threads, scale=1, extra=()):
+            return lambda port: median_of(R, lambda: sysbench(script, port, threads, T, extra=extra)[0]) * scale
 
         def latency(pct):
             return lambda port: median_of(R, lambda: sysbench("select1.lua", port, 1, T, pct)[1])
@@ -280,6 +308,14 @@ def main():
         for threads in (1, 16):
             throughput(f"100x5 result, {threads} conn (rows/s)", "rows100.lua", threads, 16, 1.5, scale=100,
                        with_floors=False)
+        print("prepared point select ...", flush=True)
+        for threads in (1, 16):
+            measure = rate("point_select_ps.lua", threads, extra=("--db-ps-mode=auto",))
+            m, d = measure(mock.port), measure(maria.port)
+            name = f"prepared point select, {threads} conn (q/s)"
+            targeted = threads == 16
+            add(name, f"{m:.0f}", f"{d:.0f}", ratio(m, d), "≥ 1.0x" if targeted else "",
+                ("met" if m >= d else "missed") if targeted else "", baseline=baseline_run(name, m, measure))
         print("connect cycles ...", flush=True)
         for threads in (1, 8):
             throughput(f"connect+auth+quit, {threads} clients (/s)", "connect.lua", threads, 8, 1.2)
@@ -307,6 +343,10 @@ def main():
         add("resident memory idle (KiB), JSON trace", f"{idle}", f"{d_idle}", "")
         add(f"KiB per idle connection ({args.idle}), JSON trace", f"{per:.1f}", f"{d_per:.1f}", ratio(per, d_per, False),
             "≤ 16", "met" if per <= 16 else "missed")
+        ps = prepared_statements_kib(mock.pid, mock.port)
+        d_ps = prepared_statements_kib(maria.pid, maria.port)
+        add("KiB a connection's 100 prepared statements add (100 connections)", f"{ps:.1f}", f"{d_ps:.1f}",
+            ratio(ps, d_ps, False), "≤ 16", "met" if ps <= 16 else "missed")
     finally:
         mock.stop()
         for f in floors:

@@ -253,6 +253,7 @@ extension BinaryValue {
     /// Writes the value as a `type` value (NULL writes nothing: the bitmap carries it). Integers
     /// are cut to the type's width; a value of another kind is written as its `sqlText` bytes.
     public func write(to buffer: inout ByteBuffer, type: UInt8) {
+        if self == .null { return }
         if let width = Self.integerWidth(type) {
             let raw: UInt64 = switch self {
             case .signed(let v): UInt64(bitPattern: v)

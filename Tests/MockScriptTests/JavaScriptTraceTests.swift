@@ -58,6 +58,22 @@ struct JavaScriptTraceTests {
                                                       [.bytes([0xC3, 0x28])], [.bytes([0xFF])], ["[object Object]"]])
     }
 
+    @Test("an execution of a prepared statement: the text with values written in, and {kind, text, statement_id, params}")
+    func execution() throws {
+        let r = trace("""
+            ({stmts: function (stmt, info) {
+              return {result: {columns: [{name: "s", type: "STRING"}, {name: "i", type: "STRING"}],
+                               rows: [[stmt, info === undefined ? "query" : JSON.stringify(info)]]}};
+            }})
+            """).makeResponder(for: session)
+        let request = StatementRequest(text: "SELECT ?, ?, ?, ?", kind: .execute, statementID: 3,
+                                       parameters: [.int(7), .text("x'y"), .null, .bytes([0, 0xFF])])
+        let rows = try #require(r.answer(request).results.first?.result?.rows)
+        #expect(rows == [[#"SELECT 7, 'x\'y', NULL, X'00FF'"#,
+                          #"{"kind":"execute","params":[7,"x'y",null,{"$hex":"00ff"}],"statement_id":3,"text":"SELECT ?, ?, ?, ?"}"#]])
+        #expect(r.respond(to: "q").result?.rows == [["q", "query"]])
+    }
+
     @Test("exec_time and ok fields come through")
     func ok() throws {
         let r = trace("({stmts: function () { return {exec_time: 12.5, ok: {affected_rows: 3, message: 'm'}}; }})")

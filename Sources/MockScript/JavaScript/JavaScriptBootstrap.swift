@@ -266,9 +266,10 @@ enum JavaScriptBootstrap {
     if (c) c.mysqld.session = JSON.parse(sessionJSON);
   };
 
-  global.__mock_respond = function (id, stmt) {
+  global.__mock_respond = function (id, stmt, execution) {
     var s = enter(id).trace.stmts;
-    var r = typeof s === 'function' ? s(stmt) : Duktape.Thread.resume(s, stmt);
+    var info = execution === undefined ? undefined : JSON.parse(execution);
+    var r = typeof s === 'function' ? (info === undefined ? s(stmt) : s(stmt, info)) : Duktape.Thread.resume(s, stmt);
     var text = encode(r);
     if (text === undefined) throw new TypeError("expected 'error', 'ok' or 'result', got " + describe(r));
     return text;

@@ -118,12 +118,40 @@ final class JavaScriptResponder: StatementResponder {
     }
 
     func respond(to statement: String) -> StatementResponse {
+        respond(to: StatementRequest(text: statement))
+    }
+
+    func answer(_ request: StatementRequest) -> StatementAnswer { .one(respond(to: request)) }
+
+    private static let hexDigits = Array("0123456789abcdef")
+
+    /// The `stmts` function gets the statement (an execution's with its values written in) and,
+    /// for an execution, a second argument: `{kind, text, statement_id, params}`.
+    static func executionJSON(_ request: StatementRequest) -> String? {
+        guard request.kind == .execute else { return nil }
+        let params: [JSONValue] = request.parameters.map { value in
+            switch value {
+            case .null: .null
+            case .int(let v): abs(v) <= 1 << 53 ? .int(v) : .string(String(v))
+            case .uint(let v): v <= 1 << 53 ? .uint(v) : .string(String(v))
+            case .double(let v): .double(v)
+            case .text(let t): .string(t)
+            case .bytes(let b): .object(["$hex": .string(String(b.flatMap { [hexDigits[Int($0 >> 4)], hexDigits[Int($0 & 0x0F)]] }))])
+            }
+        }
+        return JSONValue.object(["kind": .string("execute"), "text": .string(request.text),
+                                 "statement_id": .uint(UInt64(request.statementID)), "params": .array(params)]).jsonText
+    }
+
+    func respond(to request: StatementRequest) -> StatementResponse {
         reconnectIfDiscarded()
+        let statement = request.interpolated
         if let loadError { return .error(Self.failure("executing statement failed: \(loadError)")) }
-        if let statements { return cursor.respond(to: statement, in: statements, fallback: nil) }
+        if let statements { return cursor.respond(to: request, in: statements, fallback: nil) }
         guard let host else { return .error(Self.failure("executing statement failed: no JavaScript heap")) }
         do {
-            guard let text = try host.call("__mock_respond", connection: id, [statement]) else {
+            let arguments = [statement] + (Self.executionJSON(request).map { [$0] } ?? [])
+            guard let text = try host.call("__mock_respond", connection: id, arguments) else {
                 return .error(Self.failure("executing statement failed: expected 'error', 'ok' or 'result'"))
             }
             if let known = recent[text] { return known }

@@ -111,6 +111,10 @@ struct PreparedStatementPacketTests {
         #expect(buffer.getInteger(at: 0, as: UInt8.self) == 0)
         let read = try BinaryResultRow.read(from: &buffer, types: types, unsigned: everyType.map(\.0.unsigned))
         #expect(read == values)
+        // A NULL in an integer column has no bytes (the fuzzer found 8 zero bytes written for it).
+        var nullInteger = ByteBuffer()
+        BinaryResultRow.write([.null, .signed(1)], types: [0x08, 0x01], to: &nullInteger)
+        #expect(Array(nullInteger.readableBytesView) == [0, 0b100, 1])
         // Three columns, the second NULL: bitmap bit 3.
         var small = ByteBuffer()
         BinaryResultRow.write([.signed(1), .null, .bytes([0x61])], types: [0x03, 0xFD, 0xFD], to: &small)
