@@ -137,7 +137,10 @@ struct TraceCursor {
         var budget = MatchBudget()
         var unfinished: String?
         var parametersDiffer: String?
-        for text in Self.texts(request) {
+        // A query is matched by its text; an execution also by its text with the values written in.
+        let passes = request.kind == .execute && !request.parameters.isEmpty ? 2 : 1
+        for pass in 0..<passes {
+            let text = pass == 0 ? request.text : request.interpolated
             for entry in statements.entries {
                 guard let matcher = entry.matcher else { continue }
                 if matcher.isRegex, budget.isSpent() {

@@ -243,10 +243,12 @@ final class ConnectionCore {
             connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue, user: session.user,
             statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
             answeredAt: answered)
-        entry.statementKind = request.kind.rawValue
-        entry.statementID = request.statementID
-        entry.parameters = request.parameters.map(\.description)
-        entry.attributes = request.attributes.map { JournalEntry.Attribute(name: $0.name, value: $0.value.description) }
+        if request.kind != .query || !request.attributes.isEmpty {
+            entry.statementKind = request.kind.rawValue
+            entry.statementID = request.statementID
+            entry.parameters = request.parameters.map(\.description)
+            entry.attributes = request.attributes.map { JournalEntry.Attribute(name: $0.name, value: $0.value.description) }
+        }
         configuration.journal.append(entry)
         statementCounter?.increment()
     }
