@@ -94,7 +94,7 @@ class MariaDB(RealMariaDB):
             f"--ssl-cert={CERTS / 'server-cert.pem'}", f"--ssl-key={CERTS / 'server-key.pem'}"))
         # The prepared point select's table: 1,000 rows, `c` as the mock's trace answers it.
         self.execute(f"CREATE TABLE {DB}.sbtest1 (id INT PRIMARY KEY, c CHAR(120) NOT NULL)",
-                     f"INSERT INTO {DB}.sbtest1 SELECT seq, '{POINT_SELECT_C}' FROM seq_1_to_1000")
+                     f"INSERT INTO {DB}.sbtest1 SELECT seq, '{POINT_SELECT_C}' FROM {DB}.seq_1_to_1000")
 
 
 POINT_SELECT_C = ("68487932199-96439406143-93774651418-41631865787-96406072701-20604855487-25459966574-"

@@ -112,16 +112,19 @@ package struct ClassicConnectionStateMachine {
         case eofAlways(EOFPacket)
     }
 
-    /// A prepared statement of this connection.
+    /// A prepared statement of this connection (kept small: a connection may hold thousands).
     package struct PreparedStatement {
         package var text: String
         package var parameterCount: Int
         /// Types bound by the last execution (executions may leave them out).
         package var types: [ParameterType]?
-        /// Parameters sent with COM_STMT_SEND_LONG_DATA since the last execution.
-        package var longData: [Int: [UInt8]] = [:]
-        /// An open read-only cursor: the result's columns and the rows not fetched yet.
-        package var cursor: (columns: [Column], rows: ArraySlice<[Cell?]>, status: UInt16)?
+    }
+
+    /// An open read-only cursor: the result's columns and the rows not fetched yet.
+    package struct Cursor {
+        var columns: [Column]
+        var rows: ArraySlice<[Cell?]>
+        var status: UInt16
     }
 
     package private(set) var state: State = .initial
@@ -138,6 +141,10 @@ package struct ClassicConnectionStateMachine {
     private(set) var tlsEstablished = false
     /// Open prepared statements by id.
     package private(set) var statements: [UInt32: PreparedStatement] = [:]
+    /// Parameters sent with COM_STMT_SEND_LONG_DATA since a statement's last execution.
+    package private(set) var longData: [UInt32: [Int: [UInt8]]] = [:]
+    /// Open cursors by statement id.
+    package private(set) var cursors: [UInt32: Cursor] = [:]
     private var nextStatementID: UInt32 = 1
     /// The client's certificate names after TLS (verified against the CA by the TLS layer).
     private(set) var peerCertificate: PeerCertificate?
@@ -350,21 +357,25 @@ package struct ClassicConnectionStateMachine {
         case .stmtSendLongData(let id, let parameter, let data):
             // No reply, ever: a bad id or parameter is reported by the execution.
             if statements[id] != nil, Int(parameter) < statements[id]?.parameterCount ?? 0 {
-                statements[id]?.longData[Int(parameter), default: []] += Array(buffer: data)
+                longData[id, default: [:]][Int(parameter), default: []] += Array(buffer: data)
             }
             return .none
         case .stmtClose(let id):
             statements[id] = nil
+            longData[id] = nil
+            cursors[id] = nil
             return .none
         case .stmtReset(let id):
             guard statements[id] != nil else { return unknownStatement(id, "mysqld_stmt_reset", sequenceID: sequenceID) }
-            statements[id]?.longData = [:]
-            statements[id]?.cursor = nil
+            longData[id] = nil
+            cursors[id] = nil
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .stmtFetch(let id, let count):
             return fetchReceived(id, rows: Int(count), sequenceID: sequenceID)
         case .resetConnection:
             statements = [:]
+            longData = [:]
+            cursors = [:]
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
         case .ping:
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
@@ -445,14 +456,14 @@ package struct ClassicConnectionStateMachine {
         let execute: StmtExecute
         do {
             execute = try StmtExecute(from: body, parameterCount: statement.parameterCount,
-                                      previousTypes: statement.types, longData: statement.longData,
+                                      previousTypes: statement.types, longData: longData[header.statementID] ?? [:],
                                       queryAttributes: capabilities.contains(.queryAttributes))
         } catch {
             return malformed(error)
         }
         statements[header.statementID]?.types = Array(execute.types.prefix(statement.parameterCount))
-        statements[header.statementID]?.longData = [:]
-        statements[header.statementID]?.cursor = nil
+        longData[header.statementID] = nil
+        cursors[header.statementID] = nil
         let request = StatementRequest(text: statement.text, kind: .execute, statementID: header.statementID,
                                        parameters: execute.parameters.map(ParameterValue.init),
                                        attributes: execute.attributes.map(AttributeValue.init))
@@ -466,7 +477,7 @@ package struct ClassicConnectionStateMachine {
     package mutating func cursorOpened(statementID: UInt32, result: ResultSet, sequenceID: UInt8) -> Action {
         guard statements[statementID] != nil else { return .none }
         let status = result.end.status | ServerStatus.cursorExists.rawValue
-        statements[statementID]?.cursor = (result.columns, result.rows[...], result.end.status)
+        cursors[statementID] = Cursor(columns: result.columns, rows: result.rows[...], status: result.end.status)
         var packets: [OutboundPacket] = [.columnCount(result.columns.count)]
         packets += result.columns.map(OutboundPacket.columnDefinition)
         packets.append(.eofAlways(EOFPacket(warnings: result.end.warningCount, status: ServerStatus(rawValue: status))))
@@ -474,8 +485,8 @@ package struct ClassicConnectionStateMachine {
     }
 
     private mutating func fetchReceived(_ id: UInt32, rows count: Int, sequenceID: UInt8) -> Action {
-        guard let statement = statements[id] else { return unknownStatement(id, "mysqld_stmt_fetch", sequenceID: sequenceID) }
-        guard let cursor = statement.cursor else {
+        guard statements[id] != nil else { return unknownStatement(id, "mysqld_stmt_fetch", sequenceID: sequenceID) }
+        guard let cursor = cursors[id] else {
             return .write([.err(ERRPacket(code: ErrorCode.cursorNotOpen, sqlState: "24000",
                                           message: "The statement (\(id)) has no open cursor."))],
                           sequenceID: sequenceID, after: .keepOpen)
@@ -486,9 +497,9 @@ package struct ClassicConnectionStateMachine {
         var status = ServerStatus(rawValue: cursor.status).union(.cursorExists)
         if rest.isEmpty {
             status.insert(.lastRowSent)
-            statements[id]?.cursor = nil
+            cursors[id] = nil
         } else {
-            statements[id]?.cursor?.rows = rest
+            cursors[id]?.rows = rest
         }
         packets.append(.eof(EOFPacket(status: status)))
         return .write(packets, sequenceID: sequenceID, after: .keepOpen)

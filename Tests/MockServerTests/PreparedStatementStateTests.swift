@@ -106,7 +106,7 @@ struct PreparedStatementStateTests {
             return
         }
         #expect(request.parameters == [.bytes([0xFF, 2, 0xFE]), .int(5)])
-        #expect(m.statements[id]?.longData.isEmpty == true)
+        #expect(m.longData[id] == nil)
     }
 
     @Test("a cursor: metadata and an EOF with CURSOR_EXISTS, then rows by COM_STMT_FETCH, LAST_ROW_SENT at the end")
