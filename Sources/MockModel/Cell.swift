@@ -40,12 +40,9 @@ public enum Cell: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringCo
     public var description: String {
         switch self {
         case .text(let s): s
-        case .bytes(let b): "0x" + String(decoding: b.flatMap { [Self.hexDigits[Int($0 >> 4)], Self.hexDigits[Int($0 & 0x0F)]] },
-                                          as: UTF8.self)
+        case .bytes(let b): "0x" + b.hexString()
         }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     public static func == (lhs: Cell, rhs: Cell) -> Bool {
         switch (lhs, rhs) {
@@ -60,5 +57,19 @@ public enum Cell: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringCo
         case .text(let s): for byte in s.utf8 { hasher.combine(byte) }
         case .bytes(let b): for byte in b { hasher.combine(byte) }
         }
+    }
+}
+
+extension Collection<UInt8> {
+    /// Two hex digits per byte (`00ff`, or `00FF` with `uppercase`).
+    public func hexString(uppercase: Bool = false) -> String {
+        let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

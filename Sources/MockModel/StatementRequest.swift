@@ -33,9 +33,7 @@ public enum ParameterValue: Sendable, Hashable, CustomStringConvertible {
                 quoted.unicodeScalars.append(c)
             }
             return quoted + "'"
-        case .bytes(let b):
-            let digits = Array("0123456789ABCDEF".utf8)
-            return "X'" + String(decoding: b.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self) + "'"
+        case .bytes(let b): return "X'" + b.hexString(uppercase: true) + "'"
         }
     }
 }

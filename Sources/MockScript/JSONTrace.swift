@@ -103,18 +103,16 @@ final class JSONTraceResponder: StatementResponder {
 
     func notices() -> [NoticeSpec] { trace.notices }
 
-    func answer(_ request: StatementRequest) -> StatementAnswer {
-        let response = cursor.respond(to: request, in: trace.statements, fallback: fallback)
-        sessionCounters?.observe(response)
-        return .one(response)
-    }
+    func answer(_ request: StatementRequest) -> StatementAnswer { .one(respond(to: request)) }
 
     func prepare(_ statement: String) -> PrepareAnswer {
         cursor.prepare(statement, in: trace.statements) ?? fallback?.prepare(statement) ?? .unknown
     }
 
-    func respond(to statement: String) -> StatementResponse {
-        let response = cursor.respond(to: statement, in: trace.statements, fallback: fallback)
+    func respond(to statement: String) -> StatementResponse { respond(to: StatementRequest(text: statement)) }
+
+    private func respond(to request: StatementRequest) -> StatementResponse {
+        let response = cursor.respond(to: request, in: trace.statements, fallback: fallback)
         // The built-in trace answers LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() from what this
         // connection was last answered, by the trace's entries as much as by itself.
         sessionCounters?.observe(response)

@@ -111,23 +111,36 @@ enum ResponseDecoder {
     /// (a script's computed numbers as JavaScript prints them), booleans as `1`/`0`, bytes from
     /// `{"$hex": "…"}` or `{"$base64": "…"}`, other arrays and objects as JSON text.
     static func cell(_ node: TraceNode) throws(TraceError) -> Cell? {
-        if case .object(let members) = node.value, members.count == 1, let (key, value) = members.first,
-           key == "$hex" || key == "$base64" {
-            guard case .string(let text) = value else {
-                throw node.error("\(key): expected a string, got \(value.typeName)")
-            }
-            if key == "$hex" {
-                guard let bytes = hexBytes(text) else {
-                    throw node.error("$hex: expected an even number of hex digits, got \(TraceCursor.quoted(text))")
-                }
-                return .bytes(bytes)
-            }
-            guard let data = Data(base64Encoded: text) else {
-                throw node.error("$base64: expected base64 (RFC 4648, padded), got \(TraceCursor.quoted(text))")
-            }
-            return .bytes(Array(data))
+        switch byteCell(node.value) {
+        case .success(let bytes)?: return .bytes(bytes)
+        case .failure(let problem)?: throw node.error(problem.message)
+        case nil: return cellText(node.value).map(Cell.text)
         }
-        return cellText(node.value).map(Cell.text)
+    }
+
+    struct ByteCellProblem: Error {
+        var message: String
+    }
+
+    /// `{"$hex": …}` / `{"$base64": …}`: its bytes, or what is wrong with it; `nil` for any
+    /// other value. Shared by row cells and by `params` matching.
+    static func byteCell(_ value: JSONValue) -> Result<[UInt8], ByteCellProblem>? {
+        guard case .object(let members) = value, members.count == 1, let (key, content) = members.first,
+              key == "$hex" || key == "$base64" else { return nil }
+        guard case .string(let text) = content else {
+            return .failure(ByteCellProblem(message: "\(key): expected a string, got \(content.typeName)"))
+        }
+        if key == "$hex" {
+            guard let bytes = hexBytes(text) else {
+                return .failure(ByteCellProblem(
+                    message: "$hex: expected an even number of hex digits, got \(TraceCursor.quoted(text))"))
+            }
+            return .success(bytes)
+        }
+        guard let data = Data(base64Encoded: text) else {
+            return .failure(ByteCellProblem(message: "$base64: expected base64 (RFC 4648, padded), got \(TraceCursor.quoted(text))"))
+        }
+        return .success(Array(data))
     }
 
     /// A cell's value as text (see `cell`), for values that are not bytes.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import MockModel
 import Synchronization
 
@@ -82,11 +81,6 @@ struct TraceCursor {
         self.globals = globals
     }
 
-    mutating func respond(to statement: String, in statements: TraceStatements,
-                          fallback: (any StatementResponder)?) -> StatementResponse {
-        respond(to: StatementRequest(text: statement), in: statements, fallback: fallback)
-    }
-
     /// Answers a query, or an execution of a prepared statement: entries match its text with the
     /// `?` markers (and their `params`, if any), then its text with the parameters written in.
     mutating func respond(to request: StatementRequest, in statements: TraceStatements,
@@ -96,14 +90,19 @@ struct TraceCursor {
             : respondMatching(request, statements, fallback: fallback)
     }
 
-    /// The texts an execution may be matched by: with the markers, then with the values.
-    private static func texts(_ request: StatementRequest) -> [String] {
-        request.kind == .execute && !request.parameters.isEmpty ? [request.text, request.interpolated] : [request.text]
+    /// A query is matched by its text; an execution with parameters also, in a second pass, by its
+    /// text with the values written in.
+    private static func passes(_ request: StatementRequest) -> Int {
+        request.kind == .execute && !request.parameters.isEmpty ? 2 : 1
+    }
+
+    private static func text(_ request: StatementRequest, pass: Int) -> String {
+        pass == 0 ? request.text : request.interpolated
     }
 
     /// The statement for messages: quoted, with its parameters.
     private static func described(_ request: StatementRequest) -> String {
-        guard request.kind == .execute, !request.parameters.isEmpty else { return quoted(request.text) }
+        guard passes(request) == 2 else { return quoted(request.text) }
         return quoted(request.text) + " with parameters (" + request.parameters.map(\.description).joined(separator: ", ") + ")"
     }
 
@@ -115,8 +114,8 @@ struct TraceCursor {
         next += 1
         if let matcher = entry.matcher {
             var outcome = BoundedRegex.Outcome.noMatch
-            for text in Self.texts(request) where outcome == .noMatch {
-                outcome = matcher.matches(text)
+            for pass in 0..<Self.passes(request) where outcome == .noMatch {
+                outcome = matcher.matches(Self.text(request, pass: pass))
             }
             if outcome == .match, !ParameterMatch.matches(entry.parameters, request) { outcome = .noMatch }
             switch outcome {
@@ -137,10 +136,8 @@ struct TraceCursor {
         var budget = MatchBudget()
         var unfinished: String?
         var parametersDiffer: String?
-        // A query is matched by its text; an execution also by its text with the values written in.
-        let passes = request.kind == .execute && !request.parameters.isEmpty ? 2 : 1
-        for pass in 0..<passes {
-            let text = pass == 0 ? request.text : request.interpolated
+        for pass in 0..<Self.passes(request) {
+            let text = Self.text(request, pass: pass)
             for entry in statements.entries {
                 guard let matcher = entry.matcher else { continue }
                 if matcher.isRegex, budget.isSpent() {
@@ -246,10 +243,10 @@ enum ParameterMatch {
         switch (json, value) {
         case (.null, .null): return true
         case (.null, _), (_, .null): return false
-        case (.object(let members), .bytes(let bytes)):
-            return bytesOf(members) == bytes
-        case (.object(let members), .text(let text)):
-            return bytesOf(members) == Array(text.utf8)
+        case (.object, .bytes(let bytes)):
+            return (try? ResponseDecoder.byteCell(json)?.get()) == bytes
+        case (.object, .text(let text)):
+            return (try? ResponseDecoder.byteCell(json)?.get()) == Array(text.utf8)
         default:
             guard let wanted = ResponseDecoder.cellText(json), let got = text(value) else { return false }
             if wanted == got { return true }
@@ -265,15 +262,6 @@ enum ParameterMatch {
         case .uint(let v): String(v)
         case .double(let v): JSONValue.format(v)
         case .text(let s): s
-        }
-    }
-
-    private static func bytesOf(_ members: [String: JSONValue]) -> [UInt8]? {
-        guard members.count == 1, let (key, value) = members.first, case .string(let text) = value else { return nil }
-        switch key {
-        case "$hex": return ResponseDecoder.hexBytes(text)
-        case "$base64": return Data(base64Encoded: text).map(Array.init)
-        default: return nil
         }
     }
 }

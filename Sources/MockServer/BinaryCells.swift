@@ -14,8 +14,6 @@ enum BinaryCells {
         }
     }
 
-    static let unsignedFlag: UInt16 = 0x20
-
     /// `cell` as a value of `column`'s type: integers of the type's width (UNSIGNED by the column's
     /// flag), FLOAT/DOUBLE, DATE/DATETIME/TIMESTAMP and TIME from their text; anything else as its
     /// bytes.
@@ -31,7 +29,7 @@ enum BinaryCells {
             case 0x03: 32
             default: 64
             }
-            if column.flags & unsignedFlag != 0 || column.type == 0x0D {
+            if column.flags & ColumnDefaults.unsignedFlag != 0 || column.type == 0x0D {
                 guard let v = UInt64(text), bits == 64 || v < UInt64(1) << UInt64(bits) else { throw Failure(cell: text, column: column) }
                 return .unsigned(v)
             }
@@ -64,6 +62,13 @@ enum BinaryCells {
             values.append(try value(index < cells.count ? cells[index] : nil, column: column))
         }
         return values
+    }
+}
+
+extension ERRPacket {
+    /// A cell its column's type cannot carry: ERR 1064 naming both, as for other trace mistakes.
+    init(_ failure: BinaryCells.Failure) {
+        self.init(code: ErrorCode.parseError, sqlState: "HY000", message: ERRPacket.serverMessage("\(failure)"))
     }
 }
 

@@ -471,9 +471,9 @@ package struct ClassicConnectionStateMachine {
             : .answer(request, sequenceID: sequenceID)
     }
 
-    /// The execution behind a cursor was answered: a result set opens the cursor (its metadata and
-    /// an EOF with SERVER_STATUS_CURSOR_EXISTS; rows come with COM_STMT_FETCH); anything else is
-    /// sent as it is (`nil`: the caller sends the response itself).
+    /// The execution behind a cursor was answered with `result`: it opens the cursor (its metadata
+    /// and an EOF with SERVER_STATUS_CURSOR_EXISTS; rows come with COM_STMT_FETCH). Any other
+    /// answer is sent by the caller as without a cursor.
     package mutating func cursorOpened(statementID: UInt32, result: ResultSet, sequenceID: UInt8) -> Action {
         guard statements[statementID] != nil else { return .none }
         let status = result.end.status | ServerStatus.cursorExists.rawValue

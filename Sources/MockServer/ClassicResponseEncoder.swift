@@ -33,8 +33,7 @@ package struct ClassicResponseEncoder {
             do {
                 for row in result.rows { rows.append(try BinaryCells.row(row, columns: result.columns)) }
             } catch {
-                let packet = ERRPacket(code: ErrorCode.parseError, sqlState: "HY000",
-                                       message: ERRPacket.serverMessage("\(error)"))
+                let packet = ERRPacket(error)
                 writer.writePacket { packet.write(to: &$0, capabilities: capabilities) }
                 return
             }
@@ -116,8 +115,7 @@ package struct ClassicResponseEncoder {
                 let types = columns.map(\.type)
                 writer.writePacket { BinaryResultRow.write(values, types: types, to: &$0) }
             } catch {
-                let packet = ERRPacket(code: ErrorCode.parseError, sqlState: "HY000",
-                                       message: ERRPacket.serverMessage("\(error)"))
+                let packet = ERRPacket(error)
                 writer.writePacket { packet.write(to: &$0, capabilities: capabilities) }
             }
         case .eofAlways(let eof): writer.writePacket { eof.write(to: &$0) }

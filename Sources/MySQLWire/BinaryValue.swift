@@ -23,26 +23,6 @@ public enum BinaryValue: Sendable, Hashable {
     case bytes([UInt8])
     case dateTime(MySQLDateTime)
     case time(MySQLTime)
-
-    /// The value as SQL text, for journals, logs and trace matching: numbers as digits, strings
-    /// and temporals quoted (`'x y'`, `'2024-01-02 03:04:05.250000'`), bytes that are not UTF-8 as
-    /// `X'…'`, `NULL`.
-    public var sqlText: String {
-        switch self {
-        case .null: return "NULL"
-        case .signed(let v): return String(v)
-        case .unsigned(let v): return String(v)
-        case .float(let v): return "\(v)"
-        case .double(let v): return "\(v)"
-        case .bytes(let bytes):
-            if let text = String(validating: bytes, as: UTF8.self) {
-                return "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
-            }
-            return "X'" + bytes.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined() + "'"
-        case .dateTime(let d): return "'\(d.text)'"
-        case .time(let t): return "'\(t.text)'"
-        }
-    }
 }
 
 /// A DATE, DATETIME or TIMESTAMP value.
@@ -164,10 +144,6 @@ extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
-
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
 }
 
 /// A parameter's type as `COM_STMT_EXECUTE` sends it: `int<1>` field type, `int<1>` flags (0x80:
@@ -251,7 +227,7 @@ extension BinaryValue {
     }
 
     /// Writes the value as a `type` value (NULL writes nothing: the bitmap carries it). Integers
-    /// are cut to the type's width; a value of another kind is written as its `sqlText` bytes.
+    /// are cut to the type's width; a number for a type that is not numeric goes as its digits.
     public func write(to buffer: inout ByteBuffer, type: UInt8) {
         if self == .null { return }
         if let width = Self.integerWidth(type) {
@@ -303,9 +279,10 @@ extension BinaryValue {
             if length == 12 { buffer.writeInteger(t.microsecond, endianness: .little) }
         case (.bytes(let bytes), _):
             buffer.writeLengthEncodedBytes(bytes)
-        default:
-            let text = sqlText.utf8
-            buffer.writeLengthEncodedBytes(text)
+        case (.signed(let v), _): buffer.writeLengthEncodedString(String(v))
+        case (.unsigned(let v), _): buffer.writeLengthEncodedString(String(v))
+        case (.float(let v), _): buffer.writeLengthEncodedString("\(v)")
+        case (.double(let v), _): buffer.writeLengthEncodedString("\(v)")
         }
     }
 }

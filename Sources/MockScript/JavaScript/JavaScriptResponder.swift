@@ -123,8 +123,6 @@ final class JavaScriptResponder: StatementResponder {
 
     func answer(_ request: StatementRequest) -> StatementAnswer { .one(respond(to: request)) }
 
-    private static let hexDigits = Array("0123456789abcdef")
-
     /// The `stmts` function gets the statement (an execution's with its values written in) and,
     /// for an execution, a second argument: `{kind, text, statement_id, params}`.
     static func executionJSON(_ request: StatementRequest) -> String? {
@@ -136,7 +134,7 @@ final class JavaScriptResponder: StatementResponder {
             case .uint(let v): v <= 1 << 53 ? .uint(v) : .string(String(v))
             case .double(let v): .double(v)
             case .text(let t): .string(t)
-            case .bytes(let b): .object(["$hex": .string(String(b.flatMap { [hexDigits[Int($0 >> 4)], hexDigits[Int($0 & 0x0F)]] }))])
+            case .bytes(let b): .object(["$hex": .string(b.hexString())])
             }
         }
         return JSONValue.object(["kind": .string("execute"), "text": .string(request.text),

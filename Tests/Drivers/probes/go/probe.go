@@ -57,14 +57,22 @@ func registerCA(name, path string) error {
 	return mysql.RegisterTLSConfig(name, &tls.Config{RootCAs: pool})
 }
 
-// open is sql.Open for the probe's server at port, with TLS configuration tlsName ("" for none).
-func open(port, tlsName string) (*sql.DB, error) {
+// baseConfig is the probe's server at port, with the driver's defaults: placeholders prepared on
+// the server, dates as text.
+func baseConfig(port string) *mysql.Config {
 	config := mysql.NewConfig()
 	config.User = env("MATRIX_USER", "probe")
 	config.Passwd = env("MATRIX_PASSWORD", "probe-pw")
 	config.Net = "tcp"
 	config.Addr = env("MATRIX_HOST", "127.0.0.1") + ":" + port
 	config.DBName = env("MATRIX_DATABASE", "matrix")
+	return config
+}
+
+// open is sql.Open for the probe's server at port with placeholders interpolated by the client and
+// dates parsed, with TLS configuration tlsName ("" for none).
+func open(port, tlsName string) (*sql.DB, error) {
+	config := baseConfig(port)
 	config.ParseTime = true
 	config.InterpolateParams = true
 	config.TLSConfig = tlsName
@@ -74,13 +82,7 @@ func open(port, tlsName string) (*sql.DB, error) {
 // openPrepared is a pool in the driver's default mode: placeholders are prepared on the server,
 // and dates stay text (so a server that echoes text parameters compares equal).
 func openPrepared(port string) (*sql.DB, error) {
-	config := mysql.NewConfig()
-	config.User = env("MATRIX_USER", "probe")
-	config.Passwd = env("MATRIX_PASSWORD", "probe-pw")
-	config.Net = "tcp"
-	config.Addr = env("MATRIX_HOST", "127.0.0.1") + ":" + port
-	config.DBName = env("MATRIX_DATABASE", "matrix")
-	return sql.Open("mysql", config.FormatDSN())
+	return sql.Open("mysql", baseConfig(port).FormatDSN())
 }
 
 // scanTyped reads the typed row as text, NULL as "NULL".
