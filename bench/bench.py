@@ -258,7 +258,10 @@ def main():
         """The baseline binary on the same workload, as 'value (this build's ratio)'."""
         if base is None:
             return ""
-        b = measure(base.port)
+        try:
+            b = measure(base.port)
+        except RuntimeError:  # an older build without the feature (say, prepared statements)
+            return "fails"
         r = m / b if higher_is_better else b / m
         baseline_ratios.append((name, r))
         return f"{b:.0f} ({r:.3f}x)" if higher_is_better else f"{b:.3f} ({r:.3f}x)"
