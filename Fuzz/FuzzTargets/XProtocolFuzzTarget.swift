@@ -38,11 +38,17 @@ enum XProtocolFuzzTarget {
                 continue  // Mysqlx.Error, the session stays
             }
             var output = ByteBuffer()
-            switch machine.messageReceived(message, authScript: { script }) {
-            case .none:
+            var action = machine.messageReceived(message, authScript: { script })
+            if case .prepare(let id, let text, let bound) = action {
+                action = machine.statementPrepared(id: id, text: text, bound: bound, responder.prepare(text))
+            }
+            switch action {
+            case .none, .prepare:
                 break
-            case .execute(let statement):
-                XResponseEncoder.write(responder.respond(to: statement), to: &output)
+            case .execute(let request):
+                for response in responder.answer(request).results {
+                    XResponseEncoder.write(response, to: &output)
+                }
             case .send(let messages, let after):
                 for message in messages { XResponseEncoder.write(message, to: &output) }
                 switch after {

@@ -90,10 +90,10 @@ struct TraceCursor {
             : respondMatching(request, statements, fallback: fallback)
     }
 
-    /// A query is matched by its text; an execution with parameters also, in a second pass, by its
-    /// text with the values written in.
+    /// A statement is matched by its text; one with parameters (an execution, an X `StmtExecute`
+    /// with arguments) also, in a second pass, by its text with the values written in.
     private static func passes(_ request: StatementRequest) -> Int {
-        request.kind == .execute && !request.parameters.isEmpty ? 2 : 1
+        request.parameters.isEmpty ? 1 : 2
     }
 
     private static func text(_ request: StatementRequest, pass: Int) -> String {
@@ -223,13 +223,14 @@ struct TraceCursor {
     }
 }
 
-/// An entry's `params` against an execution's parameters: equal in number, and each equal as a
+/// An entry's `params` against a statement's parameters (a prepared statement's execution, an X
+/// `StmtExecute` with arguments; a text query has none): equal in number, and each equal as a
 /// value: `null` is NULL, a number equals the same number sent as a number or as text, a string
 /// the same text, `{"$hex": …}` / `{"$base64": …}` the same bytes.
 enum ParameterMatch {
     static func matches(_ wanted: [JSONValue]?, _ request: StatementRequest) -> Bool {
         guard let wanted else { return true }
-        guard request.kind == .execute, wanted.count == request.parameters.count else { return false }
+        guard wanted.count == request.parameters.count else { return false }
         return zip(wanted, request.parameters).allSatisfy(equal)
     }
 

@@ -243,7 +243,7 @@ final class ConnectionCore {
             connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue, user: session.user,
             statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
             answeredAt: answered)
-        if request.kind != .query || !request.attributes.isEmpty {
+        if request.kind != .query || !request.attributes.isEmpty || !request.parameters.isEmpty {
             entry.statementKind = request.kind.rawValue
             entry.statementID = request.statementID
             entry.parameters = request.parameters.map(\.description)

@@ -148,14 +148,16 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
                 core.write(buffer, context: context)
                 scheduleNotices(context: context)
             }
-        case .execute(let statement):
-            deliver(core.answer(statement), to: statement, context: context)
+        case .execute(let request):
+            deliver(core.answer(request), to: request, context: context)
+        case .prepare(let id, let text, let bound):
+            run(stateMachine.statementPrepared(id: id, text: text, bound: bound, core.prepare(text)), context: context)
         }
     }
 
     /// Sends an answer: at once on the fast path (one result, no delay), otherwise result by result
     /// after their delays, or when a later answer arrives (`waited`: reads are held until it is out).
-    private func deliver(_ answer: StatementAnswer, to statement: String, context: ChannelHandlerContext,
+    private func deliver(_ answer: StatementAnswer, to request: StatementRequest, context: ChannelHandlerContext,
                          waited: Bool = false) {
         switch answer {
         case .one(let response) where response.execTime == .zero && !waited:
@@ -171,8 +173,8 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }
         case .later(let compute):
-            core.await(compute, request: StatementRequest(text: statement), context: context) { [self] answer in
-                deliver(answer, to: statement, context: context, waited: true)
+            core.await(compute, request: request, context: context) { [self] answer in
+                deliver(answer, to: request, context: context, waited: true)
             }
         }
     }

@@ -18,6 +18,8 @@ package struct XConnectionStateMachine {
         package var nonce: [UInt8] = Array("01234567890123456789".utf8)
         /// More open sessions than this get ER_CON_COUNT_ERROR instead of the hello notice.
         package var maxConnections = Int.max
+        /// `max_prepared_stmt_count`: one more `Prepare` gets ER_MAX_PREPARED_STMT_COUNT_REACHED.
+        package var maxPreparedStatements = 16382
 
         package init(connectionID: UInt32, peerHost: String, tlsAvailable: Bool = false, unixSocket: Bool = false) {
             self.connectionID = connectionID
@@ -60,8 +62,21 @@ package struct XConnectionStateMachine {
 
     package enum Action: Equatable {
         case send([Outbound], after: After)
-        case execute(statement: String)
+        /// Answer a statement from the trace (`StmtExecute`, `Prepare.Execute`).
+        case execute(StatementRequest)
+        /// Ask the trace what preparing `text` gives, then call `statementPrepared`.
+        case prepare(id: UInt32, text: String, bound: [ParameterValue])
         case none
+    }
+
+    /// A statement prepared with `Mysqlx.Prepare.Prepare`.
+    package struct PreparedStatement: Equatable {
+        /// Its SQL, with the `?` markers.
+        package var text: String
+        /// The values of the first markers, given in the `Prepare` message's own `StmtExecute`.
+        package var bound: [ParameterValue]
+        /// How many markers each `Execute` must give arguments for.
+        package var placeholders: Int
     }
 
     /// The notice a server sends when a connection is accepted (`Mysqlx.Notice.Frame` type 5).
@@ -72,6 +87,8 @@ package struct XConnectionStateMachine {
     /// Why the last authentication was refused (which check failed), for the `--verbose` log.
     package private(set) var refusal: String?
     private(set) var tlsEstablished = false
+    /// The session's prepared statements by the client's id; `Session.Reset` drops them.
+    package private(set) var statements: [UInt32: PreparedStatement] = [:]
 
     package init(configuration: Configuration) {
         self.configuration = configuration
@@ -122,8 +139,20 @@ package struct XConnectionStateMachine {
         case (.authenticating(var auth), .authenticateContinue(let answer)):
             return authenticationStepped(auth.continued(Array(answer.authData)), auth)
         case (.command, .stmtExecute(let execute)):
-            return .execute(statement: String(decoding: execute.stmt, as: UTF8.self))
-        case (.command, .sessionReset), (.command, .expectOpen), (.command, .expectClose):
+            return stmtExecute(execute)
+        case (.command, .prepare(let prepare)):
+            return self.prepare(prepare)
+        case (.command, .prepareExecute(let execute)):
+            return preparedExecute(execute)
+        case (.command, .prepareDeallocate(let deallocate)):
+            guard statements.removeValue(forKey: deallocate.stmtID) != nil else {
+                return badStatement(deallocate.stmtID)
+            }
+            return .send([.ok], after: .keepOpen)
+        case (.command, .sessionReset):
+            statements = [:]
+            return .send([.ok], after: .keepOpen)
+        case (.command, .expectOpen), (.command, .expectClose):
             return .send([.ok], after: .keepOpen)
         case (.command, .sessionClose):
             return .send([.ok], after: .keepOpen)
@@ -134,6 +163,18 @@ package struct XConnectionStateMachine {
         default:
             return fatal("Unexpected message in this state")
         }
+    }
+
+    /// The trace answered the `prepare` action: Ok and the statement is kept, or the trace's error.
+    package mutating func statementPrepared(id: UInt32, text: String, bound: [ParameterValue],
+                                            _ answer: PrepareAnswer) -> Action {
+        if case .error(let error) = answer {
+            return .send([.error(code: error.code, sqlState: error.sqlState, message: error.message, fatal: false)],
+                         after: .keepOpen)
+        }
+        let markers = PlaceholderScanner.markers(text).count
+        statements[id] = PreparedStatement(text: text, bound: bound, placeholders: markers - bound.count)
+        return .send([.ok], after: .keepOpen)
     }
 
     /// The framing layer failed (a frame larger than `--max-packet-size`).
@@ -205,6 +246,83 @@ package struct XConnectionStateMachine {
             return .send([.error(code: code, sqlState: sqlState, message: message, fatal: fatal)],
                          after: fatal ? .close : .keepOpen)
         }
+    }
+
+    /// `Sql.StmtExecute`: in the `sql` namespace each argument replaces one `?` marker (outside
+    /// quotes and comments), as the X Plugin's statement builder does; other namespaces (admin
+    /// commands) are answered by their text.
+    private func stmtExecute(_ execute: Mysqlx_Sql_StmtExecute) -> Action {
+        let text = String(decoding: execute.stmt, as: UTF8.self)
+        guard execute.namespace == "sql", !execute.args.isEmpty else { return .execute(StatementRequest(text: text)) }
+        let parameters: [ParameterValue]
+        switch XArguments.parameters(execute.args) {
+        case .failure: return error(ErrorCode.xInvalidProtocolData, "Invalid data, expecting scalar")
+        case .success(let values): parameters = values
+        }
+        let markers = PlaceholderScanner.markers(text).count
+        guard parameters.count == markers else {
+            return error(ErrorCode.xCommandArgumentCount,
+                         parameters.count > markers ? "Too many arguments" : "Too few arguments")
+        }
+        return .execute(StatementRequest(text: text, parameters: parameters))
+    }
+
+    /// `Prepare.Prepare`: SQL statements only (the mock does not implement CRUD). A statement
+    /// already prepared under the same id is deallocated first, as the X Plugin does.
+    private mutating func prepare(_ prepare: Mysqlx_Prepare_Prepare) -> Action {
+        statements[prepare.stmtID] = nil
+        let oneOf = prepare.stmt
+        guard oneOf.type == .stmt, oneOf.hasStmtExecute else {
+            return error(ErrorCode.xBadMessage,
+                         "Prepared \(oneOf.type) (a CRUD message) is not supported by the mock: prepare SQL (type STMT)")
+        }
+        guard statements.count < configuration.maxPreparedStatements else {
+            return .send([.error(code: ErrorCode.tooManyPreparedStatements, sqlState: "42000",
+                                 message: "Can't create more than max_prepared_stmt_count statements "
+                                     + "(current value: \(configuration.maxPreparedStatements))", fatal: false)],
+                         after: .keepOpen)
+        }
+        let execute = oneOf.stmtExecute
+        let text = String(decoding: execute.stmt, as: UTF8.self)
+        let bound: [ParameterValue]
+        switch XArguments.parameters(execute.args) {
+        case .failure: return error(ErrorCode.xInvalidProtocolData, "Invalid data, expecting scalar")
+        case .success(let values): bound = values
+        }
+        guard bound.count <= PlaceholderScanner.markers(text).count else {
+            return error(ErrorCode.xCommandArgumentCount, "Too many arguments")
+        }
+        return .prepare(id: prepare.stmtID, text: text, bound: bound)
+    }
+
+    /// `Prepare.Execute`: the prepared statement with its bound values and this message's
+    /// arguments; arguments beyond the markers are ignored, as the X Plugin does.
+    private func preparedExecute(_ execute: Mysqlx_Prepare_Execute) -> Action {
+        guard let statement = statements[execute.stmtID] else { return badStatement(execute.stmtID) }
+        let arguments: [ParameterValue]
+        switch XArguments.parameters(execute.args) {
+        case .failure(let unsupported):
+            return error(ErrorCode.xPreparedArgumentNotSupported,
+                         "Argument at index '\(unsupported.index)' and of type '\(unsupported.typeName)' is not "
+                             + "supported for binding to prepared statement")
+        case .success(let values): arguments = values
+        }
+        guard arguments.count >= statement.placeholders else {
+            return error(ErrorCode.xPreparedArgumentConsistency,
+                         "There is no argument for statement placeholder at position: "
+                             + "\(arguments.count + statement.bound.count)")
+        }
+        return .execute(StatementRequest(text: statement.text, kind: .execute, statementID: execute.stmtID,
+                                         parameters: statement.bound + arguments.prefix(statement.placeholders)))
+    }
+
+    private func badStatement(_ id: UInt32) -> Action {
+        error(ErrorCode.xBadStatementID, "Statement with ID=\(id) was not prepared")
+    }
+
+    /// A non-fatal error (SQLSTATE HY000); the session goes on.
+    private func error(_ code: UInt16, _ message: String) -> Action {
+        .send([.error(code: code, sqlState: "HY000", message: message, fatal: false)], after: .keepOpen)
     }
 
     /// A fatal `ER_X_BAD_MESSAGE`, then close.

@@ -38,6 +38,20 @@ public enum ErrorCode {
     public static let xBadMessage: UInt16 = 5000
     /// `ER_X_CAPABILITIES_PREPARE_FAILED`, SQLSTATE HY000: `Capability prepare failed for '%s'`.
     public static let xCapabilitiesPrepareFailed: UInt16 = 5001
+    /// `ER_X_INVALID_PROTOCOL_DATA`, SQLSTATE HY000: `Invalid data, expecting scalar` (an argument
+    /// that is an object or an array, or a scalar without its value).
+    public static let xInvalidProtocolData: UInt16 = 5003
+    /// `ER_X_CMD_NUM_ARGUMENTS`, SQLSTATE HY000: `Too many arguments` / `Too few arguments` for the
+    /// `?` markers of a `StmtExecute`.
+    public static let xCommandArgumentCount: UInt16 = 5015
+    /// `ER_X_BAD_STATEMENT_ID`, SQLSTATE HY000: `Statement with ID=%u was not prepared`.
+    public static let xBadStatementID: UInt16 = 5110
+    /// `ER_X_PREPARED_EXECUTE_ARGUMENT_NOT_SUPPORTED`, SQLSTATE HY000: `Argument at index '%i' and
+    /// of type '%s' is not supported for binding to prepared statement`.
+    public static let xPreparedArgumentNotSupported: UInt16 = 5133
+    /// `ER_X_PREPARED_EXECUTE_ARGUMENT_CONSISTENCY`, SQLSTATE HY000: `There is no argument for
+    /// statement placeholder at position: %u`.
+    public static let xPreparedArgumentConsistency: UInt16 = 5134
     /// `ER_X_CAPABILITY_COMPRESSION_INVALID_ALGORITHM`, SQLSTATE HY000.
     public static let xCompressionInvalidAlgorithm: UInt16 = 5175
 }

@@ -13,7 +13,13 @@ public enum XClientMessage: Sendable {
     case stmtExecute(Mysqlx_Sql_StmtExecute)
     case expectOpen(Mysqlx_Expect_Open)
     case expectClose
-    /// A type the mock does not implement (CRUD, prepared statements, cursors, unknown ids).
+    /// `Mysqlx.Prepare.Prepare` (type 40).
+    case prepare(Mysqlx_Prepare_Prepare)
+    /// `Mysqlx.Prepare.Execute` (type 41).
+    case prepareExecute(Mysqlx_Prepare_Execute)
+    /// `Mysqlx.Prepare.Deallocate` (type 42).
+    case prepareDeallocate(Mysqlx_Prepare_Deallocate)
+    /// A type the mock does not implement (CRUD, cursors, unknown ids).
     case unsupported(UInt8)
 
     /// Decodes a frame; protobuf errors (missing required fields, bad wire data) become
@@ -42,6 +48,11 @@ public enum XClientMessage: Sendable {
             self = .stmtExecute(try decode(Mysqlx_Sql_StmtExecute.self))
         case Mysqlx_ClientMessages.TypeEnum.expectOpen.rawValue: self = .expectOpen(try decode(Mysqlx_Expect_Open.self))
         case Mysqlx_ClientMessages.TypeEnum.expectClose.rawValue: self = .expectClose
+        case Mysqlx_ClientMessages.TypeEnum.preparePrepare.rawValue: self = .prepare(try decode(Mysqlx_Prepare_Prepare.self))
+        case Mysqlx_ClientMessages.TypeEnum.prepareExecute.rawValue:
+            self = .prepareExecute(try decode(Mysqlx_Prepare_Execute.self))
+        case Mysqlx_ClientMessages.TypeEnum.prepareDeallocate.rawValue:
+            self = .prepareDeallocate(try decode(Mysqlx_Prepare_Deallocate.self))
         default: self = .unsupported(frame.type)
         }
     }

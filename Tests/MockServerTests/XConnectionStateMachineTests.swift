@@ -126,11 +126,11 @@ struct XConnectionStateMachineTests {
             let good = Array("db\0app\0\(scramble)\0".utf8)
             #expect(m.messageReceived(answer(good), authScript: rules)
                         == .send([.authenticateOk(clientID: 9)], after: .authenticated(user: "app", schema: "db")))
-            guard case .execute("select 1") = m.messageReceived(.stmtExecute({
+            guard case .execute(let request) = m.messageReceived(.stmtExecute({
                 var e = Mysqlx_Sql_StmtExecute()
                 e.stmt = Data("select 1".utf8)
                 return e
-            }()), authScript: rules) else {
+            }()), authScript: rules), request == StatementRequest(text: "select 1") else {
                 Issue.record("expected execute")
                 return
             }

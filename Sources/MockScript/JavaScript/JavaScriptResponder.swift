@@ -124,9 +124,10 @@ final class JavaScriptResponder: StatementResponder {
     func answer(_ request: StatementRequest) -> StatementAnswer { .one(respond(to: request)) }
 
     /// The `stmts` function gets the statement (an execution's with its values written in) and,
-    /// for an execution, a second argument: `{kind, text, statement_id, params}`.
+    /// for an execution or an X `StmtExecute` with arguments, a second argument:
+    /// `{kind, text, statement_id, params}` (`kind` is `execute` or `query`).
     static func executionJSON(_ request: StatementRequest) -> String? {
-        guard request.kind == .execute else { return nil }
+        guard request.kind == .execute || !request.parameters.isEmpty else { return nil }
         let params: [JSONValue] = request.parameters.map { value in
             switch value {
             case .null: .null
@@ -137,7 +138,7 @@ final class JavaScriptResponder: StatementResponder {
             case .bytes(let b): .object(["$hex": .string(b.hexString())])
             }
         }
-        return JSONValue.object(["kind": .string("execute"), "text": .string(request.text),
+        return JSONValue.object(["kind": .string(request.kind.rawValue), "text": .string(request.text),
                                  "statement_id": .uint(UInt64(request.statementID)), "params": .array(params)]).jsonText
     }
 
