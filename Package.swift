@@ -125,6 +125,7 @@ let package = Package(
                            .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(name: "MockScriptTests", dependencies: ["MockScript", "MockModel"]),
+        .testTarget(name: "MockModelTests", dependencies: ["MockModel"]),
         .testTarget(
             name: "MySQLXWireTests",
             dependencies: ["MySQLXWire", .product(name: "NIOCore", package: "swift-nio"),

@@ -47,6 +47,13 @@ enum ClassicProtocolFuzzTarget {
                 var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
                 let encoder = ClassicResponseEncoder(capabilities: machine.capabilities, binary: request.kind == .execute)
                 for response in responder.answer(request).results { encoder.write(response, to: &writer) }
+            case .answerBatch(let requests, _, let sequenceID):
+                var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
+                let encoder = ClassicResponseEncoder(capabilities: machine.capabilities)
+                let results = requests.flatMap { responder.answer($0).results }
+                for (index, response) in results.enumerated() {
+                    encoder.write(response, moreResults: index < results.count - 1, to: &writer)
+                }
             case .prepare(let text, let sequenceID):
                 action = machine.statementPrepared(text, responder.prepare(text), sequenceID: sequenceID)
                 continue

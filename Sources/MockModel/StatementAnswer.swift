@@ -15,6 +15,11 @@ public enum StatementAnswer: Sendable {
     /// (the connection reads nothing more meanwhile) and then sends what it returns.
     case later(@Sendable () async -> StatementAnswer)
 
+    /// One result as `one`, several as `several`.
+    public static func of(_ results: [StatementResponse]) -> StatementAnswer {
+        results.count == 1 ? .one(results[0]) : .several(results)
+    }
+
     /// The results to send, cut after the first error; empty for `later`.
     public var results: [StatementResponse] {
         switch self {

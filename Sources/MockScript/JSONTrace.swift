@@ -103,19 +103,21 @@ final class JSONTraceResponder: StatementResponder {
 
     func notices() -> [NoticeSpec] { trace.notices }
 
-    func answer(_ request: StatementRequest) -> StatementAnswer { .one(respond(to: request)) }
+    func answer(_ request: StatementRequest) -> StatementAnswer {
+        let answer = cursor.answer(request, in: trace.statements, fallback: fallback)
+        // The built-in trace answers LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() from what this
+        // connection was last answered, by the trace's entries as much as by itself.
+        for response in answer.results { sessionCounters?.observe(response) }
+        return answer
+    }
 
     func prepare(_ statement: String) -> PrepareAnswer {
         cursor.prepare(statement, in: trace.statements) ?? fallback?.prepare(statement) ?? .unknown
     }
 
-    func respond(to statement: String) -> StatementResponse { respond(to: StatementRequest(text: statement)) }
-
-    private func respond(to request: StatementRequest) -> StatementResponse {
-        let response = cursor.respond(to: request, in: trace.statements, fallback: fallback)
-        // The built-in trace answers LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() from what this
-        // connection was last answered, by the trace's entries as much as by itself.
-        sessionCounters?.observe(response)
-        return response
+    /// The first result of the answer (a trace used as another's fallback answers with one).
+    func respond(to statement: String) -> StatementResponse {
+        answer(StatementRequest(text: statement)).results.first
+            ?? StatementResponse(.error(ErrorResponse(code: 1064, message: "no answer")))
     }
 }

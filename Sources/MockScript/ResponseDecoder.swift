@@ -4,6 +4,31 @@ import MockModel
 /// Turns trace response objects (`{ok: …}`, `{error: …}`, `{result: …}`) into `StatementResponse`s,
 /// with the checks and messages of the reference (reference spec §3.4–§3.7).
 enum ResponseDecoder {
+    /// Decodes what a statement gets: one response object, or `{"results": [response, …]}` for
+    /// several results in order (a stored procedure's result sets and its final OK).
+    static func answer(_ node: TraceNode, defaultExecTime: Duration = .zero, answeredBy: String? = nil)
+        throws(TraceError) -> [StatementResponse]
+    {
+        try node.requireObject()
+        guard let list = node.member("results") else {
+            return [try response(node, defaultExecTime: defaultExecTime, answeredBy: answeredBy)]
+        }
+        if let other = ["result", "error", "ok"].first(where: { node.has($0) }) {
+            throw node.error("expected either 'results' or '\(other)', got both")
+        }
+        guard case .array = list.value else {
+            throw list.error("expected 'results' to be an array of responses, got \(list.value.typeName)")
+        }
+        var responses: [StatementResponse] = []
+        for item in try list.elements() {
+            try item.requireObject()
+            if item.has("results") { throw item.error("'results' cannot be nested") }
+            responses.append(try response(item, defaultExecTime: defaultExecTime, answeredBy: answeredBy))
+        }
+        guard !responses.isEmpty else { throw list.error("expected at least one response in 'results'") }
+        return responses
+    }
+
     /// Decodes one response object. `defaultExecTime` applies when the object has no `exec_time`.
     static func response(_ node: TraceNode, defaultExecTime: Duration = .zero, answeredBy: String? = nil)
         throws(TraceError) -> StatementResponse
@@ -46,10 +71,16 @@ enum ResponseDecoder {
         return OKResponse(
             affectedRows: try node.optionalUnsigned("affected_rows") ?? 0,
             lastInsertID: try node.optionalUnsigned("last_insert_id") ?? 0,
-            status: try node.optionalUnsigned("status") ?? 0,
+            status: Self.derivedBitsCleared(try node.optionalUnsigned("status") ?? 0),
             warningCount: try node.optionalUnsigned("warning_count") ?? 0,
             message: try node.optionalString("message") ?? "",
             sessionTrackers: try sessionTrackers(node.member("session_trackers")))
+    }
+
+    /// `SERVER_MORE_RESULTS_EXISTS` (0x0008) is the server's to set (on every result but the last
+    /// of an answer): a trace's is ignored, so a client is never told of results that do not come.
+    static func derivedBitsCleared(_ status: UInt16) -> UInt16 {
+        status & ~UInt16(0x0008)
     }
 
     static func resultSet(_ node: TraceNode) throws(TraceError) -> ResultSet {

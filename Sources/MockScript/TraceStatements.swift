@@ -9,8 +9,9 @@ private let nextCacheKey = Atomic<Int>(1)
 struct TraceStatements: Sendable {
     struct Entry: Sendable {
         var matcher: StatementMatcher?
-        /// The decoded response, or why it cannot be used (reported when the entry answers).
-        var response: Result<StatementResponse, TraceError>
+        /// The decoded results (one, or several for `results`), or why they cannot be used
+        /// (reported when the entry answers).
+        var response: Result<[StatementResponse], TraceError>
         var label: String
         /// For a response that reads globals (`{"$global": "name"}`): the entry as written, decoded
         /// again each time it answers, with the globals' current values.
@@ -42,9 +43,9 @@ struct TraceStatements: Sendable {
                 // Checked once with defaults in place of the globals, so mistakes show at start.
                 var checked = node
                 checked.value = node.value.substitutingGlobals { _ in nil }
-                var response = try ResponseDecoder.response(checked, defaultExecTime: defaultExecTime,
-                                                            answeredBy: node.path)
-                if !dynamic { response.cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue }
+                var response = try ResponseDecoder.answer(checked, defaultExecTime: defaultExecTime,
+                                                          answeredBy: node.path)
+                if !dynamic, response.count == 1 { response[0].cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue }
                 var entry = Entry(matcher: matcher, response: .success(response), label: node.path,
                                   template: dynamic ? node : nil, defaultExecTime: defaultExecTime)
                 if let params = node.member("params") {
@@ -83,8 +84,8 @@ struct TraceCursor {
 
     /// Answers a query, or an execution of a prepared statement: entries match its text with the
     /// `?` markers (and their `params`, if any), then its text with the parameters written in.
-    mutating func respond(to request: StatementRequest, in statements: TraceStatements,
-                          fallback: (any StatementResponder)?) -> StatementResponse {
+    mutating func answer(_ request: StatementRequest, in statements: TraceStatements,
+                         fallback: (any StatementResponder)?) -> StatementAnswer {
         statements.ordered
             ? respondOrdered(request, statements)
             : respondMatching(request, statements, fallback: fallback)
@@ -106,7 +107,7 @@ struct TraceCursor {
         return quoted(request.text) + " with parameters (" + request.parameters.map(\.description).joined(separator: ", ") + ")"
     }
 
-    private mutating func respondOrdered(_ request: StatementRequest, _ statements: TraceStatements) -> StatementResponse {
+    private mutating func respondOrdered(_ request: StatementRequest, _ statements: TraceStatements) -> StatementAnswer {
         guard next < statements.entries.count else {
             return Self.parseError("Unexpected stmt, got: \(Self.described(request)); expected: nothing (end of stmts)")
         }
@@ -132,7 +133,7 @@ struct TraceCursor {
     }
 
     private mutating func respondMatching(_ request: StatementRequest, _ statements: TraceStatements,
-                                          fallback: (any StatementResponder)?) -> StatementResponse {
+                                          fallback: (any StatementResponder)?) -> StatementAnswer {
         var budget = MatchBudget()
         var unfinished: String?
         var parametersDiffer: String?
@@ -163,7 +164,7 @@ struct TraceCursor {
             // The fallback answers; when it does not either, an entry that wanted other parameters
             // says more than the fallback's own error.
             let response = fallback.respond(to: request.interpolated)
-            if response.answeredBy != nil || parametersDiffer == nil { return response }
+            if response.answeredBy != nil || parametersDiffer == nil { return .one(response) }
         }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
         guard !candidates.isEmpty else { return Self.parseError("Unknown statement. (end of stmts)") }
@@ -185,7 +186,11 @@ struct TraceCursor {
         }
         guard let entry else { return nil }
         if let error = entry.prepareError { return .error(error) }
-        if case .result(let result) = use(entry).kind { return .columns(result.columns) }
+        let results = use(entry).results
+        // Several results (a stored procedure) bring their own metadata, as the server announces
+        // no columns when preparing a CALL.
+        guard results.count == 1 else { return .unknown }
+        if case .result(let result) = results[0].kind { return .columns(result.columns) }
         return .columns([])
     }
 
@@ -202,24 +207,24 @@ struct TraceCursor {
         "gave up: \(BoundedRegex.message(for: code))"
     }
 
-    private func use(_ entry: TraceStatements.Entry) -> StatementResponse {
+    private func use(_ entry: TraceStatements.Entry) -> StatementAnswer {
         if let template = entry.template {
             var node = template
             node.value = template.value.substitutingGlobals { globals?.get($0) }
             do {
-                return try ResponseDecoder.response(node, defaultExecTime: entry.defaultExecTime, answeredBy: entry.label)
+                return .of(try ResponseDecoder.answer(node, defaultExecTime: entry.defaultExecTime, answeredBy: entry.label))
             } catch {
                 return Self.parseError("executing statement failed: \(error)")
             }
         }
         switch entry.response {
-        case .success(let response): return response
+        case .success(let responses): return .of(responses)
         case .failure(let error): return Self.parseError("executing statement failed: \(error)")
         }
     }
 
-    static func parseError(_ message: String) -> StatementResponse {
-        StatementResponse(.error(ErrorResponse(code: 1064, sqlState: "HY000", message: message)))
+    static func parseError(_ message: String) -> StatementAnswer {
+        .one(StatementResponse(.error(ErrorResponse(code: 1064, sqlState: "HY000", message: message))))
     }
 }
 

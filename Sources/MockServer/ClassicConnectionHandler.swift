@@ -147,6 +147,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             core.write(writer.buffer, context: context)
         case .answer(let request, let sequenceID):
             deliver(core.answer(request), to: request, sequenceID: sequenceID, context: context)
+        case .answerBatch(let requests, let then, let sequenceID):
+            answerBatch(requests[...], then: then, results: [], sequenceID: sequenceID, context: context)
         case .prepare(let text, let sequenceID):
             run(stateMachine.statementPrepared(text, core.prepare(text), sequenceID: sequenceID), context: context)
         case .answerWithCursor(let request, let sequenceID):
@@ -167,6 +169,32 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private func logRefusal(_ err: ERRPacket) {
         let why = [ErrorCode.accessDenied, ErrorCode.authModeNotSupported].contains(err.code) ? stateMachine.refusal.map { " (\($0))" } ?? "" : ""
         core.logger.debug("ERR \(err.code) (\(err.sqlState)): \(err.message)\(why)")
+    }
+
+    /// Answers the statements of a multi-statement query in turn (one journal entry each), waiting
+    /// for any answer that comes later, and sends their results together: an error ends the batch.
+    private func answerBatch(_ requests: ArraySlice<StatementRequest>, then: ERRPacket?, results: [StatementResponse],
+                             waited: Bool = false, sequenceID: UInt8, context: ChannelHandlerContext) {
+        var results = results
+        var rest = requests
+        while let request = rest.popFirst() {
+            let answer = core.answer(request)
+            if case .later(let compute) = answer {
+                core.await(compute, request: request, context: context) { [self] answer in
+                    answerBatch(rest, then: then, results: results + answer.results, waited: true,
+                                sequenceID: sequenceID, context: context)
+                }
+                return
+            }
+            results += answer.results
+            if results.last?.isError == true { break }
+        }
+        if let then, results.last?.isError != true {
+            results.append(StatementResponse(.error(ErrorResponse(code: then.code, sqlState: then.sqlState,
+                                                                  message: then.message))))
+        }
+        deliver(.several(results), to: requests.first ?? StatementRequest(text: ""), sequenceID: sequenceID,
+                context: context, waited: waited)
     }
 
     /// Sends an answer: at once on the fast path (one result, no delay), otherwise result by result

@@ -77,6 +77,10 @@ package struct ClassicConnectionStateMachine {
         /// Ask the responder for the answer to `request` (a query, or an execution of a prepared
         /// statement: its result sets in the binary protocol); the response starts at `sequenceID`.
         case answer(StatementRequest, sequenceID: UInt8)
+        /// A query of several statements (`CLIENT_MULTI_STATEMENTS`): answer each in turn, every
+        /// result but the last with "more results"; an error ends the batch. `then` is the error
+        /// the statement after the last one gets (an empty statement: ER_EMPTY_QUERY).
+        case answerBatch([StatementRequest], then: ERRPacket?, sequenceID: UInt8)
         /// Ask the responder what preparing `statement` gives, then call `statementPrepared`.
         case prepare(String, sequenceID: UInt8)
         /// Execute with a read-only cursor: ask the responder, then call `cursorOpened` with its
@@ -134,6 +138,9 @@ package struct ClassicConnectionStateMachine {
     package private(set) var refusal: String?
     /// Capabilities both sides have (set by the handshake response).
     package private(set) var capabilities: CapabilityFlags = [.protocol41]
+    /// A query may hold several statements: `CLIENT_MULTI_STATEMENTS` at login, switched by
+    /// `COM_SET_OPTION`.
+    package private(set) var multiStatements = false
     private(set) var greeting: HandshakeV10?
     private(set) var user: String?
     private(set) var schema: String?
@@ -296,6 +303,7 @@ package struct ClassicConnectionStateMachine {
     {
         capabilities = response.capabilities.intersection(greeting?.capabilities ?? configuration.capabilities)
         capabilities.insert(.protocol41)
+        multiStatements = capabilities.contains(.multiStatements)
         let clientPlugin = response.capabilities.contains(.pluginAuth)
             ? (response.authPluginName ?? AuthPlugin.nativePassword) : AuthPlugin.nativePassword
         let claim = ClassicAuthenticationStateMachine.Claim(username: response.username, schema: response.database,
@@ -342,8 +350,7 @@ package struct ClassicConnectionStateMachine {
                                           authScript: () -> HandshakeScript) -> Action {
         switch command {
         case .query(let text, let attributes):
-            return .answer(StatementRequest(text: text, attributes: attributes.map(AttributeValue.init)),
-                           sequenceID: sequenceID)
+            return queryReceived(text, attributes: attributes.map(AttributeValue.init), sequenceID: sequenceID)
         case .stmtPrepare(let text):
             guard statements.count < configuration.maxPreparedStatements else {
                 return .write([.err(ERRPacket(code: ErrorCode.tooManyPreparedStatements, sqlState: "42000",
@@ -391,7 +398,13 @@ package struct ClassicConnectionStateMachine {
         case .initDB(let name):
             schema = name
             return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .sessionChanged)
-        case .setOption:
+        case .setOption(let option):
+            // MYSQL_OPTION_MULTI_STATEMENTS_ON (0) / _OFF (1); the server answers with an EOF.
+            guard option <= 1 else {
+                return .write([.err(ERRPacket(code: ErrorCode.unknownCommand, sqlState: "08S01",
+                                              message: "Unknown command"))], sequenceID: sequenceID, after: .keepOpen)
+            }
+            multiStatements = option == 0
             return .write([.eof(EOFPacket())], sequenceID: sequenceID, after: .keepOpen)
         case .statistics:
             return .write([.text("Uptime: 1  Threads: 1  Questions: 0  Slow queries: 0  Opens: 0  "
@@ -407,6 +420,41 @@ package struct ClassicConnectionStateMachine {
                                           message: "Unknown command (0x\(String(byte, radix: 16)))"))],
                           sequenceID: sequenceID, after: .keepOpen)
         }
+    }
+
+    // MARK: Queries
+
+    /// A `COM_QUERY`: one statement, or several cut at the semicolons that are code. Without
+    /// multi-statements a second statement is the server's syntax error, pointing at it.
+    private func queryReceived(_ text: String, attributes: [AttributeValue], sequenceID: UInt8) -> Action {
+        let pieces = StatementSplitter.split(text)
+        guard pieces.count > 1 else {
+            return .answer(StatementRequest(text: text, attributes: attributes), sequenceID: sequenceID)
+        }
+        guard multiStatements else {
+            return .write([.err(Self.syntaxError(at: StatementSplitter.secondStatement(text), in: text))],
+                          sequenceID: sequenceID, after: .keepOpen)
+        }
+        var requests: [StatementRequest] = []
+        for piece in pieces {
+            guard case .statement(let statement) = piece else {
+                return .answerBatch(requests, then: ERRPacket(code: ErrorCode.emptyQuery, sqlState: "42000",
+                                                              message: "Query was empty"),
+                                    sequenceID: sequenceID)
+            }
+            requests.append(StatementRequest(text: statement, attributes: attributes))
+        }
+        return .answerBatch(requests, then: nil, sequenceID: sequenceID)
+    }
+
+    /// `ER_PARSE_ERROR` as the server words it, near the text from `index` on (80 bytes at most)
+    /// and at its line.
+    static func syntaxError(at index: String.Index, in text: String) -> ERRPacket {
+        let near = String(decoding: text[index...].utf8.prefix(80), as: UTF8.self)
+        let line = 1 + text[..<index].utf8.count { $0 == UInt8(ascii: "\n") }
+        return ERRPacket(code: ErrorCode.parseError, sqlState: "42000",
+                         message: "You have an error in your SQL syntax; check the manual that corresponds to your "
+                             + "MySQL server version for the right syntax to use near '\(near)' at line \(line)")
     }
 
     // MARK: Prepared statements

@@ -168,7 +168,9 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
             let results = answer.results
             let chunks = results.enumerated().map { index, response in
                 var buffer = context.channel.allocator.buffer(capacity: 256)
-                XResponseEncoder.write(response, last: index == results.count - 1, to: &buffer)
+                let moreResultSets = results[(index + 1)...].contains { if case .result = $0.kind { true } else { false } }
+                XResponseEncoder.write(response, last: index == results.count - 1, moreResultSets: moreResultSets,
+                                       to: &buffer)
                 return ConnectionCore.Chunk(bytes: buffer, delay: response.execTime)
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }

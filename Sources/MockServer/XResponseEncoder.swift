@@ -171,20 +171,21 @@ package enum XResponseEncoder {
         write(response, last: true, to: &buffer)
     }
 
-    /// One result of a statement's answer. A result set that is not the `last` result ends with
-    /// `FetchDoneMoreResultsets` instead of `FetchDone`; only the last result ends the answer with
-    /// `StmtExecuteOk`. An error ends the answer (`Mysqlx.Error`, no StmtExecuteOk).
-    package static func write(_ response: StatementResponse, last: Bool, to buffer: inout ByteBuffer) {
+    /// One result of a statement's answer, as the X Plugin sends a stored procedure's: a result
+    /// set followed by another ends with `FetchDoneMoreResultsets`, the last result set with
+    /// `FetchDone`; only the `last` result ends the answer (its notices and `StmtExecuteOk`), and
+    /// an OK before it sends nothing. An error ends the answer (`Mysqlx.Error`, no StmtExecuteOk).
+    package static func write(_ response: StatementResponse, last: Bool, moreResultSets: Bool = false,
+                              to buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
         do {
             switch response.kind {
             case .error(let e):
                 try writeError(code: e.code, sqlState: e.sqlState, message: e.message, to: &buffer)
             case .ok(let ok):
+                guard last else { return }
                 try writeOKNotices(ok, to: &buffer)
-                if last {
-                    try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
-                }
+                try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
             case .result(let result):
                 let types = result.columns.map(fieldType)
                 var rows: [Mysqlx_Resultset_Row] = []
@@ -212,12 +213,13 @@ package enum XResponseEncoder {
                     try XFramer.write(type: XServerType.columnMetaData, message: m, to: &buffer)
                 }
                 for row in rows { try XFramer.write(type: XServerType.row, message: row, to: &buffer) }
-                guard last else {
+                guard !moreResultSets else {
                     // `Mysqlx.Resultset.FetchDoneMoreResultsets` has no fields.
                     XFramer.write(type: XServerType.fetchDoneMoreResultsets, payload: [], to: &buffer)
                     return
                 }
                 try XFramer.write(type: XServerType.fetchDone, message: Mysqlx_Resultset_FetchDone(), to: &buffer)
+                guard last else { return }
                 try writeOKNotices(result.end, to: &buffer)
                 try XFramer.write(type: XServerType.stmtExecuteOk, message: Mysqlx_Sql_StmtExecuteOk(), to: &buffer)
             }

@@ -44,9 +44,9 @@ public struct CapabilityFlags: OptionSet, Sendable, Hashable {
 
     /// What the reference mock announces by default: `0x01FEA2DF`.
     public static let mockDefault = CapabilityFlags(rawValue: 0x01FE_A2DF)
-    /// What this server announces by default: the reference's flags and `CLIENT_QUERY_ATTRIBUTES`
-    /// (`0x09FEA2DF`), as a MySQL 8.0.23 server does.
-    public static let serverDefault = mockDefault.union(.queryAttributes)
+    /// What this server announces by default: the reference's flags, `CLIENT_MULTI_STATEMENTS` and
+    /// `CLIENT_QUERY_ATTRIBUTES` (`0x09FFA2DF`), as a MySQL 8.0.23 server does.
+    public static let serverDefault = mockDefault.union([.multiStatements, .queryAttributes])
 }
 
 /// Server status flags (`int<2>` in greeting, OK and EOF packets).

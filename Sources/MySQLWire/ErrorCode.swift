@@ -8,6 +8,8 @@ public enum ErrorCode {
     public static let unknownCommand: UInt16 = 1047
     /// `ER_PARSE_ERROR`, used by the reference for every trace-level failure (SQLSTATE HY000 there).
     public static let parseError: UInt16 = 1064
+    /// `ER_EMPTY_QUERY`, SQLSTATE 42000: `Query was empty` (nothing between two semicolons).
+    public static let emptyQuery: UInt16 = 1065
     /// `ER_NOT_SUPPORTED_AUTH_MODE`, SQLSTATE 08004: `Client does not support authentication protocol
     /// requested by server; consider upgrading MySQL client` (X: an authentication mechanism refused).
     public static let authModeNotSupported: UInt16 = 1251

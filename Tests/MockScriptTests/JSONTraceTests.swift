@@ -225,3 +225,51 @@ struct JSONTraceGlobalsTests {
         #expect(r.respond(to: "select primary").result?.rows == [[#"{"not":"a cell"}"#]])
     }
 }
+
+@Suite("JSON traces: several results for one statement")
+struct SeveralResultsTests {
+    let session = SessionInfo(connectionID: 1, port: 3306)
+
+    @Test("'results' answers with each response in order; the more-results status bit is the server's")
+    func results() throws {
+        let r = try JSONTrace(json: """
+            {"stmts": [
+              {"stmt": "CALL p()", "results": [
+                {"result": {"columns": [{"name": "a", "type": "LONG"}], "rows": [[1]], "status": 10}},
+                {"ok": {"affected_rows": 3, "status": 8}}]},
+              {"stmt": "UPDATE t", "ok": {"status": 10}}
+            ]}
+            """, name: "t.json").makeResponder(for: session)
+        guard case .several(let results) = r.answer(StatementRequest(text: "CALL p()")), results.count == 2,
+              case .result(let set) = results[0].kind, case .ok(let ok) = results[1].kind else {
+            Issue.record("expected a result set and an OK")
+            return
+        }
+        #expect(set.rows == [["1"]] && set.end.status == 2 && ok.affectedRows == 3 && ok.status == 0)
+        #expect(results.allSatisfy { $0.answeredBy == "stmts[0]" })
+        #expect(r.respond(to: "UPDATE t").ok?.status == 2)
+        // Preparing a statement with several results announces no columns: each brings its own.
+        guard case .unknown = r.prepare("CALL p()") else {
+            Issue.record("expected no columns at prepare")
+            return
+        }
+    }
+
+    @Test("a broken 'results' is refused at load with its path")
+    func broken() {
+        for (json, message) in [
+            (#"{"stmts": [{"stmt": "q", "results": [], "ok": {}}]}"#, "expected either 'results' or 'ok', got both"),
+            (#"{"stmts": [{"stmt": "q", "results": {}}]}"#, "expected 'results' to be an array of responses"),
+            (#"{"stmts": [{"stmt": "q", "results": []}]}"#, "expected at least one response in 'results'"),
+            (#"{"stmts": [{"stmt": "q", "results": [{"results": [{"ok": {}}]}]}]}"#, "'results' cannot be nested"),
+            (#"{"stmts": [{"stmt": "q", "results": [{"okay": {}}]}]}"#, "expected 'error', 'ok' or 'result'"),
+        ] {
+            do {
+                _ = try JSONTrace(json: json, name: "t.json")
+                Issue.record("\(json) loaded")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+}

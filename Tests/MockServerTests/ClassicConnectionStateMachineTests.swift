@@ -17,10 +17,10 @@ struct ClassicConnectionStateMachineTests {
     }
 
     func responsePacket(user: String = "root", password: String = "", plugin: String = AuthPlugin.nativePassword,
-                        database: String? = nil, seq: UInt8 = 1) -> Packet {
+                        database: String? = nil, seq: UInt8 = 1, extra: CapabilityFlags = []) -> Packet {
         let r = HandshakeResponse41(
-            capabilities: [.protocol41, .secureConnection, .pluginAuth, .pluginAuthLenencClientData, .deprecateEOF,
-                           .sessionTrack],
+            capabilities: CapabilityFlags([.protocol41, .secureConnection, .pluginAuth, .pluginAuthLenencClientData,
+                                           .deprecateEOF, .sessionTrack]).union(extra),
             username: user,
             authResponse: AuthScramble.response(plugin: plugin, password: password, nonce: nonce) ?? [1, 2, 3],
             database: database, authPluginName: plugin)
@@ -63,7 +63,7 @@ struct ClassicConnectionStateMachineTests {
         #expect(g.serverVersion == "8.0.23-mock")
         #expect(g.connectionID == 7)
         // The reference's 0x01FEA2DF and CLIENT_QUERY_ATTRIBUTES, as a MySQL 8.0.23 server announces.
-        #expect(g.capabilities.rawValue == 0x09FE_A2DF)
+        #expect(g.capabilities.rawValue == 0x09FF_A2DF)
         #expect(g.nonce == nonce)
         #expect(g.authPluginName == "mysql_native_password")
         #expect(delay == .zero)

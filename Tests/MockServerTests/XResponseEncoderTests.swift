@@ -27,13 +27,15 @@ struct XResponseEncoderTests {
         #expect(try XResponseEncoder.field(nil, type: .bytes) == [])
     }
 
-    @Test("a result set that is not the last ends with FetchDoneMoreResultsets and no StmtExecuteOk")
+    @Test("a result set before another ends with FetchDoneMoreResultsets, the last one with FetchDone; only the last result sends StmtExecuteOk")
     func moreResultsets() throws {
-        #expect(try types { XResponseEncoder.write(rows, last: false, to: &$0) }
+        #expect(try types { XResponseEncoder.write(rows, last: false, moreResultSets: true, to: &$0) }
                     == [meta, row, XServerType.fetchDoneMoreResultsets])
+        // A stored procedure's last result set, before its final OK.
+        #expect(try types { XResponseEncoder.write(rows, last: false, to: &$0) } == [meta, row, XServerType.fetchDone])
         #expect(try types { XResponseEncoder.write(rows, last: true, to: &$0) }
                     == [meta, row, XServerType.fetchDone, notice, XServerType.stmtExecuteOk])
-        #expect(try types { XResponseEncoder.write(.ok(), last: false, to: &$0) } == [notice])
+        #expect(try types { XResponseEncoder.write(.ok(), last: false, to: &$0) } == [])
         #expect(try types { XResponseEncoder.write(.ok(), last: true, to: &$0) } == [notice, XServerType.stmtExecuteOk])
     }
 }

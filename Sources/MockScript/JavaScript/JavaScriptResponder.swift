@@ -14,7 +14,7 @@ final class JavaScriptResponder: StatementResponder {
     private lazy var cursor = TraceCursor(globals: trace.engine.globals)
     /// Recently decoded responses by their JSON text: traces mostly return the same few objects,
     /// and decoding is most of a statement's cost.
-    private var recent: [String: StatementResponse] = [:]
+    private var recent: [String: [StatementResponse]] = [:]
 
     /// The session as the script last saw it (a new heap is told it again).
     private var session: SessionInfo
@@ -117,11 +117,11 @@ final class JavaScriptResponder: StatementResponder {
         }
     }
 
+    /// The first result of the answer.
     func respond(to statement: String) -> StatementResponse {
-        respond(to: StatementRequest(text: statement))
+        answer(StatementRequest(text: statement)).results.first
+            ?? .error(Self.failure("executing statement failed: no answer"))
     }
-
-    func answer(_ request: StatementRequest) -> StatementAnswer { .one(respond(to: request)) }
 
     /// The `stmts` function gets the statement (an execution's with its values written in) and,
     /// for an execution or an X `StmtExecute` with arguments, a second argument:
@@ -142,41 +142,41 @@ final class JavaScriptResponder: StatementResponder {
                                  "statement_id": .uint(UInt64(request.statementID)), "params": .array(params)]).jsonText
     }
 
-    func respond(to request: StatementRequest) -> StatementResponse {
+    func answer(_ request: StatementRequest) -> StatementAnswer {
         reconnectIfDiscarded()
         let statement = request.interpolated
-        if let loadError { return .error(Self.failure("executing statement failed: \(loadError)")) }
-        if let statements { return cursor.respond(to: request, in: statements, fallback: nil) }
-        guard let host else { return .error(Self.failure("executing statement failed: no JavaScript heap")) }
+        if let loadError { return .one(.error(Self.failure("executing statement failed: \(loadError)"))) }
+        if let statements { return cursor.answer(request, in: statements, fallback: nil) }
+        guard let host else { return .one(.error(Self.failure("executing statement failed: no JavaScript heap"))) }
         do {
             let arguments = [statement] + (Self.executionJSON(request).map { [$0] } ?? [])
             guard let text = try host.call("__mock_respond", connection: id, arguments) else {
-                return .error(Self.failure("executing statement failed: expected 'error', 'ok' or 'result'"))
+                return .one(.error(Self.failure("executing statement failed: expected 'error', 'ok' or 'result'")))
             }
-            if let known = recent[text] { return known }
+            if let known = recent[text] { return .of(known) }
             let value = try Self.parse(text, file: trace.name)
-            let response = try ResponseDecoder.response(TraceNode(value: value, path: "", file: trace.name),
-                                                        answeredBy: "stmts")
+            let response = try ResponseDecoder.answer(TraceNode(value: value, path: "", file: trace.name),
+                                                      answeredBy: "stmts")
             if text.utf8.count <= 16 << 10 {
                 if recent.count >= 64 { recent.removeAll(keepingCapacity: true) }
                 recent[text] = response
             }
-            return response
+            return .of(response)
         } catch let error as DuktapeHeap.ScriptError {
             if let limit = error.limit {
                 let message = "executing statement failed: \(trace.name): \(error.message) answering \(TraceCursor.quoted(statement))"
                 trace.engine.logger.warning("connection \(session.connectionID): \(message); the thread's JavaScript heap was discarded")
                 // ER_QUERY_TIMEOUT is what a server sends for a statement stopped by max_execution_time.
-                return .error(limit == .time ? ErrorResponse(code: 3024, sqlState: "HY000", message: message)
-                                             : Self.failure(message))
+                return .one(.error(limit == .time ? ErrorResponse(code: 3024, sqlState: "HY000", message: message)
+                                                  : Self.failure(message)))
             }
             trace.engine.logger.debug("executing \"\(statement)\" failed: \(error.stack)")
-            return .error(Self.failure("executing statement failed: \(error.message)"))
+            return .one(.error(Self.failure("executing statement failed: \(error.message)")))
         } catch let error as TraceError {
             let at = error.path.isEmpty ? "" : "\(error.path): "
-            return .error(Self.failure("executing statement failed: \(at)\(error.message)"))
+            return .one(.error(Self.failure("executing statement failed: \(at)\(error.message)")))
         } catch {
-            return .error(Self.failure("executing statement failed: \(error)"))
+            return .one(.error(Self.failure("executing statement failed: \(error)")))
         }
     }
 
