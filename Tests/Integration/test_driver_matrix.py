@@ -18,7 +18,8 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 CERTS = ROOT / "Tests" / "Integration" / "certs"
 
 CHECKS = ["login", "caching_sha2 (fast, full)", "typed values", "parameters", "error", "affected rows, insert id",
-          "TLS verified, wrong CA refused", "ping, reuse", "reset", "prepared statements"]
+          "TLS verified, wrong CA refused", "ping, reuse", "reset", "prepared statements", "multi-statement",
+          "CALL results", "batch error", "multi off: 1064"]
 
 #: (driver, check) → why the check does not apply to that driver (the probe reports it as n/a, and a
 #: probe that reports n/a anywhere else fails). caching_sha2_password against MariaDB, which has no
@@ -27,6 +28,10 @@ NOT_APPLICABLE = {
     ("Node mysql", "caching_sha2 (fast, full)"): "mysqljs/mysql does not implement caching_sha2_password",
     ("mariadb CLI", "parameters"): "the CLI has no placeholders",
     ("mariadb CLI", "reset"): "the 10.11 CLI has no resetconnection command",
+    **{(driver, "multi off: 1064"): "the driver always asks for multi-statements" for driver in (
+        "mariadb CLI", "Python aiomysql", "Python asyncmy")},
+    **{("Python SQLAlchemy", check): "SQLAlchemy's Result holds one result set (PyMySQL underneath is checked)"
+       for check in ("multi-statement", "CALL results", "batch error", "multi off: 1064")},
     **{(driver, "prepared statements"): "the driver has no server-side prepared statements" for driver in (
         "Python PyMySQL", "Python mysqlclient", "Python aiomysql", "Python asyncmy", "Python SQLAlchemy",
         "Node mysql", "mariadb CLI")},
@@ -100,7 +105,9 @@ def mariadb():
 
 def reset_items(server):
     server.execute("DROP TABLE IF EXISTS matrix.items",
-                   "CREATE TABLE matrix.items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10)) AUTO_INCREMENT=42")
+                   "CREATE TABLE matrix.items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10)) AUTO_INCREMENT=42",
+                   "DROP PROCEDURE IF EXISTS matrix.two_sets",
+                   "CREATE PROCEDURE matrix.two_sets() BEGIN SELECT 1 AS x; SELECT 2 AS y UNION ALL SELECT 3; END")
 
 
 #: The mock's side of TLS: the test CA's certificate for 127.0.0.1, offered (PREFERRED) to every client.

@@ -19,6 +19,20 @@ const TYPES_SQL = "SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 
   "12.34 AS m, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.250000' AS ts, " +
   "TIME '01:02:03' AS tm, X'00FF6162' AS b, NULL AS n";
 
+// Several results (issue 17): two statements in one query, a stored procedure with two result sets
+// and an OK, a batch whose second statement fails, and the syntax error without multi-statements.
+const MULTI_SQL = 'SELECT 1 AS a; SELECT 2 AS b';
+const BATCH_SQL = 'SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b';
+
+// mysqljs gives one entry per result: an array of rows, or an OkPacket (null here).
+function sets(results) {
+  return results.map((r) => (Array.isArray(r) ? r.map((row) => Object.values(row)) : null));
+}
+
+function same(got, want) {
+  return JSON.stringify(got) === JSON.stringify(want) ? true : `got ${JSON.stringify(got)}`;
+}
+
 function report(check, ok, detail) {
   console.log(JSON.stringify({check, ok: ok === null ? null : !!ok, detail: String(detail || '').slice(0, 300)}));
 }
@@ -103,6 +117,25 @@ async function main() {
     }
     await end(wrong);
     return 'a server certificate from another CA was accepted';
+  });
+  const multi = mysql.createConnection(Object.assign({multipleStatements: true}, config));
+  await run('multi-statement', async () => same(sets(await query(multi, MULTI_SQL)), [[[1]], [[2]]]));
+  await run('CALL results', async () => same(sets(await query(conn, 'CALL two_sets()')), [[[1]], [[2], [3]], null]));
+  await run('batch error', () => new Promise((resolve) => {
+    multi.query(BATCH_SQL, (error, results) => {
+      if (!error) return resolve('no error raised');
+      if (error.errno !== 1146) return resolve(`errno ${error.errno}`);
+      resolve(same(sets(results || []), [[[1]]]));
+    });
+  }));
+  await end(multi);
+  await run('multi off: 1064', async () => {
+    try {
+      await query(conn, MULTI_SQL);
+    } catch (e) {
+      return e.errno === 1064 ? true : `errno ${e.errno}`;
+    }
+    return 'no error raised';
   });
   await run('reset', async () => {
     // mysqljs resets a session with changeUser (COM_CHANGE_USER), as its pool does.

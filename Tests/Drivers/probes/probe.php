@@ -47,6 +47,18 @@ function loose(array $row) {
     return array_map($text, $row) === array_map($text, EXPECTED) ? true : 'got ' . var_export($row, true);
 }
 
+// Several results (issue 17): two statements in one query, a stored procedure with two result sets
+// and an OK, a batch whose second statement fails, and the syntax error without multi-statements.
+const MULTI_SQL = 'SELECT 1 AS a; SELECT 2 AS b';
+const MULTI_EXPECTED = [[[1]], [[2]]];
+const CALL_SQL = 'CALL two_sets()';
+const CALL_EXPECTED = [[[1]], [[2], [3]], null];
+const BATCH_SQL = 'SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b';
+
+function same($got, $wanted) {
+    return $got === $wanted ? true : 'got ' . json_encode($got);
+}
+
 function compare(array $row) {
     return $row === EXPECTED ? true : 'got ' . var_export($row, true);
 }
@@ -135,6 +147,38 @@ if ($driver === 'mysqli') {
         while ($statement->fetch()) $rows[] = $n;
         return $rows === [1, 2, 3] ? true : 'cursor: got ' . var_export($rows, true);
     });
+    // Every result of multi_query: rows, or null for an OK.
+    $sets = function (string $sql) use ($db) {
+        $db->multi_query($sql);
+        $out = [];
+        do {
+            $result = $db->store_result();
+            $out[] = $result ? $result->fetch_all(MYSQLI_NUM) : null;
+        } while ($db->more_results() && $db->next_result());
+        return $out;
+    };
+    run('multi-statement', fn () => same($sets(MULTI_SQL), MULTI_EXPECTED));
+    run('CALL results', fn () => same($sets(CALL_SQL), CALL_EXPECTED));
+    run('batch error', function () use ($db) {
+        $db->multi_query(BATCH_SQL);
+        $first = $db->store_result()->fetch_all(MYSQLI_NUM);
+        if ($first !== [[1]]) return 'first result ' . json_encode($first);
+        try {
+            while ($db->more_results() && $db->next_result()) $db->store_result();
+        } catch (mysqli_sql_exception $e) {
+            return $e->getCode() === 1146 ? true : 'code ' . $e->getCode();
+        }
+        return 'no error raised';
+    });
+    run('multi off: 1064', function () use ($db) {
+        // query() runs one statement: mysqlnd switches multi-statements on for multi_query only.
+        try {
+            $db->query(MULTI_SQL);
+        } catch (mysqli_sql_exception $e) {
+            return $e->getCode() === 1064 ? true : 'code ' . $e->getCode();
+        }
+        return 'no error raised';
+    });
     run('reset', function () use ($db, $user, $password, $database) {
         // mysqli's reset of a session is change_user (COM_CHANGE_USER).
         $db->change_user($user, $password, $database);
@@ -187,6 +231,37 @@ if ($driver === 'mysqli') {
         $count = $pdo->exec("INSERT INTO items (name) VALUES ('a'), ('b')");
         $got = [$count, $pdo->lastInsertId()];
         return $got === [2, '42'] ? true : 'got ' . var_export($got, true);
+    });
+    // Every rowset of a statement: rows, or null for one without columns (an OK).
+    $sets = function (PDOStatement $statement) {
+        $out = [];
+        do {
+            $out[] = $statement->columnCount() ? $statement->fetchAll(PDO::FETCH_NUM) : null;
+        } while ($statement->nextRowset());
+        return $out;
+    };
+    run('multi-statement', fn () => same($sets($pdo->query(MULTI_SQL)), MULTI_EXPECTED));
+    run('CALL results', fn () => same($sets($pdo->query(CALL_SQL)), CALL_EXPECTED));
+    run('batch error', function () use ($pdo) {
+        $statement = $pdo->query(BATCH_SQL);
+        $first = $statement->fetchAll(PDO::FETCH_NUM);
+        if ($first !== [[1]]) return 'first result ' . json_encode($first);
+        try {
+            while ($statement->nextRowset()) $statement->fetchAll();
+        } catch (PDOException $e) {
+            return $e->errorInfo[1] === 1146 ? true : 'code ' . var_export($e->errorInfo, true);
+        }
+        return 'no error raised';
+    });
+    run('multi off: 1064', function () use ($host, $user, $password, $database, $port) {
+        $single = new PDO("mysql:host=$host;port=$port;dbname=$database;charset=utf8mb4", $user, $password,
+            [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::MYSQL_ATTR_MULTI_STATEMENTS => false]);
+        try {
+            $single->query(MULTI_SQL);
+        } catch (PDOException $e) {
+            return $e->errorInfo[1] === 1064 ? true : 'code ' . var_export($e->errorInfo, true);
+        }
+        return 'no error raised';
     });
     run('ping, reuse', function () use (&$pdo, $host, $user, $password, $database, $port) {
         $pdo->query('SELECT 1')->fetchAll();

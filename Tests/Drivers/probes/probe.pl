@@ -106,6 +106,56 @@ run('TLS verified, wrong CA refused', sub {
     my $wrong = eval { DBI->connect(dsn($port, $wrong_ca), $user, $password, {%attributes}) };
     return $wrong ? 'a server certificate from another CA was accepted' : 1;
 });
+# Several results (issue 17): two statements in one query, a stored procedure with two result sets
+# and an OK, a batch whose second statement fails, and the syntax error without multi-statements.
+my $prefix = $driver eq 'MariaDB' ? 'mariadb' : 'mysql';
+my $multi_sql = 'SELECT 1 AS a; SELECT 2 AS b';
+
+# Every result of an executed statement: its rows (as numbers), or null for one without columns.
+sub result_sets {
+    my ($sth) = @_;
+    my @sets;
+    do {
+        push @sets, $sth->{NUM_OF_FIELDS}
+            ? [map { [map { defined $_ ? $_ + 0 : undef } @$_] } @{$sth->fetchall_arrayref}] : undef;
+    } while ($sth->more_results);
+    return $json->encode(\@sets);
+}
+
+sub multi_connect {
+    return DBI->connect(dsn($port) . ";${prefix}_multi_statements=1", $user, $password, {%attributes});
+}
+run('multi-statement', sub {
+    my $multi = multi_connect();
+    my $sth = $multi->prepare($multi_sql);
+    $sth->execute;
+    my $got = result_sets($sth);
+    $multi->disconnect;
+    return $got eq '[[[1]],[[2]]]' ? 1 : "got $got";
+});
+run('CALL results', sub {
+    my $sth = $dbh->prepare('CALL two_sets()');
+    $sth->execute;
+    my $got = result_sets($sth);
+    return $got eq '[[[1]],[[2],[3]],null]' ? 1 : "got $got";
+});
+run('batch error', sub {
+    my $multi = multi_connect();
+    my $sth = $multi->prepare('SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b');
+    $sth->execute;
+    my $first = $json->encode([map { [map { $_ + 0 } @$_] } @{$sth->fetchall_arrayref}]);
+    return "first result $first" unless $first eq '[[1]]';
+    my $ok = eval { 1 while $sth->more_results; 1 };
+    my $err = $multi->err;
+    $multi->disconnect;
+    return 'no error raised' if $ok;
+    return $err == 1146 ? 1 : "code $err";
+});
+run('multi off: 1064', sub {
+    my $ok = eval { $dbh->do($multi_sql); 1 };
+    return 'no error raised' if $ok;
+    return $dbh->err == 1064 ? 1 : 'code ' . $dbh->err;
+});
 run('ping, reuse', sub {
     return 'ping failed' unless $dbh->ping;
     $dbh->disconnect;

@@ -106,6 +106,50 @@ run('TLS verified, wrong CA refused') do
     true
   end
 end
+# Several results (issue 17): two statements in one query, a stored procedure with two result sets
+# and an OK, a batch whose second statement fails, and the syntax error without multi-statements.
+MULTI_SQL = 'SELECT 1 AS a; SELECT 2 AS b'
+
+# Every result of a query: its rows, or nil for one without columns (an OK).
+def result_sets(client, sql)
+  sets = [client.query(sql, as: :array)&.to_a]
+  sets << client.store_result&.to_a while client.next_result
+  sets
+end
+
+def multi_client
+  Mysql2::Client.new(**CONFIG, flags: Mysql2::Client::MULTI_STATEMENTS)
+end
+
+run('multi-statement') do
+  multi = multi_client
+  got = result_sets(multi, MULTI_SQL)
+  multi.close
+  got == [[[1]], [[2]]] ? true : "got #{got.inspect}"
+end
+run('CALL results') do
+  got = result_sets(client, 'CALL two_sets()')
+  got == [[[1]], [[2], [3]], nil] ? true : "got #{got.inspect}"
+end
+run('batch error') do
+  multi = multi_client
+  first = multi.query('SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b', as: :array).to_a
+  next "first result #{first.inspect}" unless first == [[1]]
+  begin
+    multi.store_result while multi.next_result
+    'no error raised'
+  rescue Mysql2::Error => e
+    e.error_number == 1146 ? true : "code #{e.error_number}"
+  ensure
+    multi.close
+  end
+end
+run('multi off: 1064') do
+  client.query(MULTI_SQL)
+  'no error raised'
+rescue Mysql2::Error => e
+  e.error_number == 1064 ? true : "code #{e.error_number}"
+end
 run('ping, reuse') do
   next 'ping failed' unless client.ping
   client.close

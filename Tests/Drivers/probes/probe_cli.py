@@ -99,6 +99,20 @@ def main():
     run("ping, reuse", ping_and_reuse)
     report("reset", None, "the 10.11 CLI has no resetconnection command")
     report("prepared statements", None, "the CLI sends text queries only")
+    # Several results (issue 17). The CLI cuts its input at its delimiter and sends each piece as
+    # one query: with --delimiter '//' a piece of two statements goes to the server as one.
+    run("multi-statement", lambda: expect(mariadb("--delimiter=//", "-e", "SELECT 1 AS a; SELECT 2 AS b//"),
+                                          "1\n2\n"))
+    run("CALL results", lambda: expect(mariadb("-e", "CALL two_sets()"), "1\n2\n3\n"))
+
+    def batch():
+        out = mariadb("--delimiter=//", "-e", "SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b//")
+        if out.stdout != "1\n":
+            return f"got {out.stdout!r}"
+        return True if out.returncode == 1 and "ERROR 1146" in out.stderr else f"exit {out.returncode}: {out.stderr}"
+
+    run("batch error", batch)
+    report("multi off: 1064", None, "the CLI always asks for multi-statements")
 
 
 if __name__ == "__main__":

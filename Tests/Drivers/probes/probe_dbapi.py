@@ -30,6 +30,13 @@ TYPES_SQL = ("SELECT 42 AS i, CAST(18446744073709551615 AS UNSIGNED) AS u, 'hél
 TLS_SQL = "SHOW STATUS LIKE 'Ssl_cipher'"
 # Server-side prepared statements: every type through the parameters and back in a binary row.
 PARAMS_SQL = "SELECT ? AS i, ? AS u, ? AS s, ? AS d, ? AS m, ? AS dt, ? AS ts, ? AS tm, ? AS b, ? AS n"
+# Several results (issue 17): two statements in one query, a stored procedure with two result sets
+# and an OK, a batch whose second statement fails, and the syntax error without multi-statements.
+MULTI_SQL = "SELECT 1 AS a; SELECT 2 AS b"
+MULTI_EXPECTED = [[(1,)], [(2,)]]
+CALL_SQL = "CALL two_sets()"
+CALL_EXPECTED = [[(1,)], [(2,), (3,)], None]
+BATCH_SQL = "SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b"
 EXPECTED = (42, 18446744073709551615, "héllo wörld", 1.5, decimal.Decimal("12.34"), datetime.date(2024, 1, 2),
             datetime.datetime(2024, 1, 2, 3, 4, 5, 250000), datetime.timedelta(hours=1, minutes=2, seconds=3),
             b"\x00\xffab", None)
@@ -57,6 +64,50 @@ def compare(row):
     return True if row == EXPECTED else f"got {row!r}"
 
 
+def rows_of(rows):
+    return [tuple(r) for r in rows]
+
+
+def result_sets(cursor):
+    """Every result of the last query, as DB-API cursors give them: rows, or None for an OK."""
+    out = [rows_of(cursor.fetchall()) if cursor.description else None]
+    while cursor.nextset():
+        out.append(rows_of(cursor.fetchall()) if cursor.description else None)
+    return out
+
+
+def expect(got, wanted):
+    return True if got == wanted else f"got {got!r}"
+
+
+def code_of(e):
+    return getattr(e, "errno", None) or (e.args[0] if e.args else None)
+
+
+def batch_error(cursor, execute=None):
+    """BATCH_SQL: the first result, then error 1146 when the client moves to the second."""
+    (execute or cursor.execute)(BATCH_SQL)
+    first = rows_of(cursor.fetchall())
+    if first != [(1,)]:
+        return f"first result {first!r}"
+    try:
+        while cursor.nextset():
+            pass
+    except Exception as e:
+        return True if code_of(e) == 1146 else f"code {code_of(e)}"
+    return "no error raised"
+
+
+def syntax_error(cursor):
+    """MULTI_SQL on a connection without multi-statements: ER_PARSE_ERROR."""
+    try:
+        cursor.execute(MULTI_SQL)
+        cursor.fetchall()
+    except Exception as e:
+        return True if code_of(e) == 1064 else f"code {code_of(e)}"
+    return "no error raised"
+
+
 def ssl_context(ca):
     import ssl
     return ssl.create_default_context(cafile=ca)
@@ -69,12 +120,15 @@ def cipher_of(rows):
     return True if cipher else f"not encrypted: Ssl_cipher {cipher!r}"
 
 
-def dbapi(module, tls_options, reset=None, prepared=None, unsigned_as_signed=False, **extra):
+def dbapi(module, tls_options, reset=None, prepared=None, unsigned_as_signed=False, multi=None, single=None,
+          call=None, **extra):
     """A DB-API 2 driver: `tls_options(ca)` gives its connect() arguments for TLS with
     verification of the server's certificate against `ca`; `reset(conn)` runs its session reset,
     if it has one; `prepared(conn)` gives a cursor that prepares statements on the server, if it
     has one. `unsigned_as_signed`: the driver reads BIGINT UNSIGNED in binary rows as signed (a
-    driver bug, seen against MariaDB as well), so the probe reads it back as unsigned."""
+    driver bug, seen against MariaDB as well), so the probe reads it back as unsigned. `multi` and
+    `single` are the connect() arguments with multi-statements on and off; `call(cursor)` runs
+    CALL_SQL the driver's way and gives its results (default: execute, then nextset)."""
     def connect(port=PORT, **more):
         return module.connect(host=HOST, port=port, user=USER, password=PASSWORD, database=DATABASE,
                               **extra, **more)
@@ -173,10 +227,41 @@ def dbapi(module, tls_options, reset=None, prepared=None, unsigned_as_signed=Fal
         row = tuple(cursor.fetchone())
         return True if row == (7, "x y") else f"got {row!r} after the reset"
 
+    def multi_statement():
+        with_multi = connect(**multi)
+        c = with_multi.cursor()
+        c.execute(MULTI_SQL)
+        got = result_sets(c)
+        with_multi.close()
+        return expect(got, MULTI_EXPECTED)
+
+    def call_results():
+        c = conn.cursor()
+        if call:
+            return expect(call(c), CALL_EXPECTED)
+        c.execute(CALL_SQL)
+        return expect(result_sets(c), CALL_EXPECTED)
+
+    def batch():
+        with_multi = connect(**multi)
+        outcome = batch_error(with_multi.cursor())
+        with_multi.close()
+        return outcome
+
+    def multi_off():
+        without = connect(**single)
+        outcome = syntax_error(without.cursor())
+        without.close()
+        return outcome
+
     if all(SHA2_PORTS):
         run("caching_sha2 (fast, full)", sha2)
     run("typed values", types)
     run("parameters", params)
+    run("multi-statement", multi_statement)
+    run("CALL results", call_results)
+    run("batch error", batch)
+    run("multi off: 1064", multi_off)
     run("error", error)
     run("affected rows, insert id", write)
     run("TLS verified, wrong CA refused", tls)
@@ -192,14 +277,22 @@ def dbapi(module, tls_options, reset=None, prepared=None, unsigned_as_signed=Fal
     conn.close()
 
 
-def async_probe(module):
-    """aiomysql or asyncmy: a pool, as asyncio applications use them."""
+def async_probe(module, multi_flag):
+    """aiomysql or asyncmy: a pool, as asyncio applications use them; `multi_flag` is the driver's
+    CLIENT_MULTI_STATEMENTS constant."""
     async def main():
         pool = None
 
-        async def connect(port=PORT, ca=None):
-            options = {"ssl": ssl_context(ca)} if ca else {}
+        async def connect(port=PORT, ca=None, **options):
+            if ca:
+                options["ssl"] = ssl_context(ca)
             return await module.connect(host=HOST, port=port, user=USER, password=PASSWORD, db=DATABASE, **options)
+
+        async def sets(cur):
+            out = [rows_of(await cur.fetchall()) if cur.description else None]
+            while await cur.nextset():
+                out.append(rows_of(await cur.fetchall()) if cur.description else None)
+            return out
 
         async def login():
             nonlocal pool
@@ -269,10 +362,44 @@ def async_probe(module):
             pool.close()
             await pool.wait_closed()
 
+        async def multi_statement():
+            conn = await connect(client_flag=multi_flag)
+            async with conn.cursor() as cur:
+                await cur.execute(MULTI_SQL)
+                got = await sets(cur)
+            conn.close()
+            return expect(got, MULTI_EXPECTED)
+
+        async def call_results():
+            async with pool.acquire() as conn, conn.cursor() as cur:
+                await cur.execute(CALL_SQL)
+                return expect(await sets(cur), CALL_EXPECTED)
+
+        async def batch():
+            conn = await connect(client_flag=multi_flag)
+            try:
+                async with conn.cursor() as cur:
+                    await cur.execute(BATCH_SQL)
+                    first = rows_of(await cur.fetchall())
+                    if first != [(1,)]:
+                        return f"first result {first!r}"
+                    try:
+                        while await cur.nextset():
+                            pass
+                    except Exception as e:
+                        return True if code_of(e) == 1146 else f"code {code_of(e)}"
+                    return "no error raised"
+            finally:
+                conn.close()
+
         if all(SHA2_PORTS):
             await arun("caching_sha2 (fast, full)", sha2)
         await arun("typed values", types)
         await arun("parameters", params)
+        await arun("multi-statement", multi_statement)
+        await arun("CALL results", call_results)
+        await arun("batch error", batch)
+        not_applicable("multi off: 1064", "the driver always sets CLIENT_MULTI_STATEMENTS")
         await arun("error", error)
         await arun("affected rows, insert id", write)
         await arun("TLS verified, wrong CA refused", tls)
@@ -352,6 +479,10 @@ def sqlalchemy_probe():
         run("caching_sha2 (fast, full)", sha2)
     run("typed values", lambda: compare(conn.execute(sa.text(TYPES_SQL)).one()))
     run("parameters", params)
+    # SQLAlchemy's Result holds one result set: its users reach the others through the DB-API
+    # cursor of the raw connection, which is PyMySQL's (checked in its own row).
+    for check in ("multi-statement", "CALL results", "batch error", "multi off: 1064"):
+        not_applicable(check, "SQLAlchemy's Result holds one result set (PyMySQL underneath is checked)")
     run("error", error)
     run("affected rows, insert id", write)
     run("TLS verified, wrong CA refused", tls)
@@ -365,21 +496,33 @@ def main():
     try:
         if driver == "pymysql":
             import pymysql
-            dbapi(pymysql, lambda ca: {"ssl_ca": ca, "ssl_verify_cert": True, "ssl_verify_identity": True})
+            from pymysql.constants import CLIENT
+            dbapi(pymysql, lambda ca: {"ssl_ca": ca, "ssl_verify_cert": True, "ssl_verify_identity": True},
+                  multi={"client_flag": CLIENT.MULTI_STATEMENTS}, single={})
         elif driver in ("connector-pure", "connector-c"):
             import mysql.connector
+            from mysql.connector.constants import ClientFlag
+
+            def call(cursor):
+                cursor.callproc("two_sets")
+                return [rows_of(r.fetchall()) for r in cursor.stored_results()] + [None]
+
             dbapi(mysql.connector, lambda ca: {"ssl_ca": ca, "ssl_verify_cert": True, "ssl_verify_identity": True},
                   reset=lambda conn: conn.reset_session(), prepared=lambda conn: conn.cursor(prepared=True),
+                  multi={}, single={"client_flags": [-ClientFlag.MULTI_STATEMENTS]}, call=call,
                   unsigned_as_signed=(driver == "connector-c"), use_pure=(driver == "connector-pure"))
         elif driver == "mysqlclient":
             import MySQLdb
-            dbapi(MySQLdb, lambda ca: {"ssl_mode": "VERIFY_IDENTITY", "ssl": {"ca": ca}}, charset="utf8mb4")
+            dbapi(MySQLdb, lambda ca: {"ssl_mode": "VERIFY_IDENTITY", "ssl": {"ca": ca}}, charset="utf8mb4",
+                  multi={}, single={"multi_statements": False})
         elif driver == "aiomysql":
             import aiomysql
-            async_probe(aiomysql)
+            from pymysql.constants import CLIENT
+            async_probe(aiomysql, CLIENT.MULTI_STATEMENTS)
         elif driver == "asyncmy":
             import asyncmy
-            async_probe(asyncmy)
+            from asyncmy.constants import CLIENT
+            async_probe(asyncmy, CLIENT.MULTI_STATEMENTS)
         elif driver == "sqlalchemy":
             sqlalchemy_probe()
         else:

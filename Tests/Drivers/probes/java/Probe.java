@@ -68,6 +68,29 @@ public class Probe {
         }
     }
 
+    /**
+     * Every result of a statement as JDBC users walk them (execute, getMoreResults): each result
+     * set as its rows of one integer, each update count as "ok".
+     */
+    static String results(Statement st, String sql) throws SQLException {
+        StringBuilder out = new StringBuilder();
+        boolean isResultSet = st.execute(sql);
+        while (true) {
+            if (isResultSet) {
+                List<Integer> rows = new java.util.ArrayList<>();
+                try (ResultSet rs = st.getResultSet()) {
+                    while (rs.next()) rows.add(rs.getInt(1));
+                }
+                out.append(rows);
+            } else if (st.getUpdateCount() == -1) {
+                return out.toString();
+            } else {
+                out.append("ok");
+            }
+            isResultSet = st.getMoreResults();
+        }
+    }
+
     static void run(String check, Callable<String> body) {
         try {
             String problem = body.call();
@@ -146,6 +169,39 @@ public class Probe {
                 return null;
             }
             return "a server certificate from another CA was accepted";
+        });
+        // Several results (issue 17): two statements in one query, a stored procedure with two result
+        // sets and an OK, a batch whose second statement fails, the syntax error without multi-statements.
+        String multiUrl = url + "?allowMultiQueries=true";
+        run("multi-statement", () -> {
+            try (Connection multi = DriverManager.getConnection(multiUrl, user, password);
+                 Statement st = multi.createStatement()) {
+                String got = results(st, "SELECT 1 AS a; SELECT 2 AS b");
+                return got.equals("[1][2]") ? null : "got " + got;
+            }
+        });
+        run("CALL results", () -> {
+            try (Statement st = conn.createStatement()) {
+                String got = results(st, "CALL two_sets()");
+                return got.equals("[1][2, 3]ok") ? null : "got " + got;
+            }
+        });
+        run("batch error", () -> {
+            try (Connection multi = DriverManager.getConnection(multiUrl, user, password);
+                 Statement st = multi.createStatement()) {
+                results(st, "SELECT 1 AS a; SELECT * FROM missing_table; SELECT 2 AS b");
+                return "no error raised";
+            } catch (SQLException e) {
+                return e.getErrorCode() == 1146 ? null : "code " + e.getErrorCode() + ": " + e.getMessage();
+            }
+        });
+        run("multi off: 1064", () -> {
+            try (Statement st = conn.createStatement()) {
+                st.execute("SELECT 1 AS a; SELECT 2 AS b");
+                return "no error raised";
+            } catch (SQLException e) {
+                return e.getErrorCode() == 1064 ? null : "code " + e.getErrorCode() + ": " + e.getMessage();
+            }
         });
         run("reset", () -> {
             conn.unwrap(org.mariadb.jdbc.MariaDbConnection.class).reset();  // COM_RESET_CONNECTION
