@@ -158,7 +158,20 @@ if ($driver === 'mysqli') {
         return $out;
     };
     run('multi-statement', fn () => same($sets(MULTI_SQL), MULTI_EXPECTED));
-    run('CALL results', fn () => same($sets(CALL_SQL), CALL_EXPECTED));
+    run('CALL results', function () use ($db, $sets) {
+        $text = same($sets(CALL_SQL), CALL_EXPECTED);
+        if ($text !== true) return "text: $text";
+        // Prepared (CLIENT_PS_MULTI_RESULTS): binary result sets, then the OK.
+        $statement = $db->prepare(CALL_SQL);
+        $statement->execute();
+        $out = [];
+        do {
+            $result = $statement->get_result();
+            $out[] = $result ? $result->fetch_all(MYSQLI_NUM) : null;
+        } while ($statement->more_results() && $statement->next_result());
+        $statement->close();
+        return same($out, CALL_EXPECTED) === true ? true : 'prepared: ' . same($out, CALL_EXPECTED);
+    });
     run('batch error', function () use ($db) {
         $db->multi_query(BATCH_SQL);
         $first = $db->store_result()->fetch_all(MYSQLI_NUM);
