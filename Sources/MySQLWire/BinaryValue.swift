@@ -25,6 +25,37 @@ public enum BinaryValue: Sendable, Hashable {
     case time(MySQLTime)
 }
 
+extension BinaryValue {
+    /// Equal when they go on the wire as the same bytes: FLOAT and DOUBLE compare by bit pattern,
+    /// so a NaN a client sent equals itself and 0.0 differs from -0.0.
+    public static func == (lhs: BinaryValue, rhs: BinaryValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.signed(let a), .signed(let b)): a == b
+        case (.unsigned(let a), .unsigned(let b)): a == b
+        case (.float(let a), .float(let b)): a.bitPattern == b.bitPattern
+        case (.double(let a), .double(let b)): a.bitPattern == b.bitPattern
+        case (.bytes(let a), .bytes(let b)): a == b
+        case (.dateTime(let a), .dateTime(let b)): a == b
+        case (.time(let a), .time(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .signed(let v): hasher.combine(1); hasher.combine(v)
+        case .unsigned(let v): hasher.combine(2); hasher.combine(v)
+        case .float(let v): hasher.combine(3); hasher.combine(v.bitPattern)
+        case .double(let v): hasher.combine(4); hasher.combine(v.bitPattern)
+        case .bytes(let v): hasher.combine(5); hasher.combine(v)
+        case .dateTime(let v): hasher.combine(6); hasher.combine(v)
+        case .time(let v): hasher.combine(7); hasher.combine(v)
+        }
+    }
+}
+
 /// A DATE, DATETIME or TIMESTAMP value.
 public struct MySQLDateTime: Sendable, Hashable {
     public var year: UInt16, month: UInt8, day: UInt8
