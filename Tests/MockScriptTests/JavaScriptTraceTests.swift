@@ -74,6 +74,25 @@ struct JavaScriptTraceTests {
         #expect(r.respond(to: "q").result?.rows == [["q", "query"]])
     }
 
+    @Test("a stmts function answers with several results through {results: [...]}; X arguments reach it as a query")
+    func severalResults() throws {
+        let r = trace("""
+            ({stmts: function (stmt, info) {
+              if (stmt === "CALL p()")
+                return {results: [{result: {columns: [{name: "a", type: "LONG"}], rows: [[1]]}}, {ok: {status: 8}}]};
+              return {result: {columns: [{name: "i", type: "STRING"}], rows: [[JSON.stringify(info)]]}};
+            }})
+            """).makeResponder(for: session)
+        guard case .several(let results) = r.answer(StatementRequest(text: "CALL p()")), results.count == 2 else {
+            Issue.record("expected two results")
+            return
+        }
+        #expect(results[0].result?.rows == [["1"]] && results[1].ok?.status == 0)
+        let query = StatementRequest(text: "SELECT ?", parameters: [.int(7)])
+        #expect(r.answer(query).results.first?.result?.rows
+                    == [[#"{"kind":"query","params":[7],"statement_id":0,"text":"SELECT ?"}"#]])
+    }
+
     @Test("exec_time and ok fields come through")
     func ok() throws {
         let r = trace("({stmts: function () { return {exec_time: 12.5, ok: {affected_rows: 3, message: 'm'}}; }})")
