@@ -93,12 +93,19 @@ def test_an_error_ends_the_batch(server):
     assert error.value.args[0] == 1146
     cur.execute("SELECT 2 AS b")  # the connection goes on
     assert cur.fetchall() == ((2,),)
+    # Each statement of a batch is its own statement: the near-miss explanation names it alone.
+    cur.execute("SELECT 1 AS a; SELECT nothing FROM nowhere")
+    with pytest.raises(pymysql.err.ProgrammingError) as error:
+        cur.nextset()
+    assert error.value.args[0] == 1064
+    assert error.value.args[1].startswith('Unknown statement: "SELECT nothing FROM nowhere"')
     with pytest.raises(pymysql.err.MySQLError) as error:
         cur.execute("SELECT 1 AS a;; SELECT 2 AS b")
         sets(cur)
     assert error.value.args[0] == 1065
     conn.close()
     assert "SELECT broken" in journal(server) and journal(server).count("SELECT 2 AS b") == 1
+    assert "SELECT nothing FROM nowhere" in journal(server)
 
 
 def test_without_multi_statements_a_second_statement_is_a_syntax_error(server):
