@@ -23,8 +23,34 @@ struct TraceStatements: Sendable {
         var prepareError: ErrorResponse?
     }
 
-    var entries: [Entry]
+    private(set) var entries: [Entry]
     var ordered: Bool
+    /// The entries with an exact `stmt`, by their text (indices in trace order), so a statement
+    /// finds them without a walk over the trace.
+    private(set) var exactEntries: [String: [Int]] = [:]
+    /// The entries with a regular expression, in trace order: the only ones a statement is tried
+    /// against one by one.
+    private(set) var regexEntries: [Int] = []
+
+    /// The entries that may match `text`, in trace order: every regex entry, and the exact entries
+    /// with this very text (their lists are merged, so the first match still wins).
+    func candidates(for text: String) -> [Int] {
+        guard let exact = exactEntries[text] else { return regexEntries }
+        guard !regexEntries.isEmpty else { return exact }
+        var merged: [Int] = []
+        merged.reserveCapacity(exact.count + regexEntries.count)
+        var (i, j) = (0, 0)
+        while i < exact.count || j < regexEntries.count {
+            if j == regexEntries.count || (i < exact.count && exact[i] < regexEntries[j]) {
+                merged.append(exact[i])
+                i += 1
+            } else {
+                merged.append(regexEntries[j])
+                j += 1
+            }
+        }
+        return merged
+    }
 
     /// Reads an array of entries. `strict` throws the first problem (JSON traces are checked at
     /// start); otherwise a broken entry is kept and reported when it answers, as the reference
@@ -67,6 +93,13 @@ struct TraceStatements: Sendable {
             }
         }
         self.entries = entries
+        for (index, entry) in entries.enumerated() {
+            switch entry.matcher {
+            case .exact(let text)?: exactEntries[text, default: []].append(index)
+            case .regex?: regexEntries.append(index)
+            case nil: break
+            }
+        }
     }
 }
 
@@ -139,7 +172,8 @@ struct TraceCursor {
         var parametersDiffer: String?
         for pass in 0..<Self.passes(request) {
             let text = Self.text(request, pass: pass)
-            for entry in statements.entries {
+            for index in statements.candidates(for: text) {
+                let entry = statements.entries[index]
                 guard let matcher = entry.matcher else { continue }
                 if matcher.isRegex, budget.isSpent() {
                     unfinished = unfinished ?? "matching stopped at \(entry.label) after \(MatchBudget.limit)"
@@ -181,7 +215,8 @@ struct TraceCursor {
         if statements.ordered {
             entry = next < statements.entries.count ? statements.entries[next] : nil
         } else {
-            entry = statements.entries.first { $0.matcher?.matches(statement) == .match }
+            entry = statements.candidates(for: statement).lazy.map { statements.entries[$0] }
+                .first { $0.matcher?.matches(statement) == .match }
                 ?? statements.entries[min(next, statements.entries.count)...].first { $0.matcher == nil }
         }
         guard let entry else { return nil }

@@ -273,3 +273,38 @@ struct SeveralResultsTests {
         }
     }
 }
+
+@Suite("JSON traces: matching through the exact-text index")
+struct MatchingIndexTests {
+    @Test("the first matching entry still wins when exact and regex entries interleave")
+    func firstMatchWins() throws {
+        let trace = try JSONTrace(json: """
+            {"stmts": [
+              {"stmt.regex": "SELECT [0-9]+", "ok": {"affected_rows": 1}},
+              {"stmt": "SELECT 1", "ok": {"affected_rows": 2}},
+              {"stmt": "SELECT x", "params": [7], "ok": {"affected_rows": 3}},
+              {"stmt.regex": "SELECT [a-z]", "ok": {"affected_rows": 4}},
+              {"stmt": "SELECT x", "ok": {"affected_rows": 5}},
+              {"stmt": "SELECT ?", "params": [8], "ok": {"affected_rows": 6}}
+            ]}
+            """, name: "t.json")
+        let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
+        func affected(_ request: StatementRequest) -> UInt64? { r.answer(request).results.first?.ok?.affectedRows }
+        #expect(affected(StatementRequest(text: "SELECT 1")) == 1)
+        #expect(affected(StatementRequest(text: "SELECT x")) == 4)
+        #expect(affected(StatementRequest(text: "SELECT x", kind: .execute, parameters: [.int(7)])) == 3)
+        // The text with its marker first (entry 5), then with the value written in ("SELECT 8": entry 0).
+        #expect(affected(StatementRequest(text: "SELECT ?", kind: .execute, parameters: [.int(8)])) == 6)
+        #expect(affected(StatementRequest(text: "SELECT ?", kind: .execute, parameters: [.int(9)])) == 1)
+        #expect(affected(StatementRequest(text: "SELECT yz")) == nil)
+    }
+
+    @Test("a trace of 1,000 exact entries finds its last one")
+    func manyExactEntries() throws {
+        let entries = (0..<1000).map { #"{"stmt": "SELECT \#($0)", "ok": {"affected_rows": \#($0)}}"# }
+        let trace = try JSONTrace(json: #"{"stmts": [\#(entries.joined(separator: ","))]}"#, name: "t.json")
+        let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
+        #expect(r.respond(to: "SELECT 999").ok?.affectedRows == 999)
+        #expect(r.respond(to: "SELECT 0").ok?.affectedRows == 0)
+    }
+}
