@@ -1,7 +1,6 @@
 """Multi-statement queries and statements with several results (issue 17), through PyMySQL,
 mysqlclient, mysql-connector-python and mysqlx-connector-python. The driver matrix runs the same
 checks through every driver, against the mock and against MariaDB."""
-import json
 
 import MySQLdb
 import MySQLdb.constants.CLIENT
@@ -9,8 +8,7 @@ import mysql.connector
 import mysqlx
 import pymysql
 import pytest
-from conftest import free_port
-from test_rest_api import call, start
+from test_rest_api import journal, start
 
 
 def result(name, *rows, type="LONGLONG"):
@@ -36,10 +34,11 @@ TRACE = {
 
 @pytest.fixture
 def server(mock_server):
-    xport = free_port()
-    server = start(mock_server, TRACE, args=["--xport", str(xport)])
-    server.xport = xport
-    return server
+    return start(mock_server, TRACE, x=True)
+
+
+def statements(server):
+    return [e["stmt"] for e in journal(server)]
 
 
 def pymysql_connect(server, multi=True):
@@ -47,11 +46,6 @@ def pymysql_connect(server, multi=True):
     return pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", client_flag=flag,
                            read_timeout=10)
 
-
-def journal(server):
-    status, body = call(server, "GET", "/journal/")
-    assert status == 200
-    return [e["stmt"] for e in json.loads(body)["entries"]]
 
 
 def sets(cursor):
@@ -70,7 +64,7 @@ def test_two_statements_are_two_result_sets_and_two_journal_entries(server):
     cur.execute("SELECT ';' AS c; /* ; */ SELECT 4 AS d -- ;\n")
     assert sets(cur) == [((";",),), ((4,),)]
     conn.close()
-    assert journal(server)[-4:] == ["SELECT 1 AS a", "SELECT 2 AS b", "SELECT ';' AS c", "/* ; */ SELECT 4 AS d -- ;"]
+    assert statements(server)[-4:] == ["SELECT 1 AS a", "SELECT 2 AS b", "SELECT ';' AS c", "/* ; */ SELECT 4 AS d -- ;"]
 
 
 def test_a_single_statement_keeps_its_text(server):
@@ -80,7 +74,7 @@ def test_a_single_statement_keeps_its_text(server):
     assert cur.fetchall() == ((1,),)
     cur.execute("SELECT 2 AS b;")  # one statement: sent to the trace as it came
     conn.close()
-    assert journal(server)[-1] == "SELECT 2 AS b;"
+    assert statements(server)[-1] == "SELECT 2 AS b;"
 
 
 def test_an_error_ends_the_batch(server):
@@ -104,8 +98,8 @@ def test_an_error_ends_the_batch(server):
         sets(cur)
     assert error.value.args[0] == 1065
     conn.close()
-    assert "SELECT broken" in journal(server) and journal(server).count("SELECT 2 AS b") == 1
-    assert "SELECT nothing FROM nowhere" in journal(server)
+    assert "SELECT broken" in statements(server) and statements(server).count("SELECT 2 AS b") == 1
+    assert "SELECT nothing FROM nowhere" in statements(server)
 
 
 def test_without_multi_statements_a_second_statement_is_a_syntax_error(server):

@@ -2,13 +2,12 @@
 which prepares on the server with `cursor(prepared=True)` and sends query attributes with
 `cursor.add_attribute`. The driver matrix runs the other drivers' prepared modes."""
 import datetime
-import json
 import socket
 import struct
 
 import mysql.connector
 import pytest
-from test_rest_api import call, start
+from test_rest_api import call, journal, start
 
 TRACE = {
     "stmts": [
@@ -37,11 +36,6 @@ TRACE = {
 def connect(server):
     return mysql.connector.connect(host="127.0.0.1", port=server.port, user="root", password="", use_pure=True)
 
-
-def journal(server):
-    status, body = call(server, "GET", "/journal/")
-    assert status == 200
-    return json.loads(body)["entries"]
 
 
 def test_parameters_choose_the_entry_and_the_journal_shows_them(mock_server):

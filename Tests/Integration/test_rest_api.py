@@ -11,9 +11,12 @@ import pytest
 from conftest import TRACES, free_port
 
 
-def start(mock_server, trace=None, args=()):
+def start(mock_server, trace=None, args=(), x=False):
+    """The mock with the admin API (`server.api`), and with `x` an X port too (`server.xport`)."""
     http = free_port()
-    server = mock_server(trace, args=["--http-port", str(http), *args])
+    xport = free_port() if x else None
+    server = mock_server(trace, args=["--http-port", str(http), *(["--xport", str(xport)] if x else []), *args])
+    server.xport = xport
     server.api = f"http://127.0.0.1:{http}/api/v1/mock_server"
     deadline = time.monotonic() + 20
     while True:
@@ -25,6 +28,13 @@ def start(mock_server, trace=None, args=()):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def journal(server):
+    """The journal's entries."""
+    status, body = call(server, "GET", "/journal/")
+    assert status == 200
+    return json.loads(body)["entries"]
 
 
 def call(server, method, path, body=None, content_type="application/json"):

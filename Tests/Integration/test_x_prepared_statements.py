@@ -10,15 +10,13 @@ The negative TIME is a whole number of hours: the connector (9.5) negates only t
 field of an X TIME, so it reads -01:02:03 as -00:57:57."""
 import datetime
 import decimal
-import json
 
 import mysqlx
 import pytest
-from conftest import free_port
 from mysqlx.expr import build_scalar, build_unsigned_int_scalar
 from mysqlx.protobuf import Message, mysqlxpb_enum
 from mysqlx.result import SqlResult
-from test_rest_api import call, start
+from test_rest_api import journal, start
 
 COLUMNS = [{"name": "i", "type": "LONGLONG"}, {"name": "u", "type": "LONGLONG", "flags": 32},
            {"name": "d", "type": "DOUBLE"}, {"name": "n", "type": "NEWDECIMAL", "decimals": 2},
@@ -51,21 +49,13 @@ TRACE = {
 
 @pytest.fixture
 def server(mock_server):
-    xport = free_port()
-    server = start(mock_server, TRACE, args=["--xport", str(xport)])
-    server.xport = xport
-    return server
+    return start(mock_server, TRACE, x=True)
 
 
 def session(server):
     return mysqlx.get_session({"host": "127.0.0.1", "port": server.xport, "user": "root", "password": "",
                                "ssl-mode": "disabled"})
 
-
-def journal(server):
-    status, body = call(server, "GET", "/journal/")
-    assert status == 200
-    return json.loads(body)["entries"]
 
 
 def row_values(result):
