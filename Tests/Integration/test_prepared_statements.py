@@ -7,7 +7,7 @@ import struct
 
 import mysql.connector
 import pytest
-from test_rest_api import call, journal, start
+from test_rest_api import journal, start
 
 TRACE = {
     "stmts": [
