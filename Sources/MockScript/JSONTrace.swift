@@ -107,7 +107,13 @@ final class JSONTraceResponder: StatementResponder {
         let answer = cursor.answer(request, in: trace.statements, fallback: fallback)
         // The built-in trace answers LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() from what this
         // connection was last answered, by the trace's entries as much as by itself.
-        for response in answer.results { sessionCounters?.observe(response) }
+        if let sessionCounters {
+            switch answer {
+            case .one(let response): sessionCounters.observe(response)
+            case .several(let responses): for response in responses { sessionCounters.observe(response) }
+            case .later: break
+            }
+        }
         return answer
     }
 

@@ -32,9 +32,16 @@ struct TraceStatements: Sendable {
     /// against one by one.
     private(set) var regexEntries: [Int] = []
 
+    /// Every entry with a matcher, in trace order: what a short trace walks (comparing a few short
+    /// strings costs less than hashing the statement).
+    private(set) var matcherEntries: [Int] = []
+    /// Traces with more exact entries than this find them through `exactEntries`.
+    static let indexThreshold = 16
+
     /// The entries that may match `text`, in trace order: every regex entry, and the exact entries
     /// with this very text (their lists are merged, so the first match still wins).
     func candidates(for text: String) -> [Int] {
+        guard matcherEntries.count - regexEntries.count > Self.indexThreshold else { return matcherEntries }
         guard let exact = exactEntries[text] else { return regexEntries }
         guard !regexEntries.isEmpty else { return exact }
         var merged: [Int] = []
@@ -97,8 +104,9 @@ struct TraceStatements: Sendable {
             switch entry.matcher {
             case .exact(let text)?: exactEntries[text, default: []].append(index)
             case .regex?: regexEntries.append(index)
-            case nil: break
+            case nil: continue
             }
+            matcherEntries.append(index)
         }
     }
 }

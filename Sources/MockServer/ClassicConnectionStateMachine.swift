@@ -427,7 +427,8 @@ package struct ClassicConnectionStateMachine {
     /// A `COM_QUERY`: one statement, or several cut at the semicolons that are code. Without
     /// multi-statements a second statement is the server's syntax error, pointing at it.
     private func queryReceived(_ text: String, attributes: [AttributeValue], sequenceID: UInt8) -> Action {
-        let pieces = StatementSplitter.split(text)
+        // Most queries hold no semicolon at all: no lexing, no allocation.
+        let pieces = text.utf8.contains(UInt8(ascii: ";")) ? StatementSplitter.split(text) : []
         guard pieces.count > 1 else {
             return .answer(StatementRequest(text: text, attributes: attributes), sequenceID: sequenceID)
         }

@@ -276,8 +276,10 @@ struct SeveralResultsTests {
 
 @Suite("JSON traces: matching through the exact-text index")
 struct MatchingIndexTests {
-    @Test("the first matching entry still wins when exact and regex entries interleave")
-    func firstMatchWins() throws {
+    /// Walked (a short trace) and through the index (padded past `indexThreshold` exact entries).
+    @Test("the first matching entry still wins when exact and regex entries interleave", arguments: [0, 20])
+    func firstMatchWins(padding: Int) throws {
+        let pad = (0..<padding).map { #", {"stmt": "SELECT pad \#($0)", "ok": {}}"# }.joined()
         let trace = try JSONTrace(json: """
             {"stmts": [
               {"stmt.regex": "SELECT [0-9]+", "ok": {"affected_rows": 1}},
@@ -285,7 +287,7 @@ struct MatchingIndexTests {
               {"stmt": "SELECT x", "params": [7], "ok": {"affected_rows": 3}},
               {"stmt.regex": "SELECT [a-z]", "ok": {"affected_rows": 4}},
               {"stmt": "SELECT x", "ok": {"affected_rows": 5}},
-              {"stmt": "SELECT ?", "params": [8], "ok": {"affected_rows": 6}}
+              {"stmt": "SELECT ?", "params": [8], "ok": {"affected_rows": 6}}\(pad)
             ]}
             """, name: "t.json")
         let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
