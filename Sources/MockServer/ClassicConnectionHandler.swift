@@ -173,7 +173,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// Answers the statements of a multi-statement query in turn (one journal entry each), waiting
     /// for any answer that comes later, and sends their results together: an error ends the batch.
-    private func answerBatch(_ requests: ArraySlice<StatementRequest>, then: ERRPacket?, results: [StatementResponse],
+    private func answerBatch(_ requests: ArraySlice<StatementRequest>, then: ErrorResponse?, results: [StatementResponse],
                              waited: Bool = false, sequenceID: UInt8, context: ChannelHandlerContext) {
         var results = results
         var rest = requests
@@ -190,8 +190,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             if results.last?.isError == true { break }
         }
         if let then, results.last?.isError != true {
-            results.append(StatementResponse(.error(ErrorResponse(code: then.code, sqlState: then.sqlState,
-                                                                  message: then.message))))
+            results.append(StatementResponse(.error(then)))
         }
         deliver(.several(results), to: requests.first ?? StatementRequest(text: ""), sequenceID: sequenceID,
                 context: context, waited: waited)

@@ -80,7 +80,7 @@ package struct ClassicConnectionStateMachine {
         /// A query of several statements (`CLIENT_MULTI_STATEMENTS`): answer each in turn, every
         /// result but the last with "more results"; an error ends the batch. `then` is the error
         /// the statement after the last one gets (an empty statement: ER_EMPTY_QUERY).
-        case answerBatch([StatementRequest], then: ERRPacket?, sequenceID: UInt8)
+        case answerBatch([StatementRequest], then: ErrorResponse?, sequenceID: UInt8)
         /// Ask the responder what preparing `statement` gives, then call `statementPrepared`.
         case prepare(String, sequenceID: UInt8)
         /// Execute with a read-only cursor: ask the responder, then call `cursorOpened` with its
@@ -353,9 +353,7 @@ package struct ClassicConnectionStateMachine {
             return queryReceived(text, attributes: attributes.map(AttributeValue.init), sequenceID: sequenceID)
         case .stmtPrepare(let text):
             guard statements.count < configuration.maxPreparedStatements else {
-                return .write([.err(ERRPacket(code: ErrorCode.tooManyPreparedStatements, sqlState: "42000",
-                                              message: "Can't create more than max_prepared_stmt_count statements "
-                                                  + "(current value: \(configuration.maxPreparedStatements))"))],
+                return .write([.err(ERRPacket(.tooManyPreparedStatements(limit: configuration.maxPreparedStatements)))],
                               sequenceID: sequenceID, after: .keepOpen)
             }
             return .prepare(text, sequenceID: sequenceID)
@@ -439,9 +437,7 @@ package struct ClassicConnectionStateMachine {
         var requests: [StatementRequest] = []
         for piece in pieces {
             guard case .statement(let statement) = piece else {
-                return .answerBatch(requests, then: ERRPacket(code: ErrorCode.emptyQuery, sqlState: "42000",
-                                                              message: "Query was empty"),
-                                    sequenceID: sequenceID)
+                return .answerBatch(requests, then: .emptyQuery, sequenceID: sequenceID)
             }
             requests.append(StatementRequest(text: statement, attributes: attributes))
         }

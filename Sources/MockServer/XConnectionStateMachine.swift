@@ -172,7 +172,7 @@ package struct XConnectionStateMachine {
             return .send([.error(code: error.code, sqlState: error.sqlState, message: error.message, fatal: false)],
                          after: .keepOpen)
         }
-        let markers = PlaceholderScanner.markers(text).count
+        let markers = PlaceholderScanner.count(text)
         statements[id] = PreparedStatement(text: text, bound: bound, placeholders: markers - bound.count)
         return .send([.ok], after: .keepOpen)
     }
@@ -259,7 +259,7 @@ package struct XConnectionStateMachine {
         case .failure: return error(ErrorCode.xInvalidProtocolData, "Invalid data, expecting scalar")
         case .success(let values): parameters = values
         }
-        let markers = PlaceholderScanner.markers(text).count
+        let markers = PlaceholderScanner.count(text)
         guard parameters.count == markers else {
             return error(ErrorCode.xCommandArgumentCount,
                          parameters.count > markers ? "Too many arguments" : "Too few arguments")
@@ -277,9 +277,8 @@ package struct XConnectionStateMachine {
                          "Prepared \(oneOf.type) (a CRUD message) is not supported by the mock: prepare SQL (type STMT)")
         }
         guard statements.count < configuration.maxPreparedStatements else {
-            return .send([.error(code: ErrorCode.tooManyPreparedStatements, sqlState: "42000",
-                                 message: "Can't create more than max_prepared_stmt_count statements "
-                                     + "(current value: \(configuration.maxPreparedStatements))", fatal: false)],
+            let error = ErrorResponse.tooManyPreparedStatements(limit: configuration.maxPreparedStatements)
+            return .send([.error(code: error.code, sqlState: error.sqlState, message: error.message, fatal: false)],
                          after: .keepOpen)
         }
         let execute = oneOf.stmtExecute
@@ -289,7 +288,7 @@ package struct XConnectionStateMachine {
         case .failure: return error(ErrorCode.xInvalidProtocolData, "Invalid data, expecting scalar")
         case .success(let values): bound = values
         }
-        guard bound.count <= PlaceholderScanner.markers(text).count else {
+        guard bound.count <= PlaceholderScanner.count(text) else {
             return error(ErrorCode.xCommandArgumentCount, "Too many arguments")
         }
         return .prepare(id: prepare.stmtID, text: text, bound: bound)
