@@ -8,9 +8,14 @@ between rounds), and records the rate and the server's CPU time per event (user 
 machine's load than the rate does. Prints medians and B's ratios to A.
 
     .venv/bin/python bench/ab.py --baseline /tmp/mock-prev [--rounds 7] [--seconds 5]
+
+Or one binary with two sets of options (say, to choose a default by measurement):
+
+    .venv/bin/python bench/ab.py --a-args="--io-threads 1" --b-args="--io-threads 2"
 """
 import argparse
 import os
+import shlex
 import statistics
 import sys
 from pathlib import Path
@@ -43,22 +48,24 @@ def measure(server, script, threads, seconds, prefix=()):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--baseline", type=Path, required=True, help="the other mock binary (B)")
+    parser.add_argument("--baseline", type=Path, default=MOCK, help="the other mock binary (B); default: this build")
     parser.add_argument("--binary", type=Path, default=MOCK, help="this build (A)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--only", default="", help="run only workloads whose name contains this text")
     parser.add_argument("--pin", action="store_true",
                         help="servers on CPU 1 with --io-threads 1, sysbench on CPU 0 (taskset): less scheduler noise")
+    parser.add_argument("--a-args", default="", help="more options for A (split as a shell would)")
+    parser.add_argument("--b-args", default="", help="more options for B")
     args = parser.parse_args()
     trace = BENCH / "traces" / "bench.json"
     server_prefix, client_prefix, extra = ((), (), ())
     if args.pin:
         server_prefix, client_prefix, extra = (("taskset", "-c", "1"), ("taskset", "-c", "0"), ("--io-threads", "1"))
-    a = Mock(trace, extra=extra, binary=args.binary, prefix=server_prefix)
-    b = Mock(trace, extra=extra, binary=args.baseline, prefix=server_prefix)
+    a = Mock(trace, extra=(*extra, *shlex.split(args.a_args)), binary=args.binary, prefix=server_prefix)
+    b = Mock(trace, extra=(*extra, *shlex.split(args.b_args)), binary=args.baseline, prefix=server_prefix)
     pinned = "; servers pinned to CPU 1 (--io-threads 1), sysbench to CPU 0" if args.pin else ""
-    lines = [f"A: `{args.binary}`, B: `{args.baseline}`; {args.rounds} interleaved rounds of {args.seconds} s, "
+    lines = [f"A: `{args.binary}` {args.a_args}, B: `{args.baseline}` {args.b_args}; {args.rounds} interleaved rounds of {args.seconds} s, "
              f"medians{pinned}.",
              "", "| workload | A rate | B rate | A ÷ B rate | A CPU µs/event | B CPU µs/event | B ÷ A CPU |",
              "|---|---|---|---|---|---|---|"]

@@ -4,6 +4,11 @@ import Synchronization
 /// Process-wide source of `StatementResponse.cacheKey`s.
 private let nextCacheKey = Atomic<Int>(1)
 
+/// A fresh `StatementResponse.cacheKey`, for a response that never changes.
+func newCacheKey() -> Int {
+    nextCacheKey.add(1, ordering: .relaxed).oldValue
+}
+
 /// The `stmts` of a trace as entries that match statements, shared by JSON traces and JavaScript
 /// traces whose `stmts` is an array.
 struct TraceStatements: Sendable {
@@ -31,6 +36,12 @@ struct TraceStatements: Sendable {
     /// The entries with a regular expression, in trace order: the only ones a statement is tried
     /// against one by one.
     private(set) var regexEntries: [Int] = []
+    /// The regular expressions as one alternation (a long trace's), so a statement skips the
+    /// entries before the first that matches in one PCRE2 match.
+    private(set) var alternation = RegexAlternation([])
+
+    /// The entries with an exact `stmt`, in trace order.
+    private(set) var exactInOrder: [Int] = []
 
     /// Every entry with a matcher, in trace order: what a short trace walks (comparing a few short
     /// strings costs less than hashing the statement).
@@ -38,22 +49,38 @@ struct TraceStatements: Sendable {
     /// Traces with more exact entries than this find them through `exactEntries`.
     static let indexThreshold = 16
 
-    /// The entries that may match `text`, in trace order: every regex entry, and the exact entries
-    /// with this very text (their lists are merged, so the first match still wins).
+    /// The entries that may match `text`, in trace order: the exact entries with this very text,
+    /// the regex entries tried on their own, and of those in the alternation the first that
+    /// matches and the ones after it (tried only if it turns out not to answer, its `params`
+    /// wanting other values). Their lists are merged, so the first match still wins.
     func candidates(for text: String) -> [Int] {
-        guard matcherEntries.count - regexEntries.count > Self.indexThreshold else { return matcherEntries }
-        guard let exact = exactEntries[text] else { return regexEntries }
-        guard !regexEntries.isEmpty else { return exact }
+        let indexed = matcherEntries.count - regexEntries.count > Self.indexThreshold
+        let combined = alternation.combined
+        guard indexed || !combined.isEmpty else { return matcherEntries }
+        let exact = indexed ? exactEntries[text] ?? [] : exactInOrder
+        var regexes = alternation.separate
+        switch combined.isEmpty ? .unknown : alternation.firstMatch(text) {
+        case .first(let entry): regexes = Self.merged(regexes, combined.drop(while: { $0 < entry }))
+        case .none: break
+        case .unknown: regexes = regexEntries
+        }
+        return Self.merged(exact, regexes)
+    }
+
+    /// Two ascending lists of indices as one.
+    private static func merged<A: Collection<Int>, B: Collection<Int>>(_ a: A, _ b: B) -> [Int] {
+        if b.isEmpty { return Array(a) }
+        if a.isEmpty { return Array(b) }
         var merged: [Int] = []
-        merged.reserveCapacity(exact.count + regexEntries.count)
-        var (i, j) = (0, 0)
-        while i < exact.count || j < regexEntries.count {
-            if j == regexEntries.count || (i < exact.count && exact[i] < regexEntries[j]) {
-                merged.append(exact[i])
-                i += 1
+        merged.reserveCapacity(a.count + b.count)
+        var (i, j) = (a.startIndex, b.startIndex)
+        while i != a.endIndex || j != b.endIndex {
+            if j == b.endIndex || (i != a.endIndex && a[i] < b[j]) {
+                merged.append(a[i])
+                i = a.index(after: i)
             } else {
-                merged.append(regexEntries[j])
-                j += 1
+                merged.append(b[j])
+                j = b.index(after: j)
             }
         }
         return merged
@@ -78,7 +105,7 @@ struct TraceStatements: Sendable {
                 checked.value = node.value.substitutingGlobals { _ in nil }
                 var response = try ResponseDecoder.answer(checked, defaultExecTime: defaultExecTime,
                                                           answeredBy: node.path)
-                if !dynamic, response.count == 1 { response[0].cacheKey = nextCacheKey.add(1, ordering: .relaxed).oldValue }
+                if !dynamic, response.count == 1 { response[0].cacheKey = newCacheKey() }
                 var entry = Entry(matcher: matcher, response: .success(response), label: node.path,
                                   template: dynamic ? node : nil, defaultExecTime: defaultExecTime)
                 if let params = node.member("params") {
@@ -102,12 +129,17 @@ struct TraceStatements: Sendable {
         self.entries = entries
         for (index, entry) in entries.enumerated() {
             switch entry.matcher {
-            case .exact(let text)?: exactEntries[text, default: []].append(index)
+            case .exact(let text)?:
+                exactEntries[text, default: []].append(index)
+                exactInOrder.append(index)
             case .regex?: regexEntries.append(index)
             case nil: continue
             }
             matcherEntries.append(index)
         }
+        alternation = RegexAlternation(regexEntries.compactMap { index in
+            entries[index].matcher.map { (index, $0.source) }
+        })
     }
 }
 

@@ -276,10 +276,14 @@ struct SeveralResultsTests {
 
 @Suite("JSON traces: matching through the exact-text index")
 struct MatchingIndexTests {
-    /// Walked (a short trace) and through the index (padded past `indexThreshold` exact entries).
-    @Test("the first matching entry still wins when exact and regex entries interleave", arguments: [0, 20])
-    func firstMatchWins(padding: Int) throws {
-        let pad = (0..<padding).map { #", {"stmt": "SELECT pad \#($0)", "ok": {}}"# }.joined()
+    /// Walked (a short trace), through the exact-text index (padded past `indexThreshold` exact
+    /// entries), through the regex alternation (padded past `RegexAlternation.threshold` regex
+    /// entries), and both.
+    @Test("the first matching entry still wins when exact and regex entries interleave",
+          arguments: [(0, 0), (20, 0), (0, 10), (20, 10)])
+    func firstMatchWins(padding: (exact: Int, regex: Int)) throws {
+        let pad = (0..<padding.exact).map { #", {"stmt": "SELECT pad \#($0)", "ok": {}}"# }.joined()
+            + (0..<padding.regex).map { #", {"stmt.regex": "(?i)UPDATE pad \\d+ \#($0)", "ok": {}}"# }.joined()
         let trace = try JSONTrace(json: """
             {"stmts": [
               {"stmt.regex": "SELECT [0-9]+", "ok": {"affected_rows": 1}},
@@ -287,7 +291,10 @@ struct MatchingIndexTests {
               {"stmt": "SELECT x", "params": [7], "ok": {"affected_rows": 3}},
               {"stmt.regex": "SELECT [a-z]", "ok": {"affected_rows": 4}},
               {"stmt": "SELECT x", "ok": {"affected_rows": 5}},
-              {"stmt": "SELECT ?", "params": [8], "ok": {"affected_rows": 6}}\(pad)
+              {"stmt": "SELECT ?", "params": [8], "ok": {"affected_rows": 6}},
+              {"stmt.regex": "SELECT (a)\\\\1", "ok": {"affected_rows": 7}},
+              {"stmt.regex": "SELECT [a-z]+", "params": [1], "ok": {"affected_rows": 8}},
+              {"stmt.regex": "SELECT (?i:[a-z])[a-z]+", "ok": {"affected_rows": 9}}\(pad)
             ]}
             """, name: "t.json")
         let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
@@ -298,7 +305,15 @@ struct MatchingIndexTests {
         // The text with its marker first (entry 5), then with the value written in ("SELECT 8": entry 0).
         #expect(affected(StatementRequest(text: "SELECT ?", kind: .execute, parameters: [.int(8)])) == 6)
         #expect(affected(StatementRequest(text: "SELECT ?", kind: .execute, parameters: [.int(9)])) == 1)
-        #expect(affected(StatementRequest(text: "SELECT yz")) == nil)
+        // A back reference (never in the alternation) before entries that are.
+        #expect(affected(StatementRequest(text: "SELECT aa")) == 7)
+        // The first regex that matches wants parameters: the next one answers.
+        #expect(affected(StatementRequest(text: "SELECT yz")) == 9)
+        #expect(affected(StatementRequest(text: "SELECT yz", kind: .execute, parameters: [.int(1)])) == 8)
+        // An option inside one entry's pattern does not reach the next entry.
+        #expect(affected(StatementRequest(text: "SELECT Yz")) == 9)
+        #expect(affected(StatementRequest(text: "SELECT YZ")) == nil)
+        #expect(affected(StatementRequest(text: "update PAD 12 3")) == (padding.regex > 3 ? 0 : nil))
     }
 
     @Test("a trace of 1,000 exact entries finds its last one")
@@ -308,5 +323,51 @@ struct MatchingIndexTests {
         let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
         #expect(r.respond(to: "SELECT 999").ok?.affectedRows == 999)
         #expect(r.respond(to: "SELECT 0").ok?.affectedRows == 0)
+    }
+}
+
+@Suite("Regular-expression entries as one alternation")
+struct RegexAlternationTests {
+    @Test("patterns that could mean something else in an alternation are tried on their own")
+    func combinable() {
+        for pattern in [#"SELECT .*"#, #"^SELECT @@version$"#, #"(?i)select \d+"#, #"(?i:a)b"#, #"(?<=x)y"#,
+                        #"(?=a)a"#, #"(?!b)a"#, #"(?>a+)"#, #"a|b"#, #"\(\)"#, #"(a)(b)"#] {
+            #expect(RegexAlternation.combinable(pattern), "\(pattern)")
+        }
+        for pattern in [#"(a)\1"#, #"(?<n>a)\k<n>"#, #"(?P<n>a)"#, #"(a)(?1)"#, #"(?R)?"#, #"(?(1)a|b)"#,
+                        #"(?|(a)|(b))"#, #"\Qa("#, #"(?x)a # comment"#, #"(*UTF)a"#, #"(?C1)a"#, #"\g{1}"#,
+                        #"(?'n'a)"#, #"(?&n)"#, #"a\"#] {
+            #expect(!RegexAlternation.combinable(pattern), "\(pattern)")
+        }
+    }
+
+    /// The alternation's answer is the first pattern (in order) that matches on its own.
+    @Test("the first branch that matches the whole statement is the one reported")
+    func firstBranch() throws {
+        let patterns = [#"SELECT \d+"#, #"SELECT .*"#, #"(?i)select [a-z]+"#, #"INSERT INTO t VALUES \(.*\)"#,
+                        #"SELECT 1(?=x)"#, #"(?i:UPDATE) t SET a = \d+"#, #"SHOW .*"#, #"SELECT [a-z]+"#,
+                        #"(?s)SET .*"#, #"SET names .*"#, #".*"#]
+        let alternation = RegexAlternation(patterns.enumerated().map { ($0.offset * 3, $0.element) })
+        #expect(alternation.combined.count == patterns.count)
+        let regexes = try patterns.map { try BoundedRegex($0) }
+        for statement in ["SELECT 12", "SELECT 1x", "select abc", "SELECT abc", "INSERT INTO t VALUES (1, 2)",
+                          "update t SET a = 4", "UPDATE t SET a = b", "SHOW TABLES", "SET\nnames utf8", "SET names a",
+                          "", "SELECT 1\n", "DELETE FROM t", "show tables", "Select abc"] {
+            let expected = regexes.firstIndex { $0.wholeMatch(statement) == .match }.map { RegexAlternation.Verdict.first($0 * 3) }
+            #expect(alternation.firstMatch(statement) == (expected ?? .none), "\(statement)")
+        }
+    }
+
+    @Test("a match that gives up (a limit) says nothing, and every entry is tried on its own")
+    func gaveUp() throws {
+        let pad = (0..<10).map { #", {"stmt.regex": "UPDATE pad \#($0)", "ok": {}}"# }.joined()
+        let trace = try JSONTrace(json: #"""
+            {"stmts": [
+              {"stmt.regex": "(?:a|a)*b", "ok": {"affected_rows": 1}},
+              {"stmt.regex": "a+", "ok": {"affected_rows": 2}}\#(pad)
+            ]}
+            """#, name: "t.json")
+        let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
+        #expect(r.respond(to: String(repeating: "a", count: 40)).ok?.affectedRows == 2)
     }
 }

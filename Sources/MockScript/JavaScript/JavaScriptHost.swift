@@ -1,6 +1,7 @@
 import CDuktape
 import CDuktapeShim
 import FoundationEssentials
+import MockModel
 import Synchronization
 
 /// A value behind a lock, for state that several threads reach (the value itself may be of a
@@ -76,6 +77,12 @@ final class JavaScriptHost {
     /// The thread that owns the heap.
     let owner = pthread_self()
     private var nextConnection = 0
+    /// Responses decoded from the JSON text `stmts` returned, shared by the thread's connections:
+    /// traces mostly return the same few objects, and decoding is most of a statement's cost.
+    var decodedResponses: [String: [StatementResponse]] = [:]
+    /// Texts longer than this are decoded each time; past this many, the table starts again.
+    static let decodedResponseBytes = 16 << 10
+    static let decodedResponseCount = 256
     /// Connections whose responder went away on another thread, to forget on the next call.
     private let departed = LockedValue<[Int]>([])
 

@@ -12,9 +12,6 @@ final class JavaScriptResponder: StatementResponder {
     /// When `stmts` is an array: its entries, matched like a JSON trace's.
     private var statements: TraceStatements?
     private lazy var cursor = TraceCursor(globals: trace.engine.globals)
-    /// Recently decoded responses by their JSON text: traces mostly return the same few objects,
-    /// and decoding is most of a statement's cost.
-    private var recent: [String: [StatementResponse]] = [:]
 
     /// The session as the script last saw it (a new heap is told it again).
     private var session: SessionInfo
@@ -52,7 +49,6 @@ final class JavaScriptResponder: StatementResponder {
     private func reconnectIfDiscarded() {
         guard let old = host, old.heap.isDiscarded else { return }
         (host, id, statements, loadError) = (nil, 0, nil, nil)
-        recent.removeAll()
         trace.engine.logger.warning("\(trace.name): connection \(session.connectionID): the trace runs again in a new JavaScript heap (the previous one was discarded after a limit)")
         connect()
     }
@@ -153,13 +149,17 @@ final class JavaScriptResponder: StatementResponder {
             guard let text = try host.call("__mock_respond", connection: id, arguments) else {
                 return .one(.error(Self.failure("executing statement failed: expected 'error', 'ok' or 'result'")))
             }
-            if let known = recent[text] { return .of(known) }
+            if let known = host.decodedResponses[text] { return .of(known) }
             let value = try Self.parse(text, file: trace.name)
-            let response = try ResponseDecoder.answer(TraceNode(value: value, path: "", file: trace.name),
+            var response = try ResponseDecoder.answer(TraceNode(value: value, path: "", file: trace.name),
                                                       answeredBy: "stmts")
-            if text.utf8.count <= 16 << 10 {
-                if recent.count >= 64 { recent.removeAll(keepingCapacity: true) }
-                recent[text] = response
+            if text.utf8.count <= JavaScriptHost.decodedResponseBytes {
+                // The same text always decodes to the same response: its wire bytes can be kept too.
+                if response.count == 1 { response[0].cacheKey = newCacheKey() }
+                if host.decodedResponses.count >= JavaScriptHost.decodedResponseCount {
+                    host.decodedResponses.removeAll(keepingCapacity: true)
+                }
+                host.decodedResponses[text] = response
             }
             return .of(response)
         } catch let error as DuktapeHeap.ScriptError {
