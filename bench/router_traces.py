@@ -18,7 +18,7 @@ LAST = {
         "rows": [[CLUSTER_ID, "mycluster", "gr"]],
     },
 }
-AUTH = {"handshake": {"auth": {"username": "bench", "password": "benchpw"}}}
+AUTH = {"handshake": {"auth": {"username": "bench", "password": "benchpw"}}, "fallback": "builtin:default"}
 
 
 def _entry(i):

@@ -39,14 +39,12 @@ public final class BoundedRegex: @unchecked Sendable {
         public var description: String { "\(message) at offset \(offset)" }
     }
 
-    /// Compiles `pattern` to match a whole UTF-8 statement (anchored at both ends; with
-    /// `endAnchored` false, anchored at the start only, for a pattern that places its own `\z`).
-    public init(_ pattern: String, endAnchored: Bool = true) throws(CompileError) {
+    /// Compiles `pattern` to match a whole UTF-8 statement (anchored at both ends).
+    public init(_ pattern: String) throws(CompileError) {
         self.pattern = pattern
         var errorCode: Int32 = 0
         var errorOffset = 0
-        var options = UInt32(PCRE2_ANCHORED) | UInt32(PCRE2_UTF)
-        if endAnchored { options |= UInt32(PCRE2_ENDANCHORED) }
+        let options = UInt32(PCRE2_ANCHORED) | UInt32(PCRE2_ENDANCHORED) | UInt32(PCRE2_UTF)
         let compiled = Self.withBytes(pattern) { pcre2_compile_8($0, $1, options, &errorCode, &errorOffset, nil) }
         guard let compiled else {
             throw CompileError(message: Self.message(for: errorCode), offset: errorOffset)
@@ -79,26 +77,6 @@ public final class BoundedRegex: @unchecked Sendable {
         if rc >= 0 { return .match }
         if rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL { return .noMatch }
         return .gaveUp(rc)
-    }
-
-    /// Whether `statement` matches, and the name of the last `(*MARK:name)` on the matching path
-    /// (what tells which branch of an alternation matched).
-    func markedMatch(_ statement: String) -> (outcome: Outcome, mark: Int?) {
-        guard let context, let data = pcre2_match_data_create_8(1, nil) else { return (.gaveUp(PCRE2_ERROR_NOMEMORY), nil) }
-        defer { pcre2_match_data_free_8(data) }
-        let rc = Self.withBytes(statement) { pcre2_match_8(code, $0, $1, 0, UInt32(PCRE2_NO_UTF_CHECK), data, context) }
-        if rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL { return (.noMatch, nil) }
-        guard rc >= 0 else { return (.gaveUp(rc), nil) }
-        // The mark is a length-prefixed name: PCRE2 puts its length in the code unit before it.
-        guard let mark = pcre2_get_mark_8(data) else { return (.match, nil) }
-        let length = Int(mark[-1])
-        var value = 0
-        for i in 0..<length {
-            let digit = Int(mark[i]) - 48
-            guard (0...9).contains(digit), value < Int.max / 10 - 9 else { return (.match, nil) }
-            value = value * 10 + digit
-        }
-        return (.match, length > 0 ? value : nil)
     }
 
     /// PCRE2's text for an error code.

@@ -108,7 +108,9 @@ final class DefaultTraceResponder: StatementResponder {
         questions += 1
         let text = Self.stripComments(statement)
         let lower = text.lowercased()
-        let words = lower.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        // The first few words are all any answer looks at (the last piece is the rest).
+        let words = lower.utf8.split(maxSplits: 3, omittingEmptySubsequences: true, whereSeparator: Self.isSpace)
+            .map { String(decoding: $0, as: UTF8.self) }
         guard let first = words.first else { return unknown(statement) }
         switch first {
         case "set", "begin", "commit", "rollback":
@@ -118,7 +120,7 @@ final class DefaultTraceResponder: StatementResponder {
         case "use":
             if words.count > 1 { session.schema = String(text.split(separator: " ").last ?? "").trimmingQuotes() }
             return .ok()
-        case "show":
+        case "show" where text.utf8.count <= Self.maxShowBytes:
             return show(words: Array(words.dropFirst()), text: text) ?? unknown(statement)
         case "select":
             return select(String(text.dropFirst(6))) ?? unknown(statement)
@@ -127,10 +129,18 @@ final class DefaultTraceResponder: StatementResponder {
         }
     }
 
+    /// A `SHOW` longer than this is not one the built-in trace knows.
+    static let maxShowBytes = 4096
+
+    /// SQL's white space between words (ASCII).
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
+    }
+
     private func unknown(_ statement: String) -> StatementResponse {
         missed = true
         return .error(ErrorResponse(code: 1064, sqlState: "42000",
-                                    message: "Unknown statement: \"\(statement)\" (builtin:default does not answer it)"))
+                                    message: "Unknown statement: \(TraceCursor.quoted(statement)) (builtin:default does not answer it)"))
     }
 
     // MARK: SHOW
@@ -208,21 +218,21 @@ final class DefaultTraceResponder: StatementResponder {
     /// Answers `SELECT item, … [FROM DUAL] [LIMIT n]` when every item is a literal, a system
     /// variable or a known function; `nil` otherwise.
     private func select(_ list: String) -> StatementResponse? {
-        var body = list.trimmed()
-        if let limit = body.firstMatch(of: #/(?i)\s+limit\s+\d+\s*$/#) {
-            body = String(body[..<limit.range.lowerBound])
+        var body = Substring(list.trimmed())
+        if let (rest, _) = Self.splitTrailing(body, "limit", { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) {
+            body = rest
         }
-        if let dual = body.firstMatch(of: #/(?i)\s+from\s+dual\s*$/#) {
-            body = String(body[..<dual.range.lowerBound])
+        if let (rest, _) = Self.splitTrailing(body, "from", { $0.lowercased() == "dual" }) {
+            body = rest
         }
         var columns: [Column] = []
         var row: [Cell?] = []
-        for item in Self.splitTopLevel(body) {
+        for item in Self.splitTopLevel(String(body)) {
             var expression = item.trimmed()
             var alias: String?
-            if let match = expression.firstMatch(of: #/(?i)^(.*\S)\s+as\s+(\S+)$/#) {
-                alias = String(match.output.2).trimmingQuotes()
-                expression = String(match.output.1)
+            if let (rest, name) = Self.splitTrailing(Substring(expression), "as", { !$0.isEmpty }), !rest.isEmpty {
+                alias = String(name).trimmingQuotes()
+                expression = String(rest)
             }
             guard let (value, type) = evaluate(expression) else { return nil }
             columns.append(Column(name: alias ?? expression, type: type))
@@ -230,6 +240,36 @@ final class DefaultTraceResponder: StatementResponder {
         }
         guard !columns.isEmpty else { return nil }
         return .result(ResultSet(columns: columns, rows: [row]))
+    }
+
+    /// `text` as `<rest> <keyword> <last>` (white space between, `keyword` in any case, `last` a
+    /// word that `accept` takes): the rest and the last word; `nil` when it does not end so. Only
+    /// the end of `text` is read.
+    static func splitTrailing(_ text: Substring, _ keyword: String,
+                              _ accept: (Substring) -> Bool) -> (rest: Substring, last: Substring)? {
+        let bytes = text.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        var start = end
+        while start > bytes.startIndex, !isSpace(bytes[bytes.index(before: start)]) { start = bytes.index(before: start) }
+        var keywordEnd = start
+        while keywordEnd > bytes.startIndex, isSpace(bytes[bytes.index(before: keywordEnd)]) {
+            keywordEnd = bytes.index(before: keywordEnd)
+        }
+        guard keywordEnd < start, start < end else { return nil }
+        var keywordStart = keywordEnd
+        while keywordStart > bytes.startIndex, !isSpace(bytes[bytes.index(before: keywordStart)]) {
+            keywordStart = bytes.index(before: keywordStart)
+        }
+        var restEnd = keywordStart
+        while restEnd > bytes.startIndex, isSpace(bytes[bytes.index(before: restEnd)]) { restEnd = bytes.index(before: restEnd) }
+        // The keyword is a word of its own, after something.
+        guard restEnd < keywordStart,
+              String(decoding: bytes[keywordStart..<keywordEnd], as: UTF8.self).lowercased() == keyword
+        else { return nil }
+        let last = Substring(bytes[start..<end])
+        guard accept(last) else { return nil }
+        return (Substring(bytes[bytes.startIndex..<restEnd]), last)
     }
 
     private func evaluate(_ expression: String) -> (String?, UInt8)? {
@@ -246,9 +286,11 @@ final class DefaultTraceResponder: StatementResponder {
         if lower == "null" { return (nil, 6) }
         if Int64(e) != nil { return (e, 8) }
         if Double(e) != nil { return (e, 246) }
-        if let quote = e.first, quote == "'" || quote == "\"", e.count >= 2, e.last == quote {
+        if let quote = e.first, quote == "'" || quote == "\"", e.utf8.count >= 2, e.last == quote {
             return (String(e.dropFirst().dropLast()), 253)
         }
+        // The functions below are short; a long expression is none of them.
+        guard e.utf8.count <= 64 else { return nil }
         switch lower.filter({ $0 != " " }) {
         case "database()", "schema()": return (session.schema, 253)
         case "user()", "current_user()", "session_user()", "system_user()":
@@ -267,71 +309,95 @@ final class DefaultTraceResponder: StatementResponder {
     /// Splits on commas outside parentheses and quotes.
     static func splitTopLevel(_ text: String) -> [String] {
         var parts: [String] = []
-        var current = ""
+        let bytes = Array(text.utf8)
+        var start = 0
         var depth = 0
-        var quote: Character?
-        for ch in text {
+        var quote: UInt8?
+        for (i, byte) in bytes.enumerated() {
             if let q = quote {
-                if ch == q { quote = nil }
-            } else if ch == "'" || ch == "\"" || ch == "`" {
-                quote = ch
-            } else if ch == "(" {
+                if byte == q { quote = nil }
+            } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "`") {
+                quote = byte
+            } else if byte == UInt8(ascii: "(") {
                 depth += 1
-            } else if ch == ")" {
+            } else if byte == UInt8(ascii: ")") {
                 depth -= 1
-            } else if ch == ",", depth == 0 {
-                parts.append(current)
-                current = ""
-                continue
+            } else if byte == UInt8(ascii: ","), depth == 0 {
+                parts.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                start = i + 1
             }
-            current.append(ch)
         }
-        if !current.trimmed().isEmpty { parts.append(current) }
+        let last = String(decoding: bytes[start...], as: UTF8.self)
+        if !last.trimmed().isEmpty { parts.append(last) }
         return parts
     }
 
-    /// Removes `/* … */` comments and a trailing `;`, and trims.
+    /// Removes `/* … */` comments (an unclosed one, to the end) and trailing `;`, and trims.
     static func stripComments(_ statement: String) -> String {
-        var out = ""
-        var rest = Substring(statement)
-        while let start = rest.firstRange(of: "/*") {
-            out += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstRange(of: "*/") else { rest = ""; break }
-            rest = rest[end.upperBound...]
+        let bytes = Array(statement.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "/"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "*") {
+                var j = i + 2
+                while j + 1 < bytes.count, !(bytes[j] == UInt8(ascii: "*") && bytes[j + 1] == UInt8(ascii: "/")) { j += 1 }
+                guard j + 1 < bytes.count else { break }
+                i = j + 2
+                continue
+            }
+            out.append(bytes[i])
+            i += 1
         }
-        out += rest
-        var trimmed = out.trimmed()
-        while trimmed.hasSuffix(";") { trimmed = String(trimmed.dropLast()).trimmed() }
-        return trimmed
+        var text = Substring(String(decoding: out, as: UTF8.self).trimmed())
+        while let last = text.last, last == ";" || last.isWhitespace { text.removeLast() }
+        return String(text)
     }
 }
 
 extension String {
-    /// SQL `LIKE` with `%` and `_`, case-insensitive.
+    /// SQL `LIKE` with `%` and `_` (`\` makes the next character literal), case-insensitive: the
+    /// classic table of (text prefix, pattern prefix) matches, a row at a time, in time
+    /// proportional to the two lengths' product and memory to the pattern's.
     func matchesLike(_ pattern: String) -> Bool {
-        let s = Array(lowercased()), p = Array(pattern.lowercased())
-        var memo = [[Bool?]](repeating: [Bool?](repeating: nil, count: p.count + 1), count: s.count + 1)
-        func match(_ i: Int, _ j: Int) -> Bool {
-            if let known = memo[i][j] { return known }
-            let result: Bool
-            if j == p.count {
-                result = i == s.count
-            } else if p[j] == "%" {
-                result = match(i, j + 1) || (i < s.count && match(i + 1, j))
-            } else if p[j] == "\\", j + 1 < p.count {
-                result = i < s.count && s[i] == p[j + 1] && match(i + 1, j + 2)
+        enum Token: Equatable { case any, one, character(Character) }
+        var tokens: [Token] = []
+        var escaping = false
+        for c in pattern.lowercased() {
+            if escaping {
+                tokens.append(.character(c))
+                escaping = false
+            } else if c == "\\" {
+                escaping = true
             } else {
-                result = i < s.count && (p[j] == "_" || p[j] == s[i]) && match(i + 1, j + 1)
+                tokens.append(c == "%" ? .any : c == "_" ? .one : .character(c))
             }
-            memo[i][j] = result
-            return result
         }
-        return match(0, 0)
+        if escaping { tokens.append(.character("\\")) }
+        // row[k]: the text read so far matches the first k tokens.
+        var row = [Bool](repeating: false, count: tokens.count + 1)
+        row[0] = true
+        for k in tokens.indices where tokens[k] == .any { row[k + 1] = row[k] }
+        for c in lowercased() {
+            var next = [Bool](repeating: false, count: tokens.count + 1)
+            for k in tokens.indices {
+                switch tokens[k] {
+                case .any: next[k + 1] = next[k] || row[k + 1]
+                case .one: next[k + 1] = row[k]
+                case .character(let wanted): next[k + 1] = row[k] && c == wanted
+                }
+            }
+            row = next
+        }
+        return row[tokens.count]
     }
 
     /// Without leading and trailing white space.
     func trimmed() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
     }
 
     func trimmingQuotes() -> String {

@@ -36,9 +36,10 @@ struct TraceStatements: Sendable {
     /// The entries with a regular expression, in trace order: the only ones a statement is tried
     /// against one by one.
     private(set) var regexEntries: [Int] = []
-    /// The regular expressions as one alternation (a long trace's), so a statement skips the
-    /// entries before the first that matches in one PCRE2 match.
-    private(set) var alternation = RegexAlternation([])
+    /// What the regular expressions say about the statements they match, so a statement is
+    /// matched only against the ones it may match (a trace with `prefilterThreshold` or more).
+    private(set) var prefilter: RegexPrefilter?
+    static let prefilterThreshold = 8
 
     /// The entries with an exact `stmt`, in trace order.
     private(set) var exactInOrder: [Int] = []
@@ -50,21 +51,13 @@ struct TraceStatements: Sendable {
     static let indexThreshold = 16
 
     /// The entries that may match `text`, in trace order: the exact entries with this very text,
-    /// the regex entries tried on their own, and of those in the alternation the first that
-    /// matches and the ones after it (tried only if it turns out not to answer, its `params`
-    /// wanting other values). Their lists are merged, so the first match still wins.
+    /// and the regex entries whose patterns the prefilter does not rule out. Their lists are
+    /// merged, so the first match still wins.
     func candidates(for text: String) -> [Int] {
         let indexed = matcherEntries.count - regexEntries.count > Self.indexThreshold
-        let combined = alternation.combined
-        guard indexed || !combined.isEmpty else { return matcherEntries }
+        guard indexed || prefilter != nil else { return matcherEntries }
         let exact = indexed ? exactEntries[text] ?? [] : exactInOrder
-        var regexes = alternation.separate
-        switch combined.isEmpty ? .unknown : alternation.firstMatch(text) {
-        case .first(let entry): regexes = Self.merged(regexes, combined.drop(while: { $0 < entry }))
-        case .none: break
-        case .unknown: regexes = regexEntries
-        }
-        return Self.merged(exact, regexes)
+        return Self.merged(exact, prefilter?.candidates(for: text) ?? regexEntries)
     }
 
     /// Two ascending lists of indices as one.
@@ -137,9 +130,10 @@ struct TraceStatements: Sendable {
             }
             matcherEntries.append(index)
         }
-        alternation = RegexAlternation(regexEntries.compactMap { index in
-            entries[index].matcher.map { (index, $0.source) }
-        })
+        if regexEntries.count >= Self.prefilterThreshold {
+            let prefilter = RegexPrefilter(regexEntries.compactMap { index in entries[index].matcher.map { (index, $0.source) } })
+            self.prefilter = prefilter.isUseful ? prefilter : nil
+        }
     }
 }
 
@@ -213,19 +207,20 @@ struct TraceCursor {
         for pass in 0..<Self.passes(request) {
             let text = Self.text(request, pass: pass)
             for index in statements.candidates(for: text) {
-                let entry = statements.entries[index]
-                guard let matcher = entry.matcher else { continue }
+                // The entry is copied only once it matches (a copy retains all its parts).
+                guard let matcher = statements.entries[index].matcher else { continue }
                 if matcher.isRegex, budget.isSpent() {
-                    unfinished = unfinished ?? "matching stopped at \(entry.label) after \(MatchBudget.limit)"
+                    unfinished = unfinished ?? "matching stopped at \(statements.entries[index].label) after \(MatchBudget.limit)"
                     break
                 }
                 switch matcher.matches(text) {
                 case .match:
+                    let entry = statements.entries[index]
                     if ParameterMatch.matches(entry.parameters, request) { return use(entry) }
                     parametersDiffer = parametersDiffer
                         ?? "\(entry.label) matches the text but wants\(ParameterMatch.expected(entry.parameters))"
                 case .noMatch: break
-                case .gaveUp(let code): unfinished = unfinished ?? "\(entry.label) \(Self.gaveUp(code))"
+                case .gaveUp(let code): unfinished = unfinished ?? "\(statements.entries[index].label) \(Self.gaveUp(code))"
                 }
             }
         }

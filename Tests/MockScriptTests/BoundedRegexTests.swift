@@ -68,8 +68,9 @@ struct BoundedRegexTests {
 
     @Test("matching one statement stops after the budget whatever the number of entries")
     func budget() throws {
-        // 2,000 regex entries that each scan a 1 MiB statement to its end before failing.
-        let entries = (0..<2000).map { #"{"stmt.regex": "x*\#($0)", "ok": {}}"# }.joined(separator: ",\n")
+        // 2,000 regex entries that each scan a 1 MiB statement to its end before failing (their
+        // literals inside a group, so no prefilter hint rules them out).
+        let entries = (0..<2000).map { #"{"stmt.regex": "x*(?:\#($0))", "ok": {}}"# }.joined(separator: ",\n")
         let trace = try JSONTrace(json: "{\"stmts\": [\(entries)]}", name: "t.json")
         let responder = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
         let statement = String(repeating: "x", count: 1 << 20)

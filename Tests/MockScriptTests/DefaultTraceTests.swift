@@ -70,4 +70,39 @@ struct DefaultTraceTests {
         #expect("a_b".matchesLike("a\\_b"))
         #expect(!"axb".matchesLike("a\\_b"))
     }
+
+    @Test("more SQL LIKE: runs of %, _ next to %, escapes, empty text and pattern")
+    func moreLike() {
+        #expect("".matchesLike(""))
+        #expect("".matchesLike("%%"))
+        #expect(!"".matchesLike("_"))
+        #expect("abc".matchesLike("%%b%"))
+        #expect("abc".matchesLike("_%_"))
+        #expect(!"ab".matchesLike("_%_%_"))
+        #expect("a%c".matchesLike("a\\%c"))
+        #expect(!"abc".matchesLike("a\\%c"))
+        #expect("Ssl_cipher".matchesLike("ssl%"))
+        #expect("a\\".matchesLike("a\\"))
+    }
+
+    @Test("LIMIT, FROM DUAL, aliases and comments are read from the ends of the statement")
+    func selectShapes() {
+        #expect(responder.respond(to: "/* c */ SELECT 1 AS one FROM DUAL LIMIT 1;;").result?.columns.map(\.name) == ["one"])
+        #expect(responder.respond(to: "SELECT 'a' as x, 2").result?.rows == [["a", "2"]])
+        #expect(responder.respond(to: "select 1 limit").result == nil)
+        #expect(responder.respond(to: "SELECT  as").result == nil)
+    }
+
+    @Test("huge statements are answered or refused in one pass (no quadratic parsing, no deep recursion)")
+    func huge() {
+        let literal = String(repeating: "a", count: 1 << 20)
+        #expect(responder.respond(to: "SELECT '\(literal)'").result?.rows == [[Cell(literal)]])
+        let refused = responder.respond(to: "SELECT \(literal) FROM t").error
+        #expect(refused?.code == 1064)
+        #expect((refused?.message.utf8.count ?? .max) < 1000)
+        #expect(responder.respond(to: "SHOW VARIABLES LIKE '\(String(repeating: "%", count: 1 << 20))'").error?.code == 1064)
+        #expect(responder.respond(to: "SHOW VARIABLES LIKE '\(String(repeating: "%", count: 2000))'").result?.rows.isEmpty == false)
+        #expect(responder.respond(to: String(repeating: ";", count: 1 << 20)).error?.code == 1064)
+        #expect(responder.respond(to: "SELECT 1 /* " + literal).result?.rows == [["1"]])  // an unclosed comment runs to the end
+    }
 }

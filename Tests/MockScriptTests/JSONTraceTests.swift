@@ -326,48 +326,72 @@ struct MatchingIndexTests {
     }
 }
 
-@Suite("Regular-expression entries as one alternation")
-struct RegexAlternationTests {
-    @Test("patterns that could mean something else in an alternation are tried on their own")
-    func combinable() {
-        for pattern in [#"SELECT .*"#, #"^SELECT @@version$"#, #"(?i)select \d+"#, #"(?i:a)b"#, #"(?<=x)y"#,
-                        #"(?=a)a"#, #"(?!b)a"#, #"(?>a+)"#, #"a|b"#, #"\(\)"#, #"(a)(b)"#] {
-            #expect(RegexAlternation.combinable(pattern), "\(pattern)")
-        }
-        for pattern in [#"(a)\1"#, #"(?<n>a)\k<n>"#, #"(?P<n>a)"#, #"(a)(?1)"#, #"(?R)?"#, #"(?(1)a|b)"#,
-                        #"(?|(a)|(b))"#, #"\Qa("#, #"(?x)a # comment"#, #"(*UTF)a"#, #"(?C1)a"#, #"\g{1}"#,
-                        #"(?'n'a)"#, #"(?&n)"#, #"a\"#] {
-            #expect(!RegexAlternation.combinable(pattern), "\(pattern)")
-        }
+@Suite("Regular-expression hints: what a pattern says a matching statement starts with and contains")
+struct RegexHintsTests {
+    @Test("prefix and required literal, read conservatively", arguments: [
+        (#"^SELECT .* FROM mysql_innodb_cluster_metadata\.v2_gr_clusters .*$"#, "SELECT ", " FROM mysql_innodb_cluster_metadata.v2_gr_clusters ", false),
+        (#"SELECT @@version"#, "SELECT @@version", "SELECT @@version", false),
+        (#"(?i)^set names .*"#, "set names ", "set names ", true),
+        (#"^(?i)SET autocommit = [01]$"#, "set autocommit = ", "set autocommit = ", true),
+        (#"abc?def"#, "ab", "def", false),
+        (#"ab+cdef"#, "ab", "cdef", false),
+        (#"ab{2}cd"#, "a", "cd", false),
+        (#"ab*?cde"#, "a", "cde", false),
+        (#"[a-z]+ FROM t\(x\)"#, "", " FROM t(x)", false),
+        (#"(SELECT|select) 1 FROM dual"#, "", " 1 FROM dual", false),
+        (#"x[[:alpha:]]]y"#, "x", "y", false),
+        ("caf\u{e9}?s", "caf", "s", false),
+        (#"\d+ rows"#, "", " rows", false),
+    ] as [(String, String, String, Bool)])
+    func hints(pattern: String, prefix: String, literal: String, caseless: Bool) throws {
+        let hints = try #require(RegexHints.read(pattern))
+        #expect(hints == RegexHints(prefix: Array(prefix.utf8), literal: Array(literal.utf8), caseless: caseless))
     }
 
-    /// The alternation's answer is the first pattern (in order) that matches on its own.
-    @Test("the first branch that matches the whole statement is the one reported")
-    func firstBranch() throws {
-        let patterns = [#"SELECT \d+"#, #"SELECT .*"#, #"(?i)select [a-z]+"#, #"INSERT INTO t VALUES \(.*\)"#,
-                        #"SELECT 1(?=x)"#, #"(?i:UPDATE) t SET a = \d+"#, #"SHOW .*"#, #"SELECT [a-z]+"#,
-                        #"(?s)SET .*"#, #"SET names .*"#, #".*"#]
-        let alternation = RegexAlternation(patterns.enumerated().map { ($0.offset * 3, $0.element) })
-        #expect(alternation.combined.count == patterns.count)
-        let regexes = try patterns.map { try BoundedRegex($0) }
-        for statement in ["SELECT 12", "SELECT 1x", "select abc", "SELECT abc", "INSERT INTO t VALUES (1, 2)",
-                          "update t SET a = 4", "UPDATE t SET a = b", "SHOW TABLES", "SET\nnames utf8", "SET names a",
-                          "", "SELECT 1\n", "DELETE FROM t", "show tables", "Select abc"] {
-            let expected = regexes.firstIndex { $0.wholeMatch(statement) == .match }.map { RegexAlternation.Verdict.first($0 * 3) }
-            #expect(alternation.firstMatch(statement) == (expected ?? .none), "\(statement)")
-        }
+    @Test("patterns this reader does not follow give no hints", arguments: [
+        #"SELECT 1|SELECT 2"#, #"SELECT (?i)abc"#, #"(?x) SELECT # c"#, #"\QSELECT\E"#, #"(*UTF)SELECT"#,
+        #"SELECT \x41"#, #"SELECT \p{Lu}"#, #"SELECT \1"#, "(?i)caf\u{e9}", #"SELECT (?#comment)"#, #".*"#,
+        #"(a(?x) # )b)"#, #"a{2"#,
+    ])
+    func noHints(pattern: String) {
+        #expect(RegexHints.read(pattern) == nil)
     }
 
-    @Test("a match that gives up (a limit) says nothing, and every entry is tried on its own")
-    func gaveUp() throws {
-        let pad = (0..<10).map { #", {"stmt.regex": "UPDATE pad \#($0)", "ok": {}}"# }.joined()
-        let trace = try JSONTrace(json: #"""
-            {"stmts": [
-              {"stmt.regex": "(?:a|a)*b", "ok": {"affected_rows": 1}},
-              {"stmt.regex": "a+", "ok": {"affected_rows": 2}}\#(pad)
-            ]}
-            """#, name: "t.json")
-        let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
-        #expect(r.respond(to: String(repeating: "a", count: 40)).ok?.affectedRows == 2)
+    /// Hints only ever rule a statement out when PCRE2 would not match it.
+    @Test("a statement PCRE2 matches is never ruled out")
+    func sound() throws {
+        let patterns = [#"^SELECT .* FROM t\.x .*$"#, #"(?i)select \d+"#, #"SELECT [a-z]+ FROM dual"#, #"abc?def"#,
+                        #"ab+cdef"#, #"ab{2}cd"#, #"(?i)^set names .*"#, #"x[]a]y"#, "caf\u{e9}?s", "k\u{e9}y .*",
+                        #"(?i)key"#, #"INSERT INTO t \(a, b\) VALUES .*"#, #"UPDATE t SET a = \d+ WHERE id = 1"#]
+        let statements = ["SELECT a FROM t.x y", "select 12", "SELECT 12", "SeLeCt 1", "SELECT abc FROM dual", "abdef",
+                          "abcdef", "abbbcdef", "abbcd", "SET NAMES utf8", "set names x", "x]y", "xay", "cafs", "caf\u{e9}s",
+                          "k\u{e9}y z", "\u{212A}ey", "KEY", "INSERT INTO t (a, b) VALUES (1, 2)", "UPDATE t SET a = 4 WHERE id = 1",
+                          "", "a", "SELECT", "\u{17F}et names x"]
+        var matched = 0
+        for pattern in patterns {
+            let regex = try BoundedRegex(pattern)
+            let hints = RegexHints.read(pattern)
+            for statement in statements where regex.wholeMatch(statement) == .match {
+                matched += 1
+                var text = statement
+                let admitted = text.withUTF8 { hints?.admits($0) ?? true }
+                #expect(admitted, "\(pattern) matches \(statement) but its hints rule it out")
+            }
+        }
+        #expect(matched >= 15)
+        // And they do rule statements out.
+        let first = try #require(RegexHints.read(patterns[0]))
+        var other = "SELECT a FROM t.y z"
+        #expect(other.withUTF8 { first.admits($0) } == false)
+    }
+
+    @Test("the prefilter keeps the patterns a statement may match, in trace order, and those without hints")
+    func prefilter() {
+        let prefilter = RegexPrefilter([(2, #"SELECT .* FROM a"#), (5, #"SELECT .* FROM b"#), (7, #".*"#),
+                                        (9, #"(?i)select 1"#), (11, #"\d+ FROM a"#), (12, #"UPDATE a"#)])
+        #expect(prefilter.candidates(for: "SELECT x FROM a") == [2, 7, 11])
+        #expect(prefilter.candidates(for: "select 1") == [7, 9])
+        #expect(prefilter.candidates(for: "\u{17F}elect 1") == [7, 9])
+        #expect(prefilter.candidates(for: "") == [7])
     }
 }

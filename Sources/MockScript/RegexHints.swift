@@ -1,0 +1,244 @@
+import CPCRE2
+
+/// What a regular expression's text says about every statement it matches as a whole: the bytes
+/// it starts with, and a run of bytes it contains. Read once per pattern, so a statement can skip
+/// the patterns it cannot match with a byte comparison instead of a regex match.
+///
+/// Reading is conservative: only literal characters at the pattern's top level (outside groups,
+/// classes and alternatives) that no quantifier makes optional count, and a pattern with anything
+/// this reader does not follow (a top-level `|`, option settings other than a leading `(?i)`,
+/// `\Q…\E`, verbs, comments, escapes that take arguments, or bytes outside ASCII in a caseless
+/// pattern) gives no hints at all. Either way the pattern is still matched by PCRE2 when the hints
+/// allow it: hints only ever rule a pattern out.
+struct RegexHints: Equatable, Sendable {
+    /// The statement starts with these bytes (ASCII-lowercased when `caseless`).
+    var prefix: [UInt8]
+    /// The statement contains these bytes (the longest required literal run after the prefix, or
+    /// the prefix); empty when unknown.
+    var literal: [UInt8]
+    /// The pattern starts with `(?i)`: `prefix` is compared without ASCII case.
+    var caseless: Bool
+
+    /// The hints of `pattern`, or `nil` when nothing useful is known.
+    static func read(_ pattern: String) -> RegexHints? {
+        var reader = Reader(Array(pattern.utf8))
+        guard let hints = reader.read(), !hints.prefix.isEmpty || !hints.literal.isEmpty else { return nil }
+        return hints
+    }
+
+    /// Whether a statement (its UTF-8 bytes) may match: false only when it certainly cannot.
+    func admits(_ statement: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard statement.count >= prefix.count else { return false }
+        if caseless {
+            for (i, wanted) in prefix.enumerated() {
+                let byte = statement[i]
+                // Outside ASCII a character may fold to an ASCII one (U+212A KELVIN SIGN is `k`):
+                // nothing more can be ruled out from here.
+                if byte >= 0x80 { return true }
+                if Self.lowercased(byte) != wanted { return false }
+            }
+            return true
+        }
+        for (i, wanted) in prefix.enumerated() where statement[i] != wanted { return false }
+        guard !literal.isEmpty, literal != prefix else { return true }
+        return literal.withUnsafeBufferPointer { needle in
+            memmem(statement.baseAddress, statement.count, needle.baseAddress, needle.count) != nil
+        }
+    }
+
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+
+    /// Reads a pattern's top level, atom by atom.
+    private struct Reader {
+        let bytes: [UInt8]
+        var i = 0
+        /// The literal run being read, and the longest one finished so far.
+        var run: [UInt8] = []
+        var longest: [UInt8] = []
+        var prefix: [UInt8]?
+        var caseless = false
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        /// Escapes that stand for one character class or assertion (`\d`, `\s`, `\b`, `\z`, …).
+        static let singleEscapes = Set("dDsSwWbBAzZGhHvVRXKnrtfea".utf8)
+
+        mutating func read() -> RegexHints? {
+            // A leading `^` and `(?i)`, in either order.
+            if peek(0) == UInt8(ascii: "^") { i += 1 }
+            if starts(with: "(?i)") {
+                caseless = true
+                i += 4
+                if peek(0) == UInt8(ascii: "^") { i += 1 }
+            }
+            while i < bytes.count {
+                let byte = bytes[i]
+                switch byte {
+                case UInt8(ascii: "|"):
+                    return nil  // alternatives at the top level: nothing is required
+                case UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{"):
+                    // The previous character may be absent (or `{` is a literal brace: either
+                    // way nothing is claimed for it).
+                    dropLastCharacter()
+                    finishRun()
+                    if byte == UInt8(ascii: "{") {
+                        guard let close = bytes[i...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
+                        i = close
+                    }
+                    i += 1
+                case UInt8(ascii: "+"):
+                    // The previous character is there at least once: the run ends after it.
+                    finishRun()
+                    i += 1
+                case UInt8(ascii: "\\"):
+                    guard let next = peek(1) else { return nil }
+                    if Self.isAlphanumeric(next) {
+                        guard Self.singleEscapes.contains(next) else { return nil }
+                        finishRun()
+                    } else {
+                        guard literal(next) else { return nil }
+                    }
+                    i += 2
+                case UInt8(ascii: "("):
+                    if peek(1) == UInt8(ascii: "*") { return nil }
+                    if peek(1) == UInt8(ascii: "?") {
+                        guard let kind = peek(2) else { return nil }
+                        // Option settings and comments change how the rest reads.
+                        if kind == UInt8(ascii: "#") || Self.isAlphanumeric(kind) && kind != UInt8(ascii: "P")
+                            || kind == UInt8(ascii: "-") || kind == UInt8(ascii: "^") {
+                            return nil
+                        }
+                    }
+                    finishRun()
+                    guard skipGroup() else { return nil }
+                case UInt8(ascii: "["):
+                    finishRun()
+                    guard skipClass() else { return nil }
+                case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"):
+                    finishRun()
+                    i += 1
+                case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    // Unbalanced here: PCRE2 reads `]` and `}` as literals, but nothing is claimed.
+                    finishRun()
+                    i += 1
+                default:
+                    guard literal(byte) else { return nil }
+                    i += 1
+                }
+            }
+            finishRun()
+            return RegexHints(prefix: prefix ?? [], literal: longest.isEmpty ? prefix ?? [] : longest, caseless: caseless)
+        }
+
+        /// Adds a literal byte to the run; `false` when the pattern cannot be read (a caseless
+        /// pattern with bytes outside ASCII).
+        mutating func literal(_ byte: UInt8) -> Bool {
+            if caseless {
+                guard byte < 0x80 else { return false }
+                run.append(RegexHints.lowercased(byte))
+            } else {
+                run.append(byte)
+            }
+            return true
+        }
+
+        /// A quantifier applies to the last character, which may be several UTF-8 bytes.
+        mutating func dropLastCharacter() {
+            while let last = run.last, last & 0xC0 == 0x80 { run.removeLast() }
+            if !run.isEmpty { run.removeLast() }
+        }
+
+        /// The first run is the prefix; the literal is the longest run after it (the prefix is
+        /// compared anyway), or the prefix when there is no other.
+        mutating func finishRun() {
+            if prefix == nil {
+                prefix = run
+            } else if run.count > longest.count {
+                longest = run
+            }
+            run.removeAll(keepingCapacity: true)
+        }
+
+        /// Past a group, minding escapes and classes inside it.
+        mutating func skipGroup() -> Bool {
+            var depth = 0
+            while i < bytes.count {
+                switch bytes[i] {
+                case UInt8(ascii: "\\"):
+                    if peek(1) == UInt8(ascii: "Q") { return false }
+                    i += 2
+                    continue
+                case UInt8(ascii: "["):
+                    guard skipClass() else { return false }
+                    continue
+                case UInt8(ascii: "("):
+                    // Comments and option settings (`(?x)` makes `#` start a comment) inside.
+                    if peek(1) == UInt8(ascii: "?"), let kind = peek(2),
+                       kind == UInt8(ascii: "#") || Self.isAlphanumeric(kind) && kind != UInt8(ascii: "P") {
+                        return false
+                    }
+                    depth += 1
+                case UInt8(ascii: ")"):
+                    depth -= 1
+                    if depth == 0 {
+                        i += 1
+                        return true
+                    }
+                default:
+                    break
+                }
+                i += 1
+            }
+            return false
+        }
+
+        /// Past a character class: `]` first is a member, `[:name:]` inside is a POSIX class.
+        mutating func skipClass() -> Bool {
+            i += 1
+            if peek(0) == UInt8(ascii: "^") { i += 1 }
+            if peek(0) == UInt8(ascii: "]") { i += 1 }
+            while i < bytes.count {
+                switch bytes[i] {
+                case UInt8(ascii: "\\"):
+                    if peek(1) == UInt8(ascii: "Q") { return false }
+                    i += 2
+                case UInt8(ascii: "["):
+                    if peek(1) == UInt8(ascii: ":") {
+                        guard let end = find(":]", from: i + 2) else { return false }
+                        i = end + 2
+                    } else {
+                        i += 1
+                    }
+                case UInt8(ascii: "]"):
+                    i += 1
+                    return true
+                default:
+                    i += 1
+                }
+            }
+            return false
+        }
+
+        func peek(_ offset: Int) -> UInt8? {
+            i + offset < bytes.count ? bytes[i + offset] : nil
+        }
+
+        func starts(with text: String) -> Bool {
+            let wanted = Array(text.utf8)
+            return bytes.count - i >= wanted.count && Array(bytes[i..<(i + wanted.count)]) == wanted
+        }
+
+        func find(_ text: String, from start: Int) -> Int? {
+            let wanted = Array(text.utf8)
+            guard bytes.count >= wanted.count, start <= bytes.count - wanted.count else { return nil }
+            return (start...(bytes.count - wanted.count)).first { Array(bytes[$0..<($0 + wanted.count)]) == wanted }
+        }
+
+        static func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+    }
+}
