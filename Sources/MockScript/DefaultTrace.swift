@@ -107,9 +107,10 @@ final class DefaultTraceResponder: StatementResponder {
     private func answer(_ statement: String) -> StatementResponse {
         questions += 1
         let text = Self.stripComments(statement)
-        let lower = text.lowercased()
-        // The first few words are all any answer looks at (the last piece is the rest).
-        let words = lower.utf8.split(maxSplits: 3, omittingEmptySubsequences: true, whereSeparator: Self.isSpace)
+        // The first few words are all any answer looks at (the last piece is the rest): only the
+        // start of a long statement is lowercased.
+        let head = String(decoding: text.utf8.prefix(Self.maxShowBytes), as: UTF8.self).lowercased()
+        let words = head.utf8.split(maxSplits: 3, omittingEmptySubsequences: true, whereSeparator: Self.isSpace)
             .map { String(decoding: $0, as: UTF8.self) }
         guard let first = words.first else { return unknown(statement) }
         switch first {
@@ -334,6 +335,7 @@ final class DefaultTraceResponder: StatementResponder {
 
     /// Removes `/* … */` comments (an unclosed one, to the end) and trailing `;`, and trims.
     static func stripComments(_ statement: String) -> String {
+        guard statement.containsUTF8Byte(UInt8(ascii: "/")) else { return trimmedStatement(statement) }
         let bytes = Array(statement.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -349,7 +351,12 @@ final class DefaultTraceResponder: StatementResponder {
             out.append(bytes[i])
             i += 1
         }
-        var text = Substring(String(decoding: out, as: UTF8.self).trimmed())
+        return trimmedStatement(String(decoding: out, as: UTF8.self))
+    }
+
+    /// Without leading white space and trailing `;` and white space.
+    static func trimmedStatement(_ statement: String) -> String {
+        var text = Substring(statement.trimmed())
         while let last = text.last, last == ";" || last.isWhitespace { text.removeLast() }
         return String(text)
     }

@@ -426,7 +426,7 @@ package struct ClassicConnectionStateMachine {
     /// multi-statements a second statement is the server's syntax error, pointing at it.
     private func queryReceived(_ text: String, attributes: [AttributeValue], sequenceID: UInt8) -> Action {
         // Most queries hold no semicolon at all: no lexing, no allocation.
-        let pieces = text.utf8.contains(UInt8(ascii: ";")) ? StatementSplitter.split(text) : []
+        let pieces = text.containsUTF8Byte(UInt8(ascii: ";")) ? StatementSplitter.split(text) : []
         guard pieces.count > 1 else {
             return .answer(StatementRequest(text: text, attributes: attributes), sequenceID: sequenceID)
         }
