@@ -122,9 +122,9 @@ final class DefaultTraceResponder: StatementResponder {
             if words.count > 1 { session.schema = String(text.split(separator: " ").last ?? "").trimmingQuotes() }
             return .ok()
         case "show" where text.utf8.count <= Self.maxShowBytes:
-            return show(words: Array(words.dropFirst()), text: text) ?? unknown(statement)
+            return show(words: Array(words.dropFirst()), text: String(text)) ?? unknown(statement)
         case "select":
-            return select(String(text.dropFirst(6))) ?? unknown(statement)
+            return select(text.dropFirst(6)) ?? unknown(statement)
         default:
             return unknown(statement)
         }
@@ -218,8 +218,8 @@ final class DefaultTraceResponder: StatementResponder {
 
     /// Answers `SELECT item, … [FROM DUAL] [LIMIT n]` when every item is a literal, a system
     /// variable or a known function; `nil` otherwise.
-    private func select(_ list: String) -> StatementResponse? {
-        var body = Substring(list.trimmed())
+    private func select(_ list: Substring) -> StatementResponse? {
+        var body = list.trimmedSubstring()
         if let (rest, _) = Self.splitTrailing(body, "limit", { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) {
             body = rest
         }
@@ -228,15 +228,15 @@ final class DefaultTraceResponder: StatementResponder {
         }
         var columns: [Column] = []
         var row: [Cell?] = []
-        for item in Self.splitTopLevel(String(body)) {
-            var expression = item.trimmed()
+        for item in Self.splitTopLevel(body) {
+            var expression = item.trimmedSubstring()
             var alias: String?
-            if let (rest, name) = Self.splitTrailing(Substring(expression), "as", { !$0.isEmpty }), !rest.isEmpty {
+            if let (rest, name) = Self.splitTrailing(expression, "as", { !$0.isEmpty }), !rest.isEmpty {
                 alias = String(name).trimmingQuotes()
-                expression = String(rest)
+                expression = rest
             }
             guard let (value, type) = evaluate(expression) else { return nil }
-            columns.append(Column(name: alias ?? expression, type: type))
+            columns.append(Column(name: alias ?? String(expression), type: type))
             row.append(value.map(Cell.text))
         }
         guard !columns.isEmpty else { return nil }
@@ -273,8 +273,14 @@ final class DefaultTraceResponder: StatementResponder {
         return (Substring(bytes[bytes.startIndex..<restEnd]), last)
     }
 
-    private func evaluate(_ expression: String) -> (String?, UInt8)? {
-        let e = expression.trimmed()
+    private func evaluate(_ expression: Substring) -> (String?, UInt8)? {
+        let e = expression.trimmedSubstring()
+        if let quote = e.first, quote == "'" || quote == "\"", e.utf8.count >= 2, e.last == quote {
+            return (String(e.dropFirst().dropLast()), 253)
+        }
+        // Variables, NULL, numbers and the functions below are short; a long expression is none
+        // of them (and is not lowercased).
+        guard e.utf8.count <= 256 else { return nil }
         let lower = e.lowercased()
         if lower.hasPrefix("@@") {
             var name = String(lower.dropFirst(2))
@@ -285,11 +291,8 @@ final class DefaultTraceResponder: StatementResponder {
             return (value, Int64(value) != nil ? 8 : 253)
         }
         if lower == "null" { return (nil, 6) }
-        if Int64(e) != nil { return (e, 8) }
-        if Double(e) != nil { return (e, 246) }
-        if let quote = e.first, quote == "'" || quote == "\"", e.utf8.count >= 2, e.last == quote {
-            return (String(e.dropFirst().dropLast()), 253)
-        }
+        if Int64(e) != nil { return (String(e), 8) }
+        if Double(e) != nil { return (String(e), 246) }
         // The functions below are short; a long expression is none of them.
         guard e.utf8.count <= 64 else { return nil }
         switch lower.filter({ $0 != " " }) {
@@ -308,13 +311,15 @@ final class DefaultTraceResponder: StatementResponder {
     }
 
     /// Splits on commas outside parentheses and quotes.
-    static func splitTopLevel(_ text: String) -> [String] {
-        var parts: [String] = []
-        let bytes = Array(text.utf8)
-        var start = 0
+    static func splitTopLevel(_ text: Substring) -> [Substring] {
+        var parts: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
         var depth = 0
         var quote: UInt8?
-        for (i, byte) in bytes.enumerated() {
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let byte = utf8[i]
             if let q = quote {
                 if byte == q { quote = nil }
             } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "`") {
@@ -324,18 +329,19 @@ final class DefaultTraceResponder: StatementResponder {
             } else if byte == UInt8(ascii: ")") {
                 depth -= 1
             } else if byte == UInt8(ascii: ","), depth == 0 {
-                parts.append(String(decoding: bytes[start..<i], as: UTF8.self))
-                start = i + 1
+                parts.append(Substring(utf8[start..<i]))
+                start = utf8.index(after: i)
             }
+            i = utf8.index(after: i)
         }
-        let last = String(decoding: bytes[start...], as: UTF8.self)
-        if !last.trimmed().isEmpty { parts.append(last) }
+        let last = Substring(utf8[start...])
+        if last.utf8.contains(where: { !isSpace($0) }) { parts.append(last) }
         return parts
     }
 
     /// Removes `/* … */` comments (an unclosed one, to the end) and trailing `;`, and trims.
-    static func stripComments(_ statement: String) -> String {
-        guard statement.containsUTF8Byte(UInt8(ascii: "/")) else { return trimmedStatement(statement) }
+    static func stripComments(_ statement: String) -> Substring {
+        guard statement.containsUTF8Byte(UInt8(ascii: "/")) else { return trimmedStatement(Substring(statement)) }
         let bytes = Array(statement.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -351,14 +357,14 @@ final class DefaultTraceResponder: StatementResponder {
             out.append(bytes[i])
             i += 1
         }
-        return trimmedStatement(String(decoding: out, as: UTF8.self))
+        return trimmedStatement(Substring(String(decoding: out, as: UTF8.self)))
     }
 
     /// Without leading white space and trailing `;` and white space.
-    static func trimmedStatement(_ statement: String) -> String {
-        var text = Substring(statement.trimmed())
+    static func trimmedStatement(_ statement: Substring) -> Substring {
+        var text = statement.trimmedSubstring()
         while let last = text.last, last == ";" || last.isWhitespace { text.removeLast() }
-        return String(text)
+        return text
     }
 }
 
@@ -401,14 +407,21 @@ extension String {
 
     /// Without leading and trailing white space.
     func trimmed() -> String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
+        String(Substring(self).trimmedSubstring())
     }
 
     func trimmingQuotes() -> String {
         guard let first, ["`", "'", "\""].contains(first), count >= 2, last == first else { return self }
         return String(dropFirst().dropLast())
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing white space, without a copy.
+    func trimmedSubstring() -> Substring {
+        var text = self
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
     }
 }

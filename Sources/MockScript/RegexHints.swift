@@ -18,6 +18,14 @@ struct RegexHints: Equatable, Sendable {
     var literal: [UInt8]
     /// The pattern starts with `(?i)`: `prefix` is compared without ASCII case.
     var caseless: Bool
+    /// The three-byte sequences of `literal`, as a `Signature`: a statement whose own signature
+    /// lacks one of them does not contain the literal, which is cheaper to see than to search.
+    var signature = Signature()
+
+    init(prefix: [UInt8], literal: [UInt8], caseless: Bool) {
+        (self.prefix, self.literal, self.caseless) = (prefix, literal, caseless)
+        if !caseless, literal != prefix { signature = Signature(literal[...]) }
+    }
 
     /// The hints of `pattern`, or `nil` when nothing useful is known.
     static func read(_ pattern: String) -> RegexHints? {
@@ -27,7 +35,7 @@ struct RegexHints: Equatable, Sendable {
     }
 
     /// Whether a statement (its UTF-8 bytes) may match: false only when it certainly cannot.
-    func admits(_ statement: UnsafeBufferPointer<UInt8>) -> Bool {
+    func admits(_ statement: UnsafeBufferPointer<UInt8>, statementSignature: Signature? = nil) -> Bool {
         guard statement.count >= prefix.count else { return false }
         if caseless {
             for (i, wanted) in prefix.enumerated() {
@@ -41,8 +49,51 @@ struct RegexHints: Equatable, Sendable {
         }
         for (i, wanted) in prefix.enumerated() where statement[i] != wanted { return false }
         guard !literal.isEmpty, literal != prefix else { return true }
+        if let signature = statementSignature, !signature.contains(self.signature) { return false }
         return literal.withUnsafeBufferPointer { needle in
             memmem(statement.baseAddress, statement.count, needle.baseAddress, needle.count) != nil
+        }
+    }
+
+    /// A set of three-byte sequences in 512 bits (a Bloom filter with one hash): `contains` may say
+    /// yes for a sequence that is not there, never no for one that is.
+    struct Signature: Equatable, Sendable {
+        var bits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+        init() {}
+
+        /// Every three-byte sequence of `bytes`.
+        init<C: Collection<UInt8>>(_ bytes: C) {
+            var (a, b) = (UInt32(0), UInt32(0))
+            for (n, byte) in bytes.enumerated() {
+                let c = UInt32(byte)
+                if n >= 2 { insert(((a &* 0x9E37_79B1) ^ (b &* 0x85EB_CA77) ^ (c &* 0xC2B2_AE3D)) >> 23) }
+                (a, b) = (b, c)
+            }
+        }
+
+        private mutating func insert(_ hash: UInt32) {
+            let bit = UInt64(1) << UInt64(hash & 63)
+            switch (hash >> 6) & 7 {
+            case 0: bits.0 |= bit
+            case 1: bits.1 |= bit
+            case 2: bits.2 |= bit
+            case 3: bits.3 |= bit
+            case 4: bits.4 |= bit
+            case 5: bits.5 |= bit
+            case 6: bits.6 |= bit
+            default: bits.7 |= bit
+            }
+        }
+
+        /// Whether every sequence of `other` may be in this set.
+        func contains(_ other: Signature) -> Bool {
+            (other.bits.0 & ~bits.0) | (other.bits.1 & ~bits.1) | (other.bits.2 & ~bits.2) | (other.bits.3 & ~bits.3)
+                | (other.bits.4 & ~bits.4) | (other.bits.5 & ~bits.5) | (other.bits.6 & ~bits.6) | (other.bits.7 & ~bits.7) == 0
+        }
+
+        static func == (lhs: Signature, rhs: Signature) -> Bool {
+            lhs.contains(rhs) && rhs.contains(lhs)
         }
     }
 

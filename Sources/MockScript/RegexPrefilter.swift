@@ -1,27 +1,36 @@
+import CPCRE2
+
 /// The regular-expression entries of a trace, sorted by what their patterns say a matching
 /// statement starts with and contains (`RegexHints`), so that a statement is matched by PCRE2 only
 /// against the patterns it may match: the cost of a statement no longer grows with the number of
 /// patterns it cannot match.
 ///
-/// Patterns are bucketed by the first byte of their prefix (ASCII-lowercased for caseless ones); a
-/// statement looks at its first byte's buckets, compares prefixes and looks for each remaining
-/// pattern's required literal (`memmem`), and is then matched against what is left and against
-/// the patterns without hints, in trace order.
+/// Patterns are grouped by prefix and bucketed by its first byte (ASCII-lowercased for caseless
+/// ones); a statement looks at its first byte's buckets, compares each group's prefix once, then
+/// for each pattern of a group that passes looks for its required literal (first in the
+/// statement's three-byte signature, then with `memmem`), and is then matched against what is
+/// left and against the patterns without hints, in trace order.
 struct RegexPrefilter: Sendable {
-    private struct Hinted: Sendable {
-        var entry: Int
+    /// Patterns with the same prefix (and case rule): the prefix is compared once for all.
+    private struct Group: Sendable {
         var hints: RegexHints
+        var entries: [Int] = []
+        var literals: [[UInt8]] = []
+        var signatures: [RegexHints.Signature] = []
     }
 
-    /// Patterns with a prefix, by its first byte: case-sensitive ones, caseless ones.
-    private var exactCase: [[Hinted]] = Array(repeating: [], count: 256)
-    private var anyCase: [[Hinted]] = Array(repeating: [], count: 256)
-    /// Patterns with a literal but no prefix (checked for every statement).
-    private var literalOnly: [Hinted] = []
+    /// Groups with a prefix, by its first byte: case-sensitive ones, caseless ones.
+    private var exactCase: [[Group]] = Array(repeating: [], count: 256)
+    private var anyCase: [[Group]] = Array(repeating: [], count: 256)
+    /// Patterns with a literal but no prefix (checked for every statement), as one group.
+    private var literalOnly = Group(hints: RegexHints(prefix: [], literal: [], caseless: false))
     /// Patterns without hints (trace indices, ascending): always tried.
     let unfiltered: [Int]
     /// Whether any pattern has hints (otherwise the prefilter is not worth asking).
     let isUseful: Bool
+    /// Statements up to this long get a signature (a longer one would have most bits set, and
+    /// computing it would cost more than the searches it saves).
+    static let signatureBytes = 2048
 
     /// Reads `entries` (trace index and pattern, in trace order).
     init(_ entries: [(index: Int, pattern: String)]) {
@@ -31,15 +40,36 @@ struct RegexPrefilter: Sendable {
                 unfiltered.append(index)
                 continue
             }
-            let hinted = Hinted(entry: index, hints: hints)
-            if let first = hints.prefix.first {
-                if hints.caseless { anyCase[Int(first)].append(hinted) } else { exactCase[Int(first)].append(hinted) }
+            guard let first = hints.prefix.first else {
+                Self.add(index, hints, to: &literalOnly)
+                continue
+            }
+            if hints.caseless {
+                Self.add(index, hints, toGroupIn: &anyCase[Int(first)])
             } else {
-                literalOnly.append(hinted)
+                Self.add(index, hints, toGroupIn: &exactCase[Int(first)])
             }
         }
         self.unfiltered = unfiltered
         isUseful = unfiltered.count < entries.count
+    }
+
+    private static func add(_ entry: Int, _ hints: RegexHints, toGroupIn groups: inout [Group]) {
+        if let g = groups.firstIndex(where: { $0.hints.prefix == hints.prefix }) {
+            add(entry, hints, to: &groups[g])
+        } else {
+            var group = Group(hints: RegexHints(prefix: hints.prefix, literal: hints.prefix, caseless: hints.caseless))
+            add(entry, hints, to: &group)
+            groups.append(group)
+        }
+    }
+
+    private static func add(_ entry: Int, _ hints: RegexHints, to group: inout Group) {
+        group.entries.append(entry)
+        // Only a literal beyond the prefix says more (caseless patterns are judged by prefix).
+        let extra = !hints.caseless && hints.literal != hints.prefix
+        group.literals.append(extra ? hints.literal : [])
+        group.signatures.append(extra ? hints.signature : RegexHints.Signature())
     }
 
     /// The entries (trace indices, ascending) whose patterns `text` may match.
@@ -47,21 +77,41 @@ struct RegexPrefilter: Sendable {
         var text = text
         var found: [Int] = []
         text.withUTF8 { statement in
+            let signature = statement.count <= Self.signatureBytes ? RegexHints.Signature(statement) : nil
             if let first = statement.first {
-                for hinted in exactCase[Int(first)] where hinted.hints.admits(statement) { found.append(hinted.entry) }
+                for g in exactCase[Int(first)].indices {
+                    Self.collect(exactCase[Int(first)][g], statement, signature, into: &found)
+                }
                 if first < 0x80 {
-                    for hinted in anyCase[Int(RegexHints.lowercased(first))] where hinted.hints.admits(statement) {
-                        found.append(hinted.entry)
-                    }
+                    let folded = Int(RegexHints.lowercased(first))
+                    for g in anyCase[folded].indices { Self.collect(anyCase[folded][g], statement, signature, into: &found) }
                 } else {
                     // A statement starting outside ASCII may fold to any caseless prefix.
-                    for bucket in anyCase { found += bucket.map(\.entry) }
+                    for bucket in anyCase { for group in bucket { found += group.entries } }
                 }
             }
-            for hinted in literalOnly where hinted.hints.admits(statement) { found.append(hinted.entry) }
+            Self.collect(literalOnly, statement, signature, into: &found)
         }
         found += unfiltered
         found.sort()
         return found
+    }
+
+    /// The entries of `group` that `statement` may match: its prefix, then each literal (by
+    /// signature, then by search).
+    private static func collect(_ group: Group, _ statement: UnsafeBufferPointer<UInt8>,
+                                _ signature: RegexHints.Signature?, into found: inout [Int]) {
+        guard group.hints.prefix.isEmpty || group.hints.admits(statement) else { return }
+        for i in group.entries.indices {
+            let literal = group.literals[i]
+            if !literal.isEmpty {
+                if let signature, !signature.contains(group.signatures[i]) { continue }
+                let present = literal.withUnsafeBufferPointer { needle in
+                    memmem(statement.baseAddress, statement.count, needle.baseAddress, needle.count) != nil
+                }
+                if !present { continue }
+            }
+            found.append(group.entries[i])
+        }
     }
 }

@@ -375,7 +375,8 @@ struct RegexHintsTests {
                 matched += 1
                 var text = statement
                 let admitted = text.withUTF8 { hints?.admits($0) ?? true }
-                #expect(admitted, "\(pattern) matches \(statement) but its hints rule it out")
+                let admittedWithSignature = text.withUTF8 { hints?.admits($0, statementSignature: RegexHints.Signature($0)) ?? true }
+                #expect(admitted && admittedWithSignature, "\(pattern) matches \(statement) but its hints rule it out")
             }
         }
         #expect(matched >= 15)
@@ -383,6 +384,7 @@ struct RegexHintsTests {
         let first = try #require(RegexHints.read(patterns[0]))
         var other = "SELECT a FROM t.y z"
         #expect(other.withUTF8 { first.admits($0) } == false)
+        #expect(other.withUTF8 { first.admits($0, statementSignature: RegexHints.Signature($0)) } == false)
     }
 
     @Test("the prefilter keeps the patterns a statement may match, in trace order, and those without hints")
