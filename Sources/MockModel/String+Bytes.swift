@@ -15,3 +15,14 @@ extension String {
         }
     }
 }
+
+extension Substring {
+    /// Whether the text's UTF-8 bytes include `byte` (see `String.containsUTF8Byte`).
+    public func containsUTF8Byte(_ byte: UInt8) -> Bool {
+        var text = self
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, Int32(byte), bytes.count) != nil
+        }
+    }
+}

@@ -17,6 +17,9 @@ struct RegexPrefilter: Sendable {
         var entries: [Int] = []
         var literals: [[UInt8]] = []
         var signatures: [RegexHints.Signature] = []
+        /// The bytes every non-empty literal of the group starts with (Router-style patterns
+        /// differ at their ends): when a long statement lacks them, one search rules out all.
+        var stem: [UInt8] = []
     }
 
     /// Groups with a prefix, by its first byte: case-sensitive ones, caseless ones.
@@ -52,6 +55,20 @@ struct RegexPrefilter: Sendable {
         }
         self.unfiltered = unfiltered
         isUseful = unfiltered.count < entries.count
+        for b in 0..<256 {
+            for g in exactCase[b].indices { Self.findStem(&exactCase[b][g]) }
+        }
+        Self.findStem(&literalOnly)
+    }
+
+    private static func findStem(_ group: inout Group) {
+        let literals = group.literals.filter { !$0.isEmpty }
+        guard literals.count > 1, var stem = literals.first else { return }
+        for literal in literals.dropFirst() {
+            let common = zip(stem, literal).prefix { $0 == $1 }.count
+            stem.removeLast(stem.count - common)
+        }
+        group.stem = stem.count >= 4 ? stem : []
     }
 
     private static func add(_ entry: Int, _ hints: RegexHints, toGroupIn groups: inout [Group]) {
@@ -102,16 +119,21 @@ struct RegexPrefilter: Sendable {
     private static func collect(_ group: Group, _ statement: UnsafeBufferPointer<UInt8>,
                                 _ signature: RegexHints.Signature?, into found: inout [Int]) {
         guard group.hints.prefix.isEmpty || group.hints.admits(statement) else { return }
+        let stemAbsent = signature == nil && !group.stem.isEmpty && !contains(statement, group.stem)
         for i in group.entries.indices {
             let literal = group.literals[i]
             if !literal.isEmpty {
+                if stemAbsent { continue }
                 if let signature, !signature.contains(group.signatures[i]) { continue }
-                let present = literal.withUnsafeBufferPointer { needle in
-                    memmem(statement.baseAddress, statement.count, needle.baseAddress, needle.count) != nil
-                }
-                if !present { continue }
+                if !contains(statement, literal) { continue }
             }
             found.append(group.entries[i])
+        }
+    }
+
+    private static func contains(_ statement: UnsafeBufferPointer<UInt8>, _ literal: [UInt8]) -> Bool {
+        literal.withUnsafeBufferPointer { needle in
+            memmem(statement.baseAddress, statement.count, needle.baseAddress, needle.count) != nil
         }
     }
 }

@@ -395,5 +395,11 @@ struct RegexHintsTests {
         #expect(prefilter.candidates(for: "select 1") == [7, 9])
         #expect(prefilter.candidates(for: "\u{17F}elect 1") == [7, 9])
         #expect(prefilter.candidates(for: "") == [7])
+        // A long statement (no signature) skips a group whose literals share a stem it lacks.
+        let stems = RegexPrefilter((0..<20).map { ($0, "SELECT .* FROM metadata\\.clusters_\($0) .*") } + [(20, "SELECT .*'")])
+        let long = "SELECT " + String(repeating: "x", count: 5000)
+        #expect(stems.candidates(for: long + "'") == [20])
+        #expect(stems.candidates(for: long + " FROM metadata.clusters_7 y") == [7])
+        #expect(stems.candidates(for: "SELECT a FROM metadata.clusters_19 b") == [19])
     }
 }
