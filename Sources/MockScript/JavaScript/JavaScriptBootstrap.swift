@@ -205,7 +205,44 @@ enum JavaScriptBootstrap {
     }
     return String(c);
   }
+  // Whether encode's replacer would change nothing in `v`: every number finite, every row cell
+  // null, a string or a finite number. Then the built-in JSON.stringify runs alone, with no call
+  // back into the script per value (most responses, and several times faster).
+  function plainCells(rows) {
+    for (var i = 0; i < rows.length; i++) {
+      var row = rows[i];
+      if (!Array.isArray(row)) return false;
+      for (var j = 0; j < row.length; j++) {
+        var c = row[j], t = typeof c;
+        if (!(c === null || t === 'string' || (t === 'number' && isFinite(c)))) return false;
+      }
+    }
+    return true;
+  }
+  function plain(v, depth) {
+    if (v === null) return true;
+    var t = typeof v;
+    if (t === 'number') return isFinite(v);
+    if (t !== 'object') return true;
+    if (depth > 16) return false;
+    if (Array.isArray(v)) {
+      for (var i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
+      return true;
+    }
+    if (typeof v.toJSON === 'function') return false;
+    var keys = Object.keys(v);
+    for (var k = 0; k < keys.length; k++) {
+      var x = v[keys[k]];
+      if (keys[k] === 'rows' && Array.isArray(x)) {
+        if (!plainCells(x)) return false;
+      } else if (!plain(x, depth + 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
   function encode(v) {
+    if (plain(v, 0)) return JSON.stringify(v);
     return JSON.stringify(v, function (k, x) {
       if (typeof x === 'number' && !isFinite(x)) return '\u0000number:' + String(x);
       if (k === 'rows' && Array.isArray(x)) {
