@@ -10,7 +10,7 @@ import CPCRE2
 /// `\Q…\E`, verbs, comments, escapes that take arguments, or bytes outside ASCII in a caseless
 /// pattern) gives no hints at all. Either way the pattern is still matched by PCRE2 when the hints
 /// allow it: hints only ever rule a pattern out.
-struct RegexHints: Equatable, Sendable {
+package struct RegexHints: Equatable, Sendable {
     /// The statement starts with these bytes (ASCII-lowercased when `caseless`).
     var prefix: [UInt8]
     /// The statement contains these bytes (the longest required literal run after the prefix, or
@@ -28,14 +28,14 @@ struct RegexHints: Equatable, Sendable {
     }
 
     /// The hints of `pattern`, or `nil` when nothing useful is known.
-    static func read(_ pattern: String) -> RegexHints? {
+    package static func read(_ pattern: String) -> RegexHints? {
         var reader = Reader(Array(pattern.utf8))
         guard let hints = reader.read(), !hints.prefix.isEmpty || !hints.literal.isEmpty else { return nil }
         return hints
     }
 
     /// Whether a statement (its UTF-8 bytes) may match: false only when it certainly cannot.
-    func admits(_ statement: UnsafeBufferPointer<UInt8>, statementSignature: Signature? = nil) -> Bool {
+    package func admits(_ statement: UnsafeBufferPointer<UInt8>, statementSignature: Signature? = nil) -> Bool {
         guard statement.count >= prefix.count else { return false }
         if caseless {
             for (i, wanted) in prefix.enumerated() {
@@ -57,13 +57,13 @@ struct RegexHints: Equatable, Sendable {
 
     /// A set of three-byte sequences in 512 bits (a Bloom filter with one hash): `contains` may say
     /// yes for a sequence that is not there, never no for one that is.
-    struct Signature: Equatable, Sendable {
+    package struct Signature: Equatable, Sendable {
         var bits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
         init() {}
 
         /// Every three-byte sequence of `bytes`.
-        init<C: Collection<UInt8>>(_ bytes: C) {
+        package init<C: Collection<UInt8>>(_ bytes: C) {
             var (a, b) = (UInt32(0), UInt32(0))
             for (n, byte) in bytes.enumerated() {
                 let c = UInt32(byte)
@@ -92,7 +92,7 @@ struct RegexHints: Equatable, Sendable {
                 | (other.bits.4 & ~bits.4) | (other.bits.5 & ~bits.5) | (other.bits.6 & ~bits.6) | (other.bits.7 & ~bits.7) == 0
         }
 
-        static func == (lhs: Signature, rhs: Signature) -> Bool {
+        package static func == (lhs: Signature, rhs: Signature) -> Bool {
             lhs.contains(rhs) && rhs.contains(lhs)
         }
     }

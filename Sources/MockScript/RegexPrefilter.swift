@@ -10,7 +10,7 @@ import CPCRE2
 /// for each pattern of a group that passes looks for its required literal (first in the
 /// statement's three-byte signature, then with `memmem`), and is then matched against what is
 /// left and against the patterns without hints, in trace order.
-struct RegexPrefilter: Sendable {
+package struct RegexPrefilter: Sendable {
     /// Patterns with the same prefix (and case rule): the prefix is compared once for all.
     private struct Group: Sendable {
         var hints: RegexHints
@@ -36,7 +36,7 @@ struct RegexPrefilter: Sendable {
     static let signatureBytes = 2048
 
     /// Reads `entries` (trace index and pattern, in trace order).
-    init(_ entries: [(index: Int, pattern: String)]) {
+    package init(_ entries: [(index: Int, pattern: String)]) {
         var unfiltered: [Int] = []
         for (index, pattern) in entries {
             guard let hints = RegexHints.read(pattern) else {
@@ -90,7 +90,7 @@ struct RegexPrefilter: Sendable {
     }
 
     /// The entries (trace indices, ascending) whose patterns `text` may match.
-    func candidates(for text: String) -> [Int] {
+    package func candidates(for text: String) -> [Int] {
         var text = text
         var found: [Int] = []
         text.withUTF8 { statement in
