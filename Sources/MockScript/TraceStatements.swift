@@ -26,6 +26,8 @@ struct TraceStatements: Sendable {
         var parameters: [JSONValue]?
         /// `prepare.error`: preparing the statement fails with this error.
         var prepareError: ErrorResponse?
+        /// `answers`: the entry's answers in order.
+        var sequence: AnswerSequence?
     }
 
     private(set) var entries: [Entry]
@@ -96,11 +98,31 @@ struct TraceStatements: Sendable {
                 // Checked once with defaults in place of the globals, so mistakes show at start.
                 var checked = node
                 checked.value = node.value.substitutingGlobals { _ in nil }
-                var response = try ResponseDecoder.answer(checked, defaultExecTime: defaultExecTime,
-                                                          answeredBy: node.path)
-                if !dynamic, response.count == 1 { response[0].cacheKey = newCacheKey() }
+                var sequence: AnswerSequence?
+                var response: [StatementResponse]
+                if let list = checked.member("answers") {
+                    if let other = ["result", "error", "ok", "results"].first(where: { node.has($0) }) {
+                        throw node.error("expected either 'answers' or '\(other)', got both")
+                    }
+                    guard case .array = list.value else {
+                        throw list.error("expected 'answers' to be an array of responses, got \(list.value.typeName)")
+                    }
+                    var answers: [[StatementResponse]] = []
+                    for item in try list.elements() {
+                        var answer = try ResponseDecoder.answer(item, defaultExecTime: defaultExecTime, answeredBy: node.path)
+                        if !dynamic, answer.count == 1 { answer[0].cacheKey = newCacheKey() }
+                        answers.append(answer)
+                    }
+                    guard let first = answers.first else { throw list.error("expected at least one response in 'answers'") }
+                    sequence = AnswerSequence(answers)
+                    response = first
+                } else {
+                    response = try ResponseDecoder.answer(checked, defaultExecTime: defaultExecTime, answeredBy: node.path)
+                    if !dynamic, response.count == 1 { response[0].cacheKey = newCacheKey() }
+                }
                 var entry = Entry(matcher: matcher, response: .success(response), label: node.path,
                                   template: dynamic ? node : nil, defaultExecTime: defaultExecTime)
+                entry.sequence = sequence
                 if let params = node.member("params") {
                     guard case .array(let values) = params.value else {
                         throw params.error("expected 'params' to be an array of parameter values, got \(params.value.typeName)")
@@ -256,7 +278,7 @@ struct TraceCursor {
         }
         guard let entry else { return nil }
         if let error = entry.prepareError { return .error(error) }
-        let results = use(entry).results
+        let results = use(entry, advancing: false).results
         // Several results (a stored procedure) bring their own metadata, as the server announces
         // no columns when preparing a CALL.
         guard results.count == 1 else { return .unknown }
@@ -277,16 +299,24 @@ struct TraceCursor {
         "gave up: \(BoundedRegex.message(for: code))"
     }
 
-    private func use(_ entry: TraceStatements.Entry) -> StatementAnswer {
+    /// The entry's answer; for an entry with `answers`, the next one (`advancing`) or the one
+    /// the next use would give (preparing a statement uses nothing up).
+    private func use(_ entry: TraceStatements.Entry, advancing: Bool = true) -> StatementAnswer {
+        let position = entry.sequence.map { advancing ? $0.next() : $0.current }
         if let template = entry.template {
             var node = template
             node.value = template.value.substitutingGlobals { globals?.get($0) }
             do {
+                if let position, let list = node.member("answers") {
+                    let item = try list.elements()[position]
+                    return .of(try ResponseDecoder.answer(item, defaultExecTime: entry.defaultExecTime, answeredBy: entry.label))
+                }
                 return .of(try ResponseDecoder.answer(node, defaultExecTime: entry.defaultExecTime, answeredBy: entry.label))
             } catch {
                 return Self.parseError("executing statement failed: \(error)")
             }
         }
+        if let sequence = entry.sequence, let position { return .of(sequence.answers[position]) }
         switch entry.response {
         case .success(let responses): return .of(responses)
         case .failure(let error): return Self.parseError("executing statement failed: \(error)")
@@ -339,5 +369,27 @@ enum ParameterMatch {
         case .double(let v): JSONValue.format(v)
         case .text(let s): s
         }
+    }
+}
+
+/// `answers`: an entry's answers in the order they are given, the last one repeating. The
+/// position is shared by every connection the trace answers (a JSON trace's entries are made once
+/// for all of them), as a recorded server's answers changed over time, not per session.
+final class AnswerSequence: Sendable {
+    let answers: [[StatementResponse]]
+    private let used = Atomic<Int>(0)
+
+    init(_ answers: [[StatementResponse]]) {
+        self.answers = answers
+    }
+
+    /// The position of the answer to give now; the next use gets the one after it.
+    func next() -> Int {
+        min(used.add(1, ordering: .relaxed).oldValue, answers.count - 1)
+    }
+
+    /// The position the next use will get.
+    var current: Int {
+        min(used.load(ordering: .relaxed), answers.count - 1)
     }
 }

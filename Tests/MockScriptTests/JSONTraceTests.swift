@@ -274,6 +274,61 @@ struct SeveralResultsTests {
     }
 }
 
+@Suite("JSON traces: answers that change over time")
+struct AnswerSequenceTests {
+    @Test("'answers' are given in order, across connections, the last one repeating; preparing uses none up")
+    func inOrder() throws {
+        let trace = try JSONTrace(json: """
+            {"stmts": [
+              {"stmt": "SELECT count(*) FROM t", "answers": [
+                {"result": {"columns": [{"name": "n", "type": "LONGLONG"}], "rows": [[1]]}},
+                {"error": {"code": 1205, "message": "Lock wait timeout exceeded"}},
+                {"results": [{"result": {"columns": [{"name": "n", "type": "LONGLONG"}], "rows": [[2]]}}, {"ok": {}}]}
+              ]},
+              {"stmt": "SELECT @@x", "answers": [{"ok": {"affected_rows": {"$global": "x"}}}, {"ok": {"message": "second"}}]}
+            ]}
+            """, name: "t.json")
+        let a = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
+        let b = trace.makeResponder(for: SessionInfo(connectionID: 2, port: 3306))
+        _ = a.prepare("SELECT count(*) FROM t")
+        #expect(a.respond(to: "SELECT count(*) FROM t").result?.rows == [["1"]])
+        #expect(b.respond(to: "SELECT count(*) FROM t").error?.code == 1205)
+        let third = a.answer(StatementRequest(text: "SELECT count(*) FROM t")).results
+        #expect(third.count == 2 && third[0].result?.rows == [["2"]])
+        #expect(b.answer(StatementRequest(text: "SELECT count(*) FROM t")).results.count == 2)
+        // Globals are read when the answer is given.
+        #expect(a.respond(to: "SELECT @@x").ok?.affectedRows == 0)
+        #expect(a.respond(to: "SELECT @@x").ok?.message == "second")
+        #expect(a.respond(to: "SELECT @@x").ok?.message == "second")
+    }
+
+    @Test("preparing a statement does not use up an answer")
+    func prepareDoesNotAdvance() throws {
+        let trace = try JSONTrace(json: """
+            {"stmts": [{"stmt": "SELECT n", "answers": [{"ok": {"affected_rows": 1}}, {"ok": {"affected_rows": 2}}]}]}
+            """, name: "t.json")
+        let r = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
+        _ = r.prepare("SELECT n")
+        _ = r.prepare("SELECT n")
+        #expect(r.respond(to: "SELECT n").ok?.affectedRows == 1)
+        #expect(r.respond(to: "SELECT n").ok?.affectedRows == 2)
+    }
+
+    @Test("a broken 'answers' is refused at load with its path", arguments: [
+        (#"{"stmt": "q", "answers": [], "ok": {}}"#, "expected either 'answers' or 'ok', got both"),
+        (#"{"stmt": "q", "answers": []}"#, "expected at least one response in 'answers'"),
+        (#"{"stmt": "q", "answers": {"ok": {}}}"#, "expected 'answers' to be an array of responses, got object"),
+        (#"{"stmt": "q", "answers": [{"okay": {}}]}"#, "expected 'error', 'ok' or 'result'"),
+    ])
+    func broken(entry: String, message: String) {
+        #expect {
+            _ = try JSONTrace(json: #"{"stmts": [\#(entry)]}"#, name: "t.json")
+        } throws: { error in
+            "\(error)".contains(message) && "\(error)".contains("stmts[0]")
+        }
+    }
+}
+
 @Suite("JSON traces: matching through the exact-text index")
 struct MatchingIndexTests {
     /// Walked (a short trace), through the exact-text index (padded past `indexThreshold` exact
