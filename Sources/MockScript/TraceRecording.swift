@@ -1,0 +1,85 @@
+import MockModel
+
+/// What a recorder saw of a real server, as a JSON trace the mock replays (issue 19): the
+/// greeting's facts, the user (never a password, scramble or auth response, unless one is given
+/// explicitly), and each statement with its answers.
+///
+/// A statement is written once, at the place it was first seen. When every answer it got was the
+/// same, the entry has that answer; when its answers differed, the entry has all of them in
+/// `answers`, in the order they came, so replay gives them in the same order.
+package struct TraceRecording: Sendable {
+    /// The greeting as the server sent it.
+    package struct Greeting: Sendable, Equatable {
+        package var serverVersion: String
+        package var capabilities: UInt32
+        package var statusFlags: UInt16
+        package var characterSet: UInt8
+        package var authMethod: String
+
+        package init(serverVersion: String, capabilities: UInt32, statusFlags: UInt16, characterSet: UInt8,
+                     authMethod: String) {
+            (self.serverVersion, self.capabilities, self.statusFlags) = (serverVersion, capabilities, statusFlags)
+            (self.characterSet, self.authMethod) = (characterSet, authMethod)
+        }
+    }
+
+    package var greeting: Greeting?
+    /// The user the trace accepts (`handshake.auth.username`).
+    package var user: String?
+    /// A password for `handshake.auth`, only when one was given on purpose.
+    package var password: String?
+    /// Statements in the order first seen, with every answer each got (as trace JSON).
+    private var order: [String] = []
+    private var answers: [String: [JSONValue]] = [:]
+
+    package init() {}
+
+    /// Statements recorded so far.
+    package var statementCount: Int { order.count }
+
+    /// Notes that `statement` was answered with `answer` (its results in order).
+    package mutating func record(_ statement: String, _ answer: [StatementResponse]) {
+        guard !answer.isEmpty else { return }
+        let json = TraceEncoder.answer(answer)
+        if answers[statement] == nil { order.append(statement) }
+        answers[statement, default: []].append(json)
+    }
+
+    /// Forgets the statements (the greeting and user stay).
+    package mutating func reset() {
+        order.removeAll()
+        answers.removeAll()
+    }
+
+    /// The trace: `handshake` (greeting facts, user) and `stmts`.
+    package var trace: JSONValue {
+        var handshake: [String: JSONValue] = [:]
+        if let greeting {
+            handshake["greeting"] = .object([
+                "server_version": .string(greeting.serverVersion),
+                "capabilities": .uint(UInt64(greeting.capabilities)),
+                "status_flags": .uint(UInt64(greeting.statusFlags)),
+                "character_set": .uint(UInt64(greeting.characterSet)),
+                "auth_method": .string(greeting.authMethod),
+            ])
+        }
+        var auth: [String: JSONValue] = [:]
+        if let user { auth["username"] = .string(user) }
+        if let password { auth["password"] = .string(password) }
+        if !auth.isEmpty { handshake["auth"] = .object(auth) }
+        let stmts: [JSONValue] = order.map { statement in
+            let seen = answers[statement] ?? []
+            var entry: [String: JSONValue]
+            if let first = seen.first, seen.allSatisfy({ $0 == first }), case .object(let object) = first {
+                entry = object
+            } else {
+                entry = ["answers": .array(seen)]
+            }
+            entry["stmt"] = .string(statement)
+            return .object(entry)
+        }
+        var document: [String: JSONValue] = ["stmts": .array(stmts)]
+        if !handshake.isEmpty { document["handshake"] = .object(handshake) }
+        return .object(document)
+    }
+}
