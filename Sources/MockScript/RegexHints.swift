@@ -129,13 +129,19 @@ package struct RegexHints: Equatable, Sendable {
                 switch byte {
                 case UInt8(ascii: "|"):
                     return nil  // alternatives at the top level: nothing is required
-                case UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{"):
-                    // The previous character may be absent (or `{` is a literal brace: either
-                    // way nothing is claimed for it).
+                case UInt8(ascii: "*"), UInt8(ascii: "?"):
+                    // The previous character may be absent.
                     dropLastCharacter()
                     finishRun()
-                    if byte == UInt8(ascii: "{") {
-                        guard let close = bytes[i...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
+                    i += 1
+                case UInt8(ascii: "{"):
+                    // `{n}`, `{n,}`, `{n,m}` (digits, commas, spaces) quantify the previous
+                    // character, which may then be absent; any other `{` is a literal brace,
+                    // read past without claiming it (what follows, a `|` say, still counts).
+                    dropLastCharacter()
+                    finishRun()
+                    if let close = bytes[i...].firstIndex(of: UInt8(ascii: "}")), close > i + 1,
+                       bytes[(i + 1)..<close].allSatisfy({ Self.isQuantifierByte($0) }) {
                         i = close
                     }
                     i += 1
@@ -285,6 +291,10 @@ package struct RegexHints: Equatable, Sendable {
             let wanted = Array(text.utf8)
             guard bytes.count >= wanted.count, start <= bytes.count - wanted.count else { return nil }
             return (start...(bytes.count - wanted.count)).first { Array(bytes[$0..<($0 + wanted.count)]) == wanted }
+        }
+
+        static func isQuantifierByte(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ",") || byte == UInt8(ascii: " ")
         }
 
         static func isAlphanumeric(_ byte: UInt8) -> Bool {
