@@ -262,12 +262,19 @@ package struct RegexHints: Equatable, Sendable {
                     if peek(1) == UInt8(ascii: "Q") { return false }
                     i += 2
                 case UInt8(ascii: "["):
+                    // `[:name:]` (letters, maybe after `^`) is a POSIX class; any other `[` is a
+                    // member, and the class still ends at the next `]`.
+                    var j = i + 2
                     if peek(1) == UInt8(ascii: ":") {
-                        guard let end = find(":]", from: i + 2) else { return false }
-                        i = end + 2
-                    } else {
-                        i += 1
+                        if j < bytes.count, bytes[j] == UInt8(ascii: "^") { j += 1 }
+                        let letters = j
+                        while j < bytes.count, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[j] | 0x20) { j += 1 }
+                        if j > letters, j + 1 < bytes.count, bytes[j] == UInt8(ascii: ":"), bytes[j + 1] == UInt8(ascii: "]") {
+                            i = j + 2
+                            continue
+                        }
                     }
+                    i += 1
                 case UInt8(ascii: "]"):
                     i += 1
                     return true
@@ -285,12 +292,6 @@ package struct RegexHints: Equatable, Sendable {
         func starts(with text: String) -> Bool {
             let wanted = Array(text.utf8)
             return bytes.count - i >= wanted.count && Array(bytes[i..<(i + wanted.count)]) == wanted
-        }
-
-        func find(_ text: String, from start: Int) -> Int? {
-            let wanted = Array(text.utf8)
-            guard bytes.count >= wanted.count, start <= bytes.count - wanted.count else { return nil }
-            return (start...(bytes.count - wanted.count)).first { Array(bytes[$0..<($0 + wanted.count)]) == wanted }
         }
 
         static func isQuantifierByte(_ byte: UInt8) -> Bool {
