@@ -231,7 +231,9 @@ package struct RegexHints: Equatable, Sendable {
                     guard skipClass() else { return false }
                     continue
                 case UInt8(ascii: "("):
-                    // Comments and option settings (`(?x)` makes `#` start a comment) inside.
+                    // Verbs inside (`(*ACCEPT)` ends the match early, before what follows the
+                    // group), comments and option settings (`(?x)` makes `#` start a comment).
+                    if peek(1) == UInt8(ascii: "*") { return false }
                     if peek(1) == UInt8(ascii: "?"), let kind = peek(2),
                        kind == UInt8(ascii: "#") || Self.isAlphanumeric(kind) && kind != UInt8(ascii: "P") {
                         return false
