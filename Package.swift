@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MockServer", targets: ["MockServer"]),
         .library(name: "MockTesting", targets: ["MockTesting"]),
         .library(name: "MockAdmin", targets: ["MockAdmin"]),
+        .library(name: "MockUpstream", targets: ["MockUpstream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -65,6 +66,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MockUpstream",
+            dependencies: [
+                "MySQLWire", "MockModel", "MockScript", "MockServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "MockAdmin",
             dependencies: [
                 "MockServer", "MockScript",
@@ -86,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "mysql_server_mock",
             dependencies: [
-                "MockServer", "MockScript", "MockModel", "MockAdmin",
+                "MockServer", "MockScript", "MockModel", "MockAdmin", "MockUpstream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,6 +139,12 @@ let package = Package(
         ),
         .testTarget(name: "MockScriptTests", dependencies: ["MockScript", "MockModel"]),
         .testTarget(name: "MockModelTests", dependencies: ["MockModel"]),
+        .testTarget(
+            name: "MockUpstreamTests",
+            dependencies: ["MockUpstream", "MockServer", "MockScript", "MockTesting", "MySQLWire", "MockModel",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(
             name: "MySQLXWireTests",
             dependencies: ["MySQLXWire", .product(name: "NIOCore", package: "swift-nio"),

@@ -15,6 +15,8 @@ import NIOCore
 /// | `/api/v1/mock_server/journal` | GET (`?connection=`, `?unmatched=true`, `?since=`), DELETE reset |
 /// | `/api/v1/mock_server/journal/wait` | POST `{"stmt"|"stmt_regex", "count", "timeout_ms"}` |
 /// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
+/// | `/api/v1/mock_server/recording` | GET the trace recorded so far, DELETE reset (with `--upstream`) |
+/// | `/api/v1/mock_server/recording/start`, `…/stop` | POST; `…/status` GET (with `--upstream`) |
 /// | `/api/v1/mock_server/health` | GET |
 public struct AdminResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
@@ -25,12 +27,15 @@ public struct AdminResponder: HTTPResponder {
     let access: AdminAccess
     /// Loads the trace file again (as SIGHUP does); the new trace's name, or why it was refused.
     let reloadTrace: (@Sendable () -> Result<String, any Error>)?
+    /// The recording of upstream answers (`--upstream`).
+    let recorder: TraceRecorder?
     static let prefix = "/api/v1/mock_server/"
     /// Largest request body read; a larger one gets 413.
     static let maxBody = 16 << 20
 
     public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess(),
-                reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil) {
+                reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil, recorder: TraceRecorder? = nil) {
+        self.recorder = recorder
         self.globals = globals
         self.registry = registry
         self.journal = journal
@@ -70,10 +75,41 @@ public struct AdminResponder: HTTPResponder {
             case .success(let name): return Self.json(JSONValue.object(["trace": .string(name)]).jsonText)
             case .failure(let error): return Self.text(.unprocessableContent, "kept the previous trace: \(error)")
             }
+        case ("recording", 1), ("recording", 2):
+            return recording(parts.count == 2 ? parts[1] : nil, request)
         case ("health", 1):
             guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
             return Self.json("{\"status\":\"ok\"}")
         default: return Self.notFound()
+        }
+    }
+
+    // MARK: Recording
+
+    private func recording(_ action: String?, _ request: Request) -> Response {
+        guard let recorder else {
+            return Self.text(.notFound, "nothing is recorded: start the server with --upstream to record a trace")
+        }
+        let status = { JSONValue.object(["recording": .bool(recorder.isRecording),
+                                         "statements": .uint(UInt64(recorder.statementCount))]).jsonText }
+        switch action {
+        case nil:
+            switch request.method {
+            case .get, .head: return Self.json(recorder.traceText)
+            case .delete:
+                recorder.reset()
+                return Self.status(.noContent)
+            default: return Self.notAllowed("GET, DELETE")
+            }
+        case "start", "stop":
+            guard request.method == .post else { return Self.notAllowed("POST") }
+            if action == "start" { recorder.start() } else { recorder.stop() }
+            return Self.json(status())
+        case "status":
+            guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
+            return Self.json(status())
+        default:
+            return Self.notFound()
         }
     }
 

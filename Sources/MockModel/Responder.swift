@@ -19,6 +19,9 @@ public struct SessionInfo: Sendable, Hashable {
     public var tlsCipher: String?
     /// Resumed TLS sessions of the server so far (`ssl_session_cache_hits`).
     public var sslSessionCacheHits = 0
+    /// The capabilities the classic client and the server agreed on at login (0 before, and on
+    /// the X protocol).
+    public var clientCapabilities: UInt32 = 0
 
     public init(connectionID: UInt32, wireProtocol: WireProtocol = .classic, port: Int, peer: String = "",
                 user: String? = nil, schema: String? = nil) {
@@ -62,6 +65,8 @@ public protocol StatementResponder: AnyObject {
     func sessionChanged(_ session: SessionInfo)
     /// X protocol notices to send after authentication (the trace's `notices`).
     func notices() -> [NoticeSpec]
+    /// The connection closed: whatever the responder holds open for it (an upstream session) goes.
+    func sessionClosed()
 }
 
 extension StatementResponder {
@@ -70,4 +75,5 @@ extension StatementResponder {
     public func prepare(_ statement: String) -> PrepareAnswer { .unknown }
     public func sessionChanged(_ session: SessionInfo) {}
     public func notices() -> [NoticeSpec] { [] }
+    public func sessionClosed() {}
 }

@@ -14,20 +14,32 @@ public enum StatementAnswer: Sendable {
     /// An answer computed off the event loop; the server waits for it as it waits for `exec_time`
     /// (the connection reads nothing more meanwhile) and then sends what it returns.
     case later(@Sendable () async -> StatementAnswer)
+    /// An answer another part of the server delivers by calling `reply` once, from any thread.
+    /// The server waits for it as for `later`, but no task is started: an answer read on the
+    /// connection's own event loop (an upstream server's) goes out without changing threads.
+    case deferred(@Sendable (_ reply: @escaping @Sendable (StatementAnswer) -> Void) -> Void)
+
+    /// `true` for `later` and `deferred`.
+    public var isPending: Bool {
+        switch self {
+        case .later, .deferred: true
+        case .one, .several: false
+        }
+    }
 
     /// One result as `one`, several as `several`.
     public static func of(_ results: [StatementResponse]) -> StatementAnswer {
         results.count == 1 ? .one(results[0]) : .several(results)
     }
 
-    /// The results to send, cut after the first error; empty for `later`.
+    /// The results to send, cut after the first error; empty for `later` and `deferred`.
     public var results: [StatementResponse] {
         switch self {
         case .one(let response): return [response]
         case .several(let responses):
             guard let error = responses.firstIndex(where: \.isError) else { return responses }
             return Array(responses[...error])
-        case .later: return []
+        case .later, .deferred: return []
         }
     }
 }

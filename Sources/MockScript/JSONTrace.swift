@@ -111,7 +111,7 @@ final class JSONTraceResponder: StatementResponder {
             switch answer {
             case .one(let response): sessionCounters.observe(response)
             case .several(let responses): for response in responses { sessionCounters.observe(response) }
-            case .later: break
+            case .later, .deferred: break
             }
         }
         return answer

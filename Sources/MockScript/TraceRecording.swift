@@ -40,7 +40,11 @@ package struct TraceRecording: Sendable {
     /// Notes that `statement` was answered with `answer` (its results in order).
     package mutating func record(_ statement: String, _ answer: [StatementResponse]) {
         guard !answer.isEmpty else { return }
-        let json = TraceEncoder.answer(answer)
+        record(statement, json: TraceEncoder.answer(answer))
+    }
+
+    /// The same with the answer already as trace JSON.
+    package mutating func record(_ statement: String, json: JSONValue) {
         if answers[statement] == nil { order.append(statement) }
         answers[statement, default: []].append(json)
     }
@@ -81,5 +85,30 @@ package struct TraceRecording: Sendable {
         var document: [String: JSONValue] = ["stmts": .array(stmts)]
         if !handshake.isEmpty { document["handshake"] = .object(handshake) }
         return .object(document)
+    }
+
+    /// The trace as text a person can read and edit: the handshake on one line, then one line per
+    /// statement with `stmt` first.
+    package var text: String {
+        guard case .object(var document) = trace, case .array(let stmts)? = document.removeValue(forKey: "stmts") else {
+            return trace.jsonText
+        }
+        var out = "{\n"
+        if let handshake = document["handshake"] { out += "  \"handshake\": \(handshake.jsonText),\n" }
+        out += "  \"stmts\": ["
+        for (index, entry) in stmts.enumerated() {
+            out += index == 0 ? "\n    " : ",\n    "
+            guard case .object(var members) = entry, let stmt = members.removeValue(forKey: "stmt") else {
+                out += entry.jsonText
+                continue
+            }
+            out += "{\"stmt\": \(stmt.jsonText)"
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+                out += ", \(JSONValue.string(key).jsonText): \(value.jsonText)"
+            }
+            out += "}"
+        }
+        out += stmts.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
+        return out
     }
 }

@@ -139,7 +139,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 core.writeAndClose(writer.buffer, context: context)
                 return
             case .sessionChanged:
-                core.sessionChanged(user: stateMachine.user, schema: stateMachine.schema)
+                core.sessionChanged(user: stateMachine.user, schema: stateMachine.schema,
+                                   clientCapabilities: stateMachine.capabilities.rawValue)
                 core.armIdleTimeout(self, context: context)
             case .keepOpen:
                 break
@@ -179,8 +180,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         var rest = requests
         while let request = rest.popFirst() {
             let answer = core.answer(request)
-            if case .later(let compute) = answer {
-                core.await(compute, request: request, context: context) { [self] answer in
+            if answer.isPending {
+                core.await(answer, request: request, context: context) { [self] answer in
                     answerBatch(rest, then: then, results: results + answer.results, waited: true,
                                 sequenceID: sequenceID, context: context)
                 }
@@ -215,8 +216,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 writer.buffer = context.channel.allocator.buffer(capacity: 256)
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }
-        case .later(let compute):
-            core.await(compute, request: request, context: context) { [self] answer in
+        case .later, .deferred:
+            core.await(answer, request: request, context: context) { [self] answer in
                 deliver(answer, to: request, sequenceID: sequenceID, context: context, waited: true)
             }
         }

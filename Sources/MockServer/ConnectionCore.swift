@@ -84,6 +84,7 @@ final class ConnectionCore {
         pending.removeAll()
         resume = nil
         awaiting = false
+        madeResponder?.sessionClosed()
         registry.remove(session.connectionID)
         logger.info("closed")
     }
@@ -99,11 +100,12 @@ final class ConnectionCore {
 
     /// The user or schema changed (authenticated, COM_INIT_DB, COM_CHANGE_USER): the connect timer
     /// stops, and the responder and the registry learn the new facts.
-    func sessionChanged(user: String?, schema: String?) {
+    func sessionChanged(user: String?, schema: String?, clientCapabilities: UInt32? = nil) {
         timers.connect.cancel(connectTimer)
         connectTimer = nil
         session.user = user
         session.schema = schema
+        if let clientCapabilities { session.clientCapabilities = clientCapabilities }
         madeResponder?.sessionChanged(session)
         registry.update(from: session)
     }
@@ -213,7 +215,7 @@ final class ConnectionCore {
     func answer(_ request: StatementRequest) -> StatementAnswer {
         let received = Self.now()
         let answer = responder.answer(request)
-        if case .later = answer { return answer }
+        if answer.isPending { return answer }
         record(request, answer, receivedAt: received)
         return answer
     }
@@ -236,7 +238,7 @@ final class ConnectionCore {
         let first: StatementResponse? = switch answer {
             case .one(let response): response
             case .several(let responses): responses.first
-            case .later: nil
+            case .later, .deferred: nil
         }
         logger.debug("(\(Int((answered - received) * 1e6)) us)> \(statement)")
         var entry = JournalEntry(
@@ -253,21 +255,35 @@ final class ConnectionCore {
         statementCounter?.increment()
     }
 
-    /// Waits for a later answer off the event loop (reads are held meanwhile, as for `exec_time`),
+    /// Waits for a `later` or `deferred` answer (reads are held meanwhile, as for `exec_time`),
     /// records it, and hands it to `deliver` on the event loop.
-    func await(_ compute: @escaping @Sendable () async -> StatementAnswer, request: StatementRequest,
-               context: ChannelHandlerContext, deliver: @escaping (StatementAnswer) -> Void) {
+    func await(_ pending: StatementAnswer, request: StatementRequest, context: ChannelHandlerContext,
+               deliver: @escaping (StatementAnswer) -> Void) {
         let received = Self.now()
         gate.answerStarted()
         awaiting = true
         timers.idle?.cancel(idleTimer)
-        let promise = context.eventLoop.makePromise(of: StatementAnswer.self)
-        promise.completeWithTask { await compute() }
-        promise.futureResult.assumeIsolated().whenSuccess { [self] answer in
+        let loop = context.eventLoop
+        let arrived = NIOLoopBound({ [self] (answer: StatementAnswer) in
             guard awaiting else { return }
             awaiting = false
             record(request, answer, receivedAt: received)
             deliver(answer)
+        }, eventLoop: loop)
+        let reply: @Sendable (StatementAnswer) -> Void = { answer in
+            if loop.inEventLoop {
+                arrived.value(answer)
+            } else {
+                loop.execute { arrived.value(answer) }
+            }
+        }
+        switch pending {
+        case .later(let compute):
+            Task { reply(await compute()) }
+        case .deferred(let start):
+            start(reply)
+        case .one, .several:
+            reply(pending)
         }
     }
 

@@ -174,8 +174,8 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
                 return ConnectionCore.Chunk(bytes: buffer, delay: response.execTime)
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }
-        case .later(let compute):
-            core.await(compute, request: request, context: context) { [self] answer in
+        case .later, .deferred:
+            core.await(answer, request: request, context: context) { [self] answer in
                 deliver(answer, to: request, context: context, waited: true)
             }
         }

@@ -5,6 +5,7 @@ import MockAdmin
 import MockModel
 import MockScript
 import MockServer
+import MockUpstream
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -79,13 +80,19 @@ enum Entrypoint {
         raiseOpenFilesLimit(logger: logger)
 
         let globals = GlobalStore()
-        let trace: any Trace
+        let upstream = await Upstream.configure(options, logger: logger)
+        var trace: any Trace
         do {
-            trace = try TraceLoader.load(options.filename, modulePrefixes: options.modulePrefix, globals: globals,
-                                         logger: logger, scriptLimits: options.scriptLimits)
+            if options.filename == nil, let relayOnly = upstream?.relayOnly {
+                trace = relayOnly
+            } else {
+                trace = try TraceLoader.load(options.traceFile, modulePrefixes: options.modulePrefix, globals: globals,
+                                             logger: logger, scriptLimits: options.scriptLimits)
+            }
         } catch {
             fail("\(error)")
         }
+        trace = upstream?.wrap(trace) ?? trace
         if trace is JavaScriptTrace, options.jsTimeout > 0, !ScriptLimits.timeLimitWorks {
             logger.warning("""
                 --js-timeout cannot stop a script in this build (Duktape is not a shared library of its own, or the \
@@ -150,12 +157,15 @@ enum Entrypoint {
         } catch {
             fail("\(error)")
         }
-        let (filename, modulePrefixes, traces) = (options.filename, options.modulePrefix, configuration.traces)
+        let (filename, modulePrefixes, traces) = (options.traceFile, options.modulePrefix, configuration.traces)
         let scriptLimits = options.scriptLimits
+        let relayOnly = options.filename == nil && upstream != nil
         let reloadTrace: @Sendable () -> Result<String, any Error> = {
+            if relayOnly { return .success("no trace file: every statement is relayed upstream") }
             do {
-                let fresh = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals, logger: logger,
+                var fresh = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals, logger: logger,
                                                  scriptLimits: scriptLimits)
+                fresh = upstream?.wrap(fresh) ?? fresh
                 traces.replace(with: fresh)
                 logger.notice("reloaded the trace \(fresh.name); new connections are answered from it")
                 return .success(fresh.name)
@@ -169,11 +179,14 @@ enum Entrypoint {
         if let httpPort = try? options.validatedHTTPPort() {
             let access = AdminAccess(bindAddress: options.httpBindAddress, token: token)
             let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal,
-                                       access: access, reloadTrace: reloadTrace)
+                                       access: access, reloadTrace: reloadTrace, recorder: upstream?.recorder)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
                                               logger: Logger(label: "rest_mock_server"))
             services.append(.init(service: app))
             logger.notice("REST API on http://\(options.httpBindAddress):\(httpPort)/api/v1/mock_server/")
+        }
+        if let recorder = upstream?.recorder, let path = options.record {
+            services.append(.init(service: RecordingWriter(recorder: recorder, path: path, logger: logger)))
         }
         // Readiness goes last: by the time it runs, every listener is bound and the signal
         // handlers are in place, so a SIGTERM right after READY=1 shuts down cleanly.

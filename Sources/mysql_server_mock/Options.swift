@@ -13,8 +13,12 @@ struct Options: ParsableCommand {
         version: "mysql_server_mock \(version) (mysql-server-mock, Swift)")
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
-        "Trace file to answer from (JSON), or builtin:default.", valueName: "path"))
-    var filename: String = "builtin:default"
+        "Trace file to answer from (JSON or JavaScript), or builtin:default (the default; with --upstream, "
+            + "no trace: every statement is relayed).", valueName: "path"))
+    var filename: String?
+
+    /// The trace to load: `--filename`, or `builtin:default`.
+    var traceFile: String { filename ?? "builtin:default" }
 
     @Option(name: [.customShort("B"), .long], help: ArgumentHelp(
         "Address the listeners bind to.", valueName: "host"))
@@ -141,6 +145,46 @@ struct Options: ParsableCommand {
             + "and the heap starts again (0: no limit).", valueName: "bytes"))
     var jsHeapLimit: Int = ScriptLimits.defaultMemoryBytes
 
+    @Option(help: ArgumentHelp(
+        "A real MySQL server (host:port, [ipv6]:port or a socket path) that answers every statement the trace "
+            + "does not: over an upstream session per client connection. Without --filename, it answers everything.",
+        valueName: "address"))
+    var upstream: String?
+
+    @Option(help: ArgumentHelp(
+        "User the upstream sessions log in as (default: the user the client logged in to the mock as).",
+        valueName: "name"))
+    var upstreamUser: String?
+
+    @Option(help: ArgumentHelp("Password of --upstream-user (mysql_native_password or caching_sha2_password).",
+                               valueName: "password"))
+    var upstreamPassword: String = ""
+
+    @Option(help: ArgumentHelp(
+        "TLS on the upstream leg: DISABLED, PREFERRED (if offered), REQUIRED, VERIFY_CA or VERIFY_IDENTITY.",
+        valueName: "mode"))
+    var upstreamSslMode: String = "PREFERRED"
+
+    @Option(help: ArgumentHelp("CA certificates (PEM) for --upstream-ssl-mode VERIFY_CA / VERIFY_IDENTITY.",
+                               valueName: "path"))
+    var upstreamSslCa: String?
+
+    @Option(help: ArgumentHelp(
+        "Seconds to wait for the upstream server to accept a connection.", valueName: "seconds"))
+    var upstreamConnectTimeout: Double = 10
+
+    @Option(help: ArgumentHelp(
+        "Record the upstream server's answers and write them to this JSON trace file at exit (SIGTERM, SIGINT); "
+            + "the REST API reads, starts, stops and resets the recording.", valueName: "path"))
+    var record: String?
+
+    @Flag(help: "Write each recorded answer's measured upstream time as its exec_time.")
+    var recordTiming = false
+
+    @Option(help: ArgumentHelp(
+        "Password written into the recorded trace's handshake.auth (none is written otherwise).", valueName: "password"))
+    var recordPassword: String?
+
     /// `--js-timeout` and `--js-heap-limit`.
     var scriptLimits: ScriptLimits {
         ScriptLimits(time: .milliseconds(jsTimeout), memoryBytes: jsHeapLimit)
@@ -206,6 +250,13 @@ struct Options: ParsableCommand {
         }
         guard jsHeapLimit == 0 || jsHeapLimit >= 1 << 20 else {
             throw ValidationError("invalid value for --js-heap-limit: expected 0 (no limit) or at least 1048576 bytes, was '\(jsHeapLimit)'")
+        }
+        if record != nil || recordTiming || recordPassword != nil || upstreamUser != nil, upstream == nil {
+            throw ValidationError("--record, --record-timing, --record-password and --upstream-user need --upstream")
+        }
+        guard upstreamConnectTimeout > 0, upstreamConnectTimeout.isFinite else {
+            throw ValidationError("invalid value for --upstream-connect-timeout: expected a positive number of seconds, "
+                                  + "was '\(upstreamConnectTimeout)'")
         }
         guard connectTimeout > 0, connectTimeout.isFinite else {
             throw ValidationError("invalid value for --connect-timeout: expected a positive number of seconds, was '\(connectTimeout)'")
