@@ -2,6 +2,10 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where the upstream server is and how to reach it (`--upstream`, `--upstream-ssl-*`).
 public struct UpstreamEndpoint: Sendable {
     public enum Address: Sendable, Hashable, CustomStringConvertible {
@@ -125,12 +129,15 @@ public struct UpstreamEndpoint: Sendable {
 
     /// A connect or I/O error in a few words (`connection refused`, `timed out`).
     static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return error.description }
-        if error is ChannelError, case .connectTimeout = error as? ChannelError { return "timed out" }
+        if let error = error as? IOError { return "\(String(cString: strerror(error.errnoCode))), errno \(error.errnoCode)" }
+        if case .connectTimeout? = error as? ChannelError { return "timed out" }
         if let error = error as? NIOConnectionError {
-            let reasons = error.connectionErrors.map { "\($0.target): \(describe($0.error))" }
-            if let dns = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve \(error.host): \(dns)" }
-            return reasons.isEmpty ? "cannot connect to \(error.host):\(error.port)" : reasons.joined(separator: "; ")
+            var reasons: [String] = []
+            for attempt in error.connectionErrors where !reasons.contains(describe(attempt.error)) {
+                reasons.append(describe(attempt.error))
+            }
+            if reasons.isEmpty, let dns = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve \(error.host): \(dns)" }
+            return reasons.isEmpty ? "cannot connect" : reasons.joined(separator: "; ")
         }
         return "\(error)"
     }
