@@ -125,7 +125,7 @@ let package = Package(
         // through them), and MockFuzzer, a libFuzzer binary when built by `make fuzz`.
         .target(
             name: "FuzzTargets",
-            dependencies: ["MySQLWire", "MySQLXWire", "MockModel", "MockScript", "MockServer", "MockAdmin",
+            dependencies: ["MySQLWire", "MySQLXWire", "MockModel", "MockScript", "MockServer", "MockAdmin", "MockUpstream",
                            .product(name: "NIOCore", package: "swift-nio")],
             path: "Fuzz/FuzzTargets"
         ),

@@ -48,6 +48,23 @@ class Mock:
         stop_process(self.proc)
 
 
+class Relay:
+    """The mock as a recorder in front of `upstream_port` (`--upstream` without a trace: every
+    statement relayed, every answer recorded)."""
+
+    def __init__(self, upstream_port, binary=MOCK):
+        self.port = free_port()
+        self.proc = subprocess.Popen([str(binary), "--bind-address", "127.0.0.1", "--port", str(self.port),
+                                      "--upstream", f"127.0.0.1:{upstream_port}", "--upstream-user", USER,
+                                      "--upstream-password", PASSWORD, "--upstream-ssl-mode", "DISABLED"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+        self.pid = self.proc.pid
+
+    def stop(self):
+        stop_process(self.proc)
+
+
 class Floor:
     """A canned-packet responder: Benchmarks/NIOFloor (SwiftNIO, the mock's listener set-up, no
     mock logic) or Benchmarks/CEpollFloor (a C epoll loop, the issue's calibration). The least a
@@ -347,6 +364,19 @@ def main():
             add(name, f"{m:.3f}", f"{d:.3f}", ratio(m, d, False), t, met,
                 baseline=baseline_run(name, m, measure, False),
                 limit=f"{ltext}, mock {m / lv:.2f}x" if lv else "")
+        print("relaying ...", flush=True)
+        relay = Relay(maria.port)
+        try:
+            # Interleaved with MariaDB direct, so that the machine's load moves both alike.
+            pairs = [(sysbench("select1.lua", relay.port, 1, T, 50)[1], sysbench("select1.lua", maria.port, 1, T, 50)[1])
+                     for _ in range(R)]
+            r, d = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+            added = (r - d) * 1000
+            add(f"SELECT 1 p50 latency through the recorder (--upstream, recording) vs MariaDB direct, 1 conn (ms; "
+                f"{added:.0f} µs added)", f"{r:.3f}", f"{d:.3f}", ratio(r, d, False), "< 50 µs added",
+                "met" if added < 50 else "missed")
+        finally:
+            relay.stop()
         print("100 x 5 rows ...", flush=True)
         for threads in (1, 16):
             throughput(f"100x5 result, {threads} conn (rows/s)", "rows100.lua", threads, 16, 1.5, scale=100,

@@ -28,9 +28,10 @@ package struct TraceRecording: Sendable {
     package var user: String?
     /// A password for `handshake.auth`, only when one was given on purpose.
     package var password: String?
-    /// Statements in the order first seen, with every answer each got (as trace JSON).
+    /// Statements in the order first seen, with the answers each got (as trace JSON) as runs of
+    /// the same answer: a statement asked a million times with one answer costs one.
     private var order: [String] = []
-    private var answers: [String: [JSONValue]] = [:]
+    private var answers: [String: [(answer: JSONValue, count: Int)]] = [:]
 
     package init() {}
 
@@ -45,8 +46,14 @@ package struct TraceRecording: Sendable {
 
     /// The same with the answer already as trace JSON.
     package mutating func record(_ statement: String, json: JSONValue) {
-        if answers[statement] == nil { order.append(statement) }
-        answers[statement, default: []].append(json)
+        var runs = answers.removeValue(forKey: statement) ?? []
+        if runs.isEmpty { order.append(statement) }
+        if let last = runs.indices.last, runs[last].answer == json {
+            runs[last].count += 1
+        } else {
+            runs.append((json, 1))
+        }
+        answers[statement] = runs
     }
 
     /// Forgets the statements (the greeting and user stay).
@@ -72,11 +79,16 @@ package struct TraceRecording: Sendable {
         if let password { auth["password"] = .string(password) }
         if !auth.isEmpty { handshake["auth"] = .object(auth) }
         let stmts: [JSONValue] = order.map { statement in
-            let seen = answers[statement] ?? []
+            let runs = answers[statement] ?? []
             var entry: [String: JSONValue]
-            if let first = seen.first, seen.allSatisfy({ $0 == first }), case .object(let object) = first {
+            if runs.count == 1, case .object(let object) = runs[0].answer {
                 entry = object
             } else {
+                // Every answer in order; the last run once, as replay repeats the last answer.
+                var seen: [JSONValue] = []
+                for (index, run) in runs.enumerated() {
+                    seen += repeatElement(run.answer, count: index == runs.count - 1 ? 1 : run.count)
+                }
                 entry = ["answers": .array(seen)]
             }
             entry["stmt"] = .string(statement)

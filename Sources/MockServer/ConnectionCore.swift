@@ -183,7 +183,7 @@ final class ConnectionCore {
     /// `read(context:)` from the pipeline: passed on unless an answer is pending or the client
     /// does not read.
     func readRequested(context: ChannelHandlerContext) {
-        if gate.readRequested() { context.read() }
+        if gate.readRequested(nothingBuffered: (inbound?.readableBytes ?? 0) == 0) { context.read() }
     }
 
     /// The channel's writability changed; `true` if buffered input should be processed now.

@@ -46,6 +46,26 @@ struct TraceRecordingTests {
         } == ["SELECT 1", "SELECT n FROM counter", "INSERT INTO t VALUES (1)"])
     }
 
+    @Test("runs of one answer: kept once in memory, replayed as often as they came; the last repeats")
+    func runs() throws {
+        var recording = TraceRecording()
+        for n in [1, 1, 2, 2, 2, 1] + Array(repeating: 3, count: 10_000) {
+            recording.record("SELECT n", [Self.rows(n)])
+        }
+        guard case .object(let document) = recording.trace, case .array(let stmts)? = document["stmts"],
+              case .object(let entry)? = stmts.first, case .array(let answers)? = entry["answers"]
+        else {
+            Issue.record("no answers")
+            return
+        }
+        // 1, 1, 2, 2, 2, 1, then the last answer once (replay keeps giving it).
+        #expect(answers.count == 7)
+        let r = try JSONTrace(json: recording.trace.jsonText, name: "runs.json")
+            .makeResponder(for: SessionInfo(connectionID: 1, port: 3306))
+        let replayed = (0..<9).map { _ in r.respond(to: "SELECT n").result?.rows.first?.first??.text }
+        #expect(replayed == ["1", "1", "2", "2", "2", "1", "3", "3", "3"])
+    }
+
     @Test("a password is written only when given; reset forgets the statements")
     func passwordAndReset() throws {
         var recording = TraceRecording()

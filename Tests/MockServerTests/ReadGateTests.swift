@@ -16,6 +16,24 @@ struct ReadGateTests {
         #expect(gate.answerFinished() == .none)
     }
 
+    @Test("one read passes during an answer while nothing is buffered; then reads are held")
+    func readAhead() {
+        var gate = ReadGate()
+        gate.answerStarted()
+        #expect(gate.readRequested(nothingBuffered: true) == true)
+        // What that read brought is buffered, or the client sent nothing and the next is held anyway.
+        #expect(gate.readRequested(nothingBuffered: true) == false)
+        #expect(gate.readRequested(nothingBuffered: false) == false)
+        #expect(gate.answerFinished() == .read)
+        // A new answer allows one again; not with bytes buffered, and not to a client that does not read.
+        gate.answerStarted()
+        #expect(gate.readRequested(nothingBuffered: false) == false)
+        #expect(gate.answerFinished() == .read)
+        gate.answerStarted()
+        #expect(gate.writabilityChanged(false) == .none)
+        #expect(gate.readRequested(nothingBuffered: true) == false)
+    }
+
     @Test("an answer with no read asked for meanwhile resumes processing without a read")
     func answerWithoutRead() {
         var gate = ReadGate()
