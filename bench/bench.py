@@ -366,17 +366,24 @@ def main():
                 limit=f"{ltext}, mock {m / lv:.2f}x" if lv else "")
         print("relaying ...", flush=True)
         relay = Relay(maria.port)
+        # socat: a byte relay that decodes nothing, the least a relay in front of MariaDB adds here.
+        socat_port = free_port()
+        socat = subprocess.Popen(["socat", f"TCP-LISTEN:{socat_port},bind=127.0.0.1,reuseaddr,fork,nodelay",
+                                  f"TCP:127.0.0.1:{maria.port},nodelay"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            # Interleaved with MariaDB direct, so that the machine's load moves both alike.
-            pairs = [(sysbench("select1.lua", relay.port, 1, T, 50)[1], sysbench("select1.lua", maria.port, 1, T, 50)[1])
-                     for _ in range(R)]
-            r, d = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
-            added = (r - d) * 1000
+            wait_for_port(socat_port, proc=socat)
+            # Interleaved with MariaDB direct, so that the machine's load moves all alike.
+            runs = [[sysbench("select1.lua", port, 1, T, 50)[1] for port in (relay.port, maria.port, socat_port)]
+                    for _ in range(R)]
+            r, d, s = (statistics.median(run[i] for run in runs) for i in range(3))
+            added, socat_added = (r - d) * 1000, (s - d) * 1000
             add(f"SELECT 1 p50 latency through the recorder (--upstream, recording) vs MariaDB direct, 1 conn (ms; "
                 f"{added:.0f} µs added)", f"{r:.3f}", f"{d:.3f}", ratio(r, d, False), "< 50 µs added",
-                "met" if added < 50 else "missed")
+                "met" if added < 50 else "missed", limit=f"socat {s:.3f} ({socat_added:.0f} µs added)")
         finally:
             relay.stop()
+            stop_process(socat)
         print("100 x 5 rows ...", flush=True)
         for threads in (1, 16):
             throughput(f"100x5 result, {threads} conn (rows/s)", "rows100.lua", threads, 16, 1.5, scale=100,

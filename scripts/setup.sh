@@ -4,7 +4,8 @@
 #   scripts/setup.sh test    the above plus real MySQL clients and drivers (mariadb-client,
 #                            the driver matrix's packages), mariadb-server to calibrate against,
 #                            openssl, and a Python venv in .venv (Tests/Integration/requirements.txt)
-#   scripts/setup.sh bench   the test set plus sysbench and mariadb-server
+#   scripts/setup.sh bench   the test set plus sysbench, and socat (a byte relay to compare the
+#                            recorder's relaying with)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
                golang-go golang-github-go-sql-driver-mysql-dev default-jdk-headless libmariadb-java)
 fi
 if [ "$what" = bench ]; then
-    packages+=(sysbench libssl-dev)
+    packages+=(sysbench libssl-dev socat)
 fi
 
 missing=()

@@ -1,6 +1,6 @@
 /// What the server answers one statement with.
 public struct StatementResponse: Sendable {
-    public enum Kind: Sendable {
+    public enum Kind: Sendable, Equatable {
         case ok(OKResponse)
         case error(ErrorResponse)
         case result(ResultSet)
@@ -86,7 +86,7 @@ public struct ErrorResponse: Sendable, Hashable, Error, CustomStringConvertible 
 
 /// A result set: column definitions, rows of cells (`nil` is SQL NULL), and the fields of the
 /// OK/EOF packet that ends it.
-public struct ResultSet: Sendable {
+public struct ResultSet: Sendable, Equatable {
     public var columns: [Column]
     public var rows: [[Cell?]]
     public var end: OKResponse

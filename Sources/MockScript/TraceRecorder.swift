@@ -9,6 +9,8 @@ public final class TraceRecorder: Sendable {
     private struct State {
         var recording: Bool
         var trace = TraceRecording()
+        /// Each statement's last answer as responses, to tell a repeat without encoding it again.
+        var lastAnswers: [String: [StatementResponse.Kind]] = [:]
     }
 
     private let state: Mutex<State>
@@ -34,7 +36,12 @@ public final class TraceRecorder: Sendable {
     public func stop() { state.withLock { $0.recording = false } }
 
     /// Forgets the statements recorded so far (the greeting and the user stay).
-    public func reset() { state.withLock { $0.trace.reset() } }
+    public func reset() {
+        state.withLock {
+            $0.trace.reset()
+            $0.lastAnswers.removeAll()
+        }
+    }
 
     /// The upstream server's greeting, as the recorder's own sessions get it.
     public func greeted(serverVersion: String, capabilities: UInt32, statusFlags: UInt16, characterSet: UInt8,
@@ -50,9 +57,17 @@ public final class TraceRecorder: Sendable {
     }
 
     /// Keeps `responses` as the answer to `statement`, if recording; `elapsed` becomes the first
-    /// result's `exec_time` with `timing`.
+    /// result's `exec_time` with `timing`. An answer equal to the statement's last one (delays
+    /// aside: with `timing`, a run of equal answers keeps the first one's time) is counted without
+    /// being encoded again.
     public func record(_ statement: String, _ responses: [StatementResponse], elapsed: Duration = .zero) {
         guard !responses.isEmpty else { return }
+        let kinds = responses.map(\.kind)
+        let done = state.withLock { state -> Bool in
+            guard state.recording else { return true }
+            return state.lastAnswers[statement] == kinds && state.trace.repeatLast(statement)
+        }
+        if done { return }
         var responses = responses
         if timing, elapsed > .zero { responses[0].execTime = elapsed }
         // Encoded outside the lock: a large result costs its encoding, not everyone's wait.
@@ -60,6 +75,7 @@ public final class TraceRecorder: Sendable {
         state.withLock {
             guard $0.recording else { return }
             $0.trace.record(statement, json: json)
+            $0.lastAnswers[statement] = kinds
         }
     }
 

@@ -44,6 +44,15 @@ package struct TraceRecording: Sendable {
         record(statement, json: TraceEncoder.answer(answer))
     }
 
+    /// Notes that `statement` got the same answer as the last time it was recorded; `false` (and
+    /// nothing noted) if it was never recorded.
+    package mutating func repeatLast(_ statement: String) -> Bool {
+        guard var runs = answers.removeValue(forKey: statement) else { return false }
+        if let last = runs.indices.last { runs[last].count += 1 }
+        answers[statement] = runs
+        return true
+    }
+
     /// The same with the answer already as trace JSON.
     package mutating func record(_ statement: String, json: JSONValue) {
         var runs = answers.removeValue(forKey: statement) ?? []

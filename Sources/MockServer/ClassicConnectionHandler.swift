@@ -203,9 +203,10 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                          context: ChannelHandlerContext, waited: Bool = false) {
         let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities, binary: request.kind == .execute)
         switch answer {
-        case .one(let response) where response.execTime == .zero && !waited:
+        case .one(let response) where response.execTime == .zero:
             core.write(encode(response, sequenceID: sequenceID, encoder: encoder, allocator: context.channel.allocator),
                        context: context)
+            if waited { core.laterAnswerWritten(context: context) { processInbound(context: context) } }
         case .one, .several:
             var chunks: [ConnectionCore.Chunk] = []
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 256), sequenceID: sequenceID)

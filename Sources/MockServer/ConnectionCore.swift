@@ -297,6 +297,13 @@ final class ConnectionCore {
         sendPending(context: context)
     }
 
+    /// A later answer was written at once (one result, no delay): reads and the processing of
+    /// what arrived meanwhile resume, without the chunk queue.
+    func laterAnswerWritten(context: ChannelHandlerContext, resume: () -> Void) {
+        restartIdleClock()
+        if run(gate.answerFinished(), context: context) { resume() }
+    }
+
     private func sendPending(context: ChannelHandlerContext) {
         while let chunk = pending.first {
             if chunk.delay > .zero {

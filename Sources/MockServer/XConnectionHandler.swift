@@ -160,10 +160,11 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
     private func deliver(_ answer: StatementAnswer, to request: StatementRequest, context: ChannelHandlerContext,
                          waited: Bool = false) {
         switch answer {
-        case .one(let response) where response.execTime == .zero && !waited:
+        case .one(let response) where response.execTime == .zero:
             var buffer = context.channel.allocator.buffer(capacity: 256)
             XResponseEncoder.write(response, to: &buffer)
             core.write(buffer, context: context)
+            if waited { core.laterAnswerWritten(context: context) { processInbound(context: context) } }
         case .one, .several:
             let results = answer.results
             let chunks = results.enumerated().map { index, response in

@@ -27,11 +27,14 @@ package struct UpstreamResponseReader {
         case done([StatementResponse])
     }
 
+    /// Where in the answer the reader is. The columns and rows being read are stored properties,
+    /// not payloads of these cases: appending to an array held by an enum payload copies it, which
+    /// would make reading a result quadratic in its rows.
     private enum Step {
         case first
-        case columns(expected: Int, [Column])
-        case endOfColumns([Column])
-        case rows([Column], [[Cell?]])
+        case columns
+        case endOfColumns
+        case rows
     }
 
     /// Most columns accepted in one result (MySQL's own limit is 4096).
@@ -39,6 +42,9 @@ package struct UpstreamResponseReader {
 
     private let capabilities: CapabilityFlags
     private var step = Step.first
+    private var expectedColumns = 0
+    private var columns: [Column] = []
+    private var rows: [[Cell?]] = []
     private var results: [StatementResponse] = []
 
     package init(capabilities: CapabilityFlags) {
@@ -67,39 +73,38 @@ package struct UpstreamResponseReader {
                         throw UpstreamFailure(.malformed, "a result set's column count is not 1–\(Self.maxColumns) "
                                               + "(first byte 0x\(String(header ?? 0, radix: 16)))")
                     }
-                    step = .columns(expected: Int(count), [])
+                    expectedColumns = Int(count)
+                    columns.reserveCapacity(expectedColumns)
+                    step = .columns
                     return .more
                 }
-            case .columns(let expected, var columns):
+            case .columns:
                 columns.append(Column(try ColumnDefinition41(from: &payload)))
-                if columns.count < expected {
-                    step = .columns(expected: expected, columns)
-                } else {
-                    step = capabilities.contains(.deprecateEOF) ? .rows(columns, []) : .endOfColumns(columns)
+                if columns.count == expectedColumns {
+                    step = capabilities.contains(.deprecateEOF) ? .rows : .endOfColumns
                 }
                 return .more
-            case .endOfColumns(let columns):
+            case .endOfColumns:
                 guard EOFPacket.isEOF(payload) else {
                     throw UpstreamFailure(.malformed, "no EOF packet after the column definitions")
                 }
-                step = .rows(columns, [])
+                step = .rows
                 return .more
-            case .rows(let columns, var rows):
+            case .rows:
                 if header == 0xFF { return error(try ERRPacket(from: &payload, capabilities: capabilities)) }
                 if header == 0xFE, payload.readableBytes < Packet.maxFramePayload {
                     if capabilities.contains(.deprecateEOF) {
                         let ok = try OKPacket(from: &payload, capabilities: capabilities)
-                        return finish(.result(ResultSet(columns: columns, rows: rows, end: OKResponse(ok))), status: ok.status)
+                        return finish(.result(takeResult(end: OKResponse(ok))), status: ok.status)
                     }
                     if payload.readableBytes < 9 {
                         let eof = try EOFPacket(from: &payload)
                         let end = OKResponse(status: eof.status.rawValue, warningCount: eof.warnings)
-                        return finish(.result(ResultSet(columns: columns, rows: rows, end: end)), status: eof.status)
+                        return finish(.result(takeResult(end: end)), status: eof.status)
                     }
                 }
                 let cells = try TextResultRow.read(from: &payload, columnCount: columns.count)
                 rows.append(cells.map { $0.map(Cell.init(wire:)) })
-                step = .rows(columns, rows)
                 return .more
             }
         } catch let failure as UpstreamFailure {
@@ -107,6 +112,15 @@ package struct UpstreamResponseReader {
         } catch {
             throw UpstreamFailure(.malformed, "\(error)")
         }
+    }
+
+    /// The result read so far, leaving the reader ready for the next one.
+    private mutating func takeResult(end: OKResponse) -> ResultSet {
+        defer {
+            columns = []
+            rows = []
+        }
+        return ResultSet(columns: columns, rows: rows, end: end)
     }
 
     private mutating func error(_ err: ERRPacket) -> Outcome {

@@ -61,7 +61,8 @@ package struct UpstreamSessionStateMachine {
         /// exchange (an auth switch changes them).
         case authenticating(HandshakeV10, plugin: String, nonce: [UInt8], awaitingPublicKey: Bool)
         case ready(HandshakeV10)
-        case command(HandshakeV10, UpstreamResponseReader)
+        /// A command is in flight; `reader` reads its answer.
+        case command(HandshakeV10)
         case failed
     }
 
@@ -74,6 +75,9 @@ package struct UpstreamSessionStateMachine {
     private let login: Login
     private let tls: TLSPolicy
     private var state = State.awaitingGreeting
+    /// Reads the answer to the command in flight (a stored property, so that reading a large result
+    /// mutates it in place instead of copying it out of an enum payload each packet).
+    private var reader: UpstreamResponseReader?
     private var tlsActive = false
     /// The negotiated capabilities.
     package private(set) var capabilities: CapabilityFlags = [.protocol41]
@@ -117,20 +121,21 @@ package struct UpstreamSessionStateMachine {
                                         awaitingPublicKey: awaitingPublicKey)
         case .ready:
             return fail(.malformed, "the server sent a packet while no command was in flight")
-        case .command(let greeting, var reader):
+        case .command(let greeting):
             do {
-                switch try reader.read(payload) {
+                guard let outcome = try reader?.read(payload) else { return fail(.malformed, "no command in flight") }
+                switch outcome {
                 case .more:
-                    state = .command(greeting, reader)
                     return .none
                 case .sendEmptyPacket:
-                    state = .command(greeting, reader)
                     return .write(frame(ByteBuffer()))
                 case .done(let responses):
+                    reader = nil
                     state = .ready(greeting)
                     return .answered(responses)
                 }
             } catch {
+                reader = nil
                 return fail(error.kind, error.detail)
             }
         case .failed:
@@ -161,7 +166,8 @@ package struct UpstreamSessionStateMachine {
         guard case .ready(let greeting) = state else {
             return fail(.lost, "a command was sent while the session was not idle")
         }
-        state = .command(greeting, UpstreamResponseReader(capabilities: capabilities))
+        state = .command(greeting)
+        reader = UpstreamResponseReader(capabilities: capabilities)
         nextSequenceID = 0
         var payload = ByteBuffer()
         command.write(to: &payload, capabilities: capabilities)
@@ -268,6 +274,7 @@ package struct UpstreamSessionStateMachine {
 
     private mutating func fail(_ kind: UpstreamFailure.Kind, _ detail: String) -> Action {
         state = .failed
+        reader = nil
         return .failed(UpstreamFailure(kind, detail))
     }
 
