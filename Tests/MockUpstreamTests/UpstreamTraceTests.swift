@@ -171,4 +171,24 @@ struct UpstreamTraceTests {
             }
         }
     }
+
+    @Test("a large result (20,000 rows, several MiB) is relayed and recorded whole")
+    func largeResult() async throws {
+        let rows = (0..<20_000).map { #"["\#($0)", "\#(String(repeating: "x", count: 200))"]"# }.joined(separator: ",")
+        let upstreamJSON = #"{"stmts": [{"stmt": "select * from big", "result": {"columns": [{"name": "id", "type": "LONG"}, {"name": "pad", "type": "VAR_STRING"}], "rows": ["# + rows + "]}}]}"
+        try await withMockServer(json: upstreamJSON) { upstream in
+            let recorder = TraceRecorder()
+            let trace = UpstreamTrace(inner: try JSONTrace(json: #"{"stmts": []}"#, name: "empty"),
+                                      endpoint: UpstreamEndpoint(address: .tcp(host: "127.0.0.1", port: upstream.port)),
+                                      credentials: .init(), recorder: recorder)
+            try await withMockServer(trace: trace) { front in
+                let client = try await MySQLTestClient.connect(port: front.port)
+                let result = try await client.query("select * from big")
+                #expect(result.rows.count == 20_000)
+                #expect(result.rows.last == ["19999", String(repeating: "x", count: 200)])
+                await client.close()
+            }
+            #expect(recorder.traceText.contains(#"["19999",""#))
+        }
+    }
 }
