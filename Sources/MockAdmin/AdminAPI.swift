@@ -195,6 +195,7 @@ public struct AdminResponder: HTTPResponder {
             "kind": .string(e.statementKind),
         ]
         if e.statementKind != "query" { members["statement_id"] = .int(Int64(e.statementID)) }
+        if let fault = e.fault { members["fault"] = .string(fault) }
         if !e.parameters.isEmpty { members["params"] = .array(e.parameters.map(JSONValue.string)) }
         if !e.attributes.isEmpty {
             members["attributes"] = .object(Dictionary(e.attributes.map { ($0.name, JSONValue.string($0.value)) },

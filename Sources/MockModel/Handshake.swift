@@ -13,11 +13,15 @@ public struct HandshakeScript: Sendable, Hashable {
     /// If set, the client gets this ERR instead of the greeting (greeting phase) or instead of the
     /// OK after authentication (auth phase), and the connection is closed.
     public var error: ErrorResponse?
+    /// Fail the connection on purpose before it is logged in (`handshake.fault`).
+    public var fault: HandshakeFault?
 
-    public init(greeting: Greeting = Greeting(), auth: Auth = Auth(), error: ErrorResponse? = nil) {
+    public init(greeting: Greeting = Greeting(), auth: Auth = Auth(), error: ErrorResponse? = nil,
+                fault: HandshakeFault? = nil) {
         self.greeting = greeting
         self.auth = auth
         self.error = error
+        self.fault = fault
     }
 
     /// `handshake.greeting`.

@@ -15,12 +15,16 @@ public struct StatementResponse: Sendable {
     /// Set for a response that never changes (an entry of a JSON trace): unique in the process, so
     /// a server may keep its encoded bytes and send them again.
     public var cacheKey: Int?
+    /// Fail instead of (or in the middle of) sending this response, after `execTime`.
+    public var fault: Fault?
 
-    public init(_ kind: Kind, execTime: Duration = .zero, answeredBy: String? = nil, cacheKey: Int? = nil) {
+    public init(_ kind: Kind, execTime: Duration = .zero, answeredBy: String? = nil, cacheKey: Int? = nil,
+                fault: Fault? = nil) {
         self.kind = kind
         self.execTime = execTime
         self.answeredBy = answeredBy
         self.cacheKey = cacheKey
+        self.fault = fault
     }
 
     public static func ok(_ ok: OKResponse = OKResponse()) -> Self { Self(.ok(ok)) }

@@ -35,13 +35,18 @@ enum ResponseDecoder {
     {
         try node.requireObject()
         let kinds = ["result", "error", "ok"].filter { node.has($0) }
-        guard kinds.count == 1, let kind = kinds.first else {
+        let fault = try node.member("fault").map(Self.fault)
+        // A fault alone (close, stall, …) needs no answer; it stands in for an empty OK.
+        guard kinds.count == 1 || (kinds.isEmpty && fault != nil), let kind = kinds.first ?? "ok" as String? else {
             throw node.error(kinds.isEmpty
-                ? "expected 'error', 'ok' or 'result'"
+                ? "expected 'error', 'ok', 'result' or 'fault'"
                 : "expected exactly one of 'error', 'ok' or 'result', got \(kinds.joined(separator: " and "))")
         }
         let execTime = try node.member("exec_time")?.milliseconds() ?? defaultExecTime
         let body: StatementResponse.Kind
+        if kinds.isEmpty {
+            return StatementResponse(.ok(OKResponse()), execTime: execTime, answeredBy: answeredBy, fault: fault)
+        }
         switch kind {
         case "result":
             guard let r = node.member("result") else { throw node.error("missing 'result'") }
@@ -53,7 +58,35 @@ enum ResponseDecoder {
             guard let o = node.member("ok") else { throw node.error("missing 'ok'") }
             body = .ok(try ok(o))
         }
-        return StatementResponse(body, execTime: execTime, answeredBy: answeredBy)
+        return StatementResponse(body, execTime: execTime, answeredBy: answeredBy, fault: fault)
+    }
+
+    /// `fault`: `"close"`, `"reset"`, `"stall"`, `"truncate"`, `"garbage"`, or
+    /// `{"after_rows": n, "then": "close" | "reset" | "stall"}`.
+    static func fault(_ node: TraceNode) throws(TraceError) -> Fault {
+        let names = Fault.named.keys.sorted().joined(separator: ", ")
+        switch node.value {
+        case .string(let name):
+            guard let fault = Fault.named[name] else {
+                throw node.error("unknown fault \"\(name)\": expected one of \(names), or {\"after_rows\": n, \"then\": …}")
+            }
+            return fault
+        case .object:
+            guard let rows = node.member("after_rows") else { throw node.error("expected 'after_rows' in the fault object") }
+            let n: Int64
+            switch rows.value {
+            case .int(let value) where value >= 0 && value <= Int64(Int32.max): n = value
+            case .uint(let value) where value <= UInt64(Int32.max): n = Int64(value)
+            default: throw rows.error("after_rows must be a whole number of rows (0 or more), is \(rows.value.jsonText)")
+            }
+            let thenName = try node.optionalString("then") ?? "close"
+            guard let then = Fault.Ending(rawValue: thenName) else {
+                throw node.error("then must be one of close, reset, stall; got \"\(thenName)\"")
+            }
+            return .afterRows(Int(n), then: then)
+        default:
+            throw node.error("fault must be one of \(names), or {\"after_rows\": n, \"then\": …}; is \(node.value.typeName)")
+        }
     }
 
     static func error(_ node: TraceNode) throws(TraceError) -> ErrorResponse {
@@ -289,6 +322,13 @@ enum ResponseDecoder {
             }
         }
         if let e = node.member("error") { script.error = try error(e) }
+        if let f = try node.optionalString("fault") {
+            guard let fault = HandshakeFault(rawValue: f) else {
+                throw node.error("unknown handshake fault \"\(f)\": expected one of "
+                                 + HandshakeFault.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            script.fault = fault
+        }
         return script
     }
 

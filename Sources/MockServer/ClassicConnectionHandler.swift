@@ -19,6 +19,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private let core: ConnectionCore
     private var stateMachine: ClassicConnectionStateMachine
     private var framer: PacketFramer
+    /// `handshake.fault: greeting_then_close`: the client's answer to the greeting closes the connection.
+    private var closeOnNextPacket = false
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
          peerHost: String, unixSocket: Bool = false, timers: LoopTimers) {
@@ -40,7 +42,20 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func channelActive(context: ChannelHandlerContext) {
         let open = core.opened(channel: context.channel)
         core.armConnectTimeout(self, context: context)
-        run(stateMachine.connectionStarted(openSessions: open) { core.responder.handshake(.greeting) }, context: context)
+        // A connection refused for --max-connections never pays for a responder.
+        let script = open <= core.configuration.maxConnections ? core.responder.handshake(.greeting) : HandshakeScript()
+        switch script.fault {
+        case .refuse?:
+            context.close(promise: nil)
+        case .reset?:
+            ConnectionCore.reset(context.channel)
+        case .stall?:
+            core.end(.stall, context: context)
+        case .greetingThenStall?, .greetingThenClose?, nil:
+            run(stateMachine.connectionStarted(openSessions: open) { script }, context: context)
+            if script.fault == .greetingThenStall { core.end(.stall, context: context) }
+            closeOnNextPacket = script.fault == .greetingThenClose
+        }
         context.fireChannelActive()
     }
 
@@ -107,6 +122,10 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 return
             }
             guard let packet else { return }
+            if closeOnNextPacket {
+                context.close(promise: nil)
+                return
+            }
             run(stateMachine.packetReceived(packet) { core.responder.handshake(.auth) }, context: context)
         }
     }
@@ -203,7 +222,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                          context: ChannelHandlerContext, waited: Bool = false) {
         let encoder = ClassicResponseEncoder(capabilities: stateMachine.capabilities, binary: request.kind == .execute)
         switch answer {
-        case .one(let response) where response.execTime == .zero:
+        case .one(let response) where response.execTime == .zero && response.fault == nil:
             core.write(encode(response, sequenceID: sequenceID, encoder: encoder, allocator: context.channel.allocator),
                        context: context)
             if waited { core.laterAnswerWritten(context: context) { processInbound(context: context) } }
@@ -212,6 +231,11 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             var writer = PacketWriter(buffer: context.channel.allocator.buffer(capacity: 256), sequenceID: sequenceID)
             let results = answer.results
             for (index, response) in results.enumerated() {
+                if let fault = response.fault {
+                    chunks.append(Self.faultChunk(fault, response: response, moreResults: index < results.count - 1,
+                                                  encoder: encoder, writer: &writer))
+                    break
+                }
                 encoder.write(response, moreResults: index < results.count - 1, to: &writer)
                 chunks.append(.init(bytes: writer.buffer, delay: response.execTime))
                 writer.buffer = context.channel.allocator.buffer(capacity: 256)
@@ -221,6 +245,49 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             core.await(answer, request: request, context: context) { [self] answer in
                 deliver(answer, to: request, sequenceID: sequenceID, context: context, waited: true)
             }
+        }
+    }
+
+    /// What a fault sends, after the response's delay, and how the connection ends then.
+    static func faultChunk(_ fault: Fault, response: StatementResponse, moreResults: Bool,
+                           encoder: ClassicResponseEncoder, writer: inout PacketWriter) -> ConnectionCore.Chunk {
+        let delay = response.execTime
+        switch fault {
+        case .close: return .init(bytes: ByteBuffer(), delay: delay, ending: .close)
+        case .reset: return .init(bytes: ByteBuffer(), delay: delay, ending: .reset)
+        case .stall: return .init(bytes: ByteBuffer(), delay: delay, ending: .stall)
+        case .truncate:
+            // The first packet's header and half its payload.
+            encoder.write(response, moreResults: moreResults, to: &writer)
+            var bytes = writer.buffer
+            let payload = Int(bytes.getInteger(at: bytes.readerIndex, endianness: .little, as: UInt16.self) ?? 0)
+                | Int(bytes.getInteger(at: bytes.readerIndex + 2, as: UInt8.self) ?? 0) << 16
+            bytes.moveWriterIndex(to: bytes.readerIndex + min(bytes.readableBytes, 4 + payload / 2))
+            return .init(bytes: bytes, delay: delay, ending: .close)
+        case .garbage:
+            // A frame whose sequence id is not the next one, and whose payload starts like no
+            // response (0xEE is neither OK, ERR, EOF nor a column count).
+            var bytes = ByteBuffer()
+            bytes.writeBytes([0x05, 0x00, 0x00, writer.sequenceID &+ 0x5A, 0xEE, 0x67, 0x61, 0x72, 0x62])
+            return .init(bytes: bytes, delay: delay)
+        case .afterRows(let rows, let then):
+            guard case .result(var result) = response.kind else { return .init(bytes: ByteBuffer(), delay: delay, ending: then) }
+            result.rows = Array(result.rows.prefix(rows))
+            var partial = response
+            partial.kind = .result(result)
+            encoder.write(partial, moreResults: moreResults, to: &writer)
+            // Everything but the last packet (the EOF or OK that ends the rows).
+            var bytes = writer.buffer
+            var offset = bytes.readerIndex
+            var lastStart = offset
+            while offset + 4 <= bytes.writerIndex {
+                let length = Int(bytes.getInteger(at: offset, endianness: .little, as: UInt16.self) ?? 0)
+                    | Int(bytes.getInteger(at: offset + 2, as: UInt8.self) ?? 0) << 16
+                lastStart = offset
+                offset += 4 + length
+            }
+            bytes.moveWriterIndex(to: lastStart)
+            return .init(bytes: bytes, delay: delay, ending: then)
         }
     }
 

@@ -15,10 +15,16 @@ import Glibc
 /// Each protocol keeps only its framer, its state machine, its encoder and the code that runs its
 /// machine's actions. Used on the channel's event loop only.
 final class ConnectionCore {
-    /// Bytes of one result and the delay before they are sent.
+    /// Bytes of one result and the delay before they are sent; `ending` (a fault) ends the
+    /// connection once they are out.
     struct Chunk {
         var bytes: ByteBuffer
         var delay: Duration
+        var ending: Fault.Ending?
+
+        init(bytes: ByteBuffer, delay: Duration, ending: Fault.Ending? = nil) {
+            (self.bytes, self.delay, self.ending) = (bytes, delay, ending)
+        }
     }
 
     let configuration: ServerConfiguration
@@ -214,7 +220,10 @@ final class ConnectionCore {
     /// statement, a query with attributes).
     func answer(_ request: StatementRequest) -> StatementAnswer {
         let received = Self.now()
-        let answer = responder.answer(request)
+        var answer = responder.answer(request)
+        if let fault = configuration.faults.take(statement: request.text, connectionID: session.connectionID) {
+            answer = answer.withFault(fault)
+        }
         if answer.isPending { return answer }
         record(request, answer, receivedAt: received)
         return answer
@@ -245,6 +254,7 @@ final class ConnectionCore {
             connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue, user: session.user,
             statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
             answeredAt: answered)
+        entry.fault = answer.results.lazy.compactMap(\.fault).first?.description
         if request.kind != .query || !request.attributes.isEmpty || !request.parameters.isEmpty {
             entry.statementKind = request.kind.rawValue
             entry.statementID = request.statementID
@@ -315,7 +325,13 @@ final class ConnectionCore {
                 return
             }
             pending.removeFirst()
-            write(chunk.bytes, context: context)
+            if chunk.bytes.readableBytes > 0 { write(chunk.bytes, context: context) }
+            if let ending = chunk.ending {
+                pending.removeAll()
+                resume = nil
+                end(ending, context: context)
+                return
+            }
         }
         let resume = self.resume
         self.resume = nil
@@ -331,6 +347,29 @@ final class ConnectionCore {
         context.writeAndFlush(NIOAny(bytes), promise: nil)
         if !gate.answerPending { restartIdleClock() }
         if !context.channel.isWritable { _ = gate.writabilityChanged(false) }
+    }
+
+    /// Ends the connection as a fault says: close (FIN), reset (RST: SO_LINGER 0, then close), or
+    /// stall (the answer never finishes, so nothing more is read or answered; the client gives up
+    /// or the connection is closed over REST or at shutdown).
+    func end(_ ending: Fault.Ending, context: ChannelHandlerContext) {
+        switch ending {
+        case .close:
+            context.close(promise: nil)
+        case .reset:
+            Self.reset(context.channel)
+        case .stall:
+            gate.answerStarted()
+            timers.idle?.cancel(idleTimer)
+            timers.connect.cancel(connectTimer)
+            connectTimer = nil
+        }
+    }
+
+    /// Closes `channel` with an RST instead of a FIN.
+    static func reset(_ channel: any Channel) {
+        guard let provider = channel as? any SocketOptionProvider else { return channel.close(promise: nil) }
+        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// Writes `bytes`, then closes.

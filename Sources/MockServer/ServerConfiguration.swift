@@ -58,6 +58,8 @@ public struct ServerConfiguration: Sendable {
     public var waitTimeout: Duration?
     /// What the server does after COM_QUIT (`--on-quit`).
     public var onQuit = QuitBehaviour.close
+    /// Faults armed at run time (REST), shared by every copy of this configuration.
+    public let faults = FaultArmory()
     /// Connections the listeners hold open before they stop accepting, from the open-files limit.
     public var descriptorBudget = DescriptorBudget.forProcess()
 

@@ -16,6 +16,8 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
     private let core: ConnectionCore
     private var stateMachine: XConnectionStateMachine
     private var framer: XFramer
+    /// `handshake.fault: greeting_then_close`: the client's first message closes the connection.
+    private var closeOnNextMessage = false
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
          peerHost: String, unixSocket: Bool, timers: LoopTimers) {
@@ -35,6 +37,16 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
     func channelActive(context: ChannelHandlerContext) {
         let open = core.opened(channel: context.channel)
         core.armConnectTimeout(self, context: context)
+        // `handshake.fault`: the X protocol has no greeting, so the greeting variants apply to the
+        // client's first message (stall: no answer ever; close: closed on it).
+        let fault = open <= core.configuration.maxConnections ? core.responder.handshake(.greeting).fault : nil
+        switch fault {
+        case .refuse?: return context.close(promise: nil)
+        case .reset?: return ConnectionCore.reset(context.channel)
+        case .stall?, .greetingThenStall?: core.end(.stall, context: context)
+        case .greetingThenClose?: closeOnNextMessage = true
+        case nil: break
+        }
         run(stateMachine.connectionStarted(openSessions: open), context: context)
         context.fireChannelActive()
     }
@@ -101,6 +113,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
                 return
             }
             guard let frame else { return }
+            if closeOnNextMessage { return context.close(promise: nil) }
             let message: XClientMessage
             do {
                 message = try XClientMessage(frame)
@@ -160,25 +173,72 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
     private func deliver(_ answer: StatementAnswer, to request: StatementRequest, context: ChannelHandlerContext,
                          waited: Bool = false) {
         switch answer {
-        case .one(let response) where response.execTime == .zero:
+        case .one(let response) where response.execTime == .zero && response.fault == nil:
             var buffer = context.channel.allocator.buffer(capacity: 256)
             XResponseEncoder.write(response, to: &buffer)
             core.write(buffer, context: context)
             if waited { core.laterAnswerWritten(context: context) { processInbound(context: context) } }
         case .one, .several:
             let results = answer.results
-            let chunks = results.enumerated().map { index, response in
+            var chunks: [ConnectionCore.Chunk] = []
+            for (index, response) in results.enumerated() {
                 var buffer = context.channel.allocator.buffer(capacity: 256)
                 let moreResultSets = results[(index + 1)...].contains { if case .result = $0.kind { true } else { false } }
+                if let fault = response.fault {
+                    chunks.append(Self.faultChunk(fault, response: response, last: index == results.count - 1,
+                                                  moreResultSets: moreResultSets))
+                    break
+                }
                 XResponseEncoder.write(response, last: index == results.count - 1, moreResultSets: moreResultSets,
                                        to: &buffer)
-                return ConnectionCore.Chunk(bytes: buffer, delay: response.execTime)
+                chunks.append(ConnectionCore.Chunk(bytes: buffer, delay: response.execTime))
             }
             core.send(chunks, context: context) { [self] in processInbound(context: context) }
         case .later, .deferred:
             core.await(answer, request: request, context: context) { [self] answer in
                 deliver(answer, to: request, context: context, waited: true)
             }
+        }
+    }
+
+    /// What a fault sends, after the response's delay, and how the connection ends then.
+    static func faultChunk(_ fault: Fault, response: StatementResponse, last: Bool, moreResultSets: Bool)
+        -> ConnectionCore.Chunk
+    {
+        let delay = response.execTime
+        switch fault {
+        case .close: return .init(bytes: ByteBuffer(), delay: delay, ending: .close)
+        case .reset: return .init(bytes: ByteBuffer(), delay: delay, ending: .reset)
+        case .stall: return .init(bytes: ByteBuffer(), delay: delay, ending: .stall)
+        case .truncate:
+            // The first frame's header and half its payload.
+            var bytes = ByteBuffer()
+            XResponseEncoder.write(response, last: last, moreResultSets: moreResultSets, to: &bytes)
+            let length = Int(bytes.getInteger(at: bytes.readerIndex, endianness: .little, as: UInt32.self) ?? 0)
+            bytes.moveWriterIndex(to: bytes.readerIndex + min(bytes.readableBytes, 4 + length / 2))
+            return .init(bytes: bytes, delay: delay, ending: .close)
+        case .garbage:
+            // A frame of a server message type that does not exist (0xEE).
+            var bytes = ByteBuffer()
+            bytes.writeBytes([0x05, 0x00, 0x00, 0x00, 0xEE, 0x67, 0x61, 0x72, 0x62])
+            return .init(bytes: bytes, delay: delay)
+        case .afterRows(let rows, let then):
+            guard case .result(var result) = response.kind else { return .init(bytes: ByteBuffer(), delay: delay, ending: then) }
+            result.rows = Array(result.rows.prefix(rows))
+            var partial = response
+            partial.kind = .result(result)
+            var bytes = ByteBuffer()
+            XResponseEncoder.write(partial, last: last, moreResultSets: moreResultSets, to: &bytes)
+            // Cut at the frame that would end the rows.
+            var offset = bytes.readerIndex
+            while offset + 5 <= bytes.writerIndex {
+                let length = Int(bytes.getInteger(at: offset, endianness: .little, as: UInt32.self) ?? 0)
+                let type = bytes.getInteger(at: offset + 4, as: UInt8.self)
+                if type == XServerType.fetchDone || type == XServerType.fetchDoneMoreResultsets { break }
+                offset += 4 + length
+            }
+            bytes.moveWriterIndex(to: min(offset, bytes.writerIndex))
+            return .init(bytes: bytes, delay: delay, ending: then)
         }
     }
 
