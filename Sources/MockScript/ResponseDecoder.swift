@@ -39,7 +39,7 @@ enum ResponseDecoder {
         // A fault alone (close, stall, …) needs no answer; it stands in for an empty OK.
         guard kinds.count == 1 || (kinds.isEmpty && fault != nil), let kind = kinds.first ?? "ok" as String? else {
             throw node.error(kinds.isEmpty
-                ? "expected 'error', 'ok', 'result' or 'fault'"
+                ? "expected 'error', 'ok' or 'result'"
                 : "expected exactly one of 'error', 'ok' or 'result', got \(kinds.joined(separator: " and "))")
         }
         let execTime = try node.member("exec_time")?.milliseconds() ?? defaultExecTime
