@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "MockAdmin",
             dependencies: [
-                "MockServer", "MockScript",
+                "MockServer", "MockScript", "MockModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]

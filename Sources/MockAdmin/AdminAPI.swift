@@ -17,6 +17,8 @@ import NIOCore
 /// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
 /// | `/api/v1/mock_server/recording` | GET the trace recorded so far, DELETE reset (with `--upstream`) |
 /// | `/api/v1/mock_server/recording/start`, `…/stop` | POST; `…/status` GET (with `--upstream`) |
+/// | `/api/v1/mock_server/faults` | GET armed faults, POST arm one, DELETE clear all |
+/// | `/api/v1/mock_server/faults/{id}` | DELETE one |
 /// | `/api/v1/mock_server/health` | GET |
 public struct AdminResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
@@ -29,13 +31,17 @@ public struct AdminResponder: HTTPResponder {
     let reloadTrace: (@Sendable () -> Result<String, any Error>)?
     /// The recording of upstream answers (`--upstream`).
     let recorder: TraceRecorder?
+    /// Faults armed over REST.
+    let faultArmory: FaultArmory
     static let prefix = "/api/v1/mock_server/"
     /// Largest request body read; a larger one gets 413.
     static let maxBody = 16 << 20
 
     public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess(),
-                reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil, recorder: TraceRecorder? = nil) {
+                reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil, recorder: TraceRecorder? = nil,
+                faults: FaultArmory = FaultArmory()) {
         self.recorder = recorder
+        self.faultArmory = faults
         self.globals = globals
         self.registry = registry
         self.journal = journal
@@ -75,12 +81,53 @@ public struct AdminResponder: HTTPResponder {
             case .success(let name): return Self.json(JSONValue.object(["trace": .string(name)]).jsonText)
             case .failure(let error): return Self.text(.unprocessableContent, "kept the previous trace: \(error)")
             }
+        case ("faults", 1): return try await faults(request)
+        case ("faults", 2):
+            guard request.method == .delete else { return Self.notAllowed("DELETE") }
+            guard let id = Int(parts[1]), faultArmory.remove(id) else { return Self.text(.notFound, "no armed fault \(parts[1])") }
+            return Self.status(.noContent)
         case ("recording", 1), ("recording", 2):
             return recording(parts.count == 2 ? parts[1] : nil, request)
         case ("health", 1):
             guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
             return Self.json("{\"status\":\"ok\"}")
         default: return Self.notFound()
+        }
+    }
+
+    // MARK: Faults
+
+    private func faults(_ request: Request) async throws -> Response {
+        switch request.method {
+        case .get, .head:
+            return Self.json(JSONValue.array(faultArmory.list().map { armed in
+                var members: [String: JSONValue] = [
+                    "id": .int(Int64(armed.id)), "fault": .string(armed.fault.description),
+                    "remaining": .int(Int64(armed.remaining)),
+                ]
+                if let connection = armed.connectionID { members["connection"] = .int(Int64(connection)) }
+                if let filter = armed.filterDescription { members["filter"] = .string(filter) }
+                return .object(members)
+            }).jsonText)
+        case .post:
+            let members: [String: JSONValue]
+            switch try await Self.jsonObject(request) {
+            case .success(let object): members = object
+            case .failure(let error): return error.response
+            }
+            let armed: ArmFaultRequest
+            do {
+                armed = try ArmFaultRequest(members: members)
+            } catch {
+                return error.response
+            }
+            let id = faultArmory.arm(armed.armed)
+            return Self.json(JSONValue.object(["id": .int(Int64(id))]).jsonText, status: .created)
+        case .delete:
+            faultArmory.remove()
+            return Self.status(.noContent)
+        default:
+            return Self.notAllowed("GET, POST, DELETE")
         }
     }
 
@@ -295,8 +342,8 @@ public struct AdminResponder: HTTPResponder {
         AdminRequestBody.object(contentType: request.headers[.contentType], body: try await request.body.collect(upTo: maxBody))
     }
 
-    static func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
@@ -338,7 +385,8 @@ public enum AdminServer {
     /// listeners need.
     public static let maxConnections = 128
 
-    public static func application(host: String, port: Int, responder: AdminResponder, logger: Logger)
+    public static func application(host: String, port: Int, responder: AdminResponder, logger: Logger,
+                                   onServerRunning: @escaping @Sendable () async -> Void = {})
         -> some ApplicationProtocol
     {
         // `additionalChannelHandlers` is an autoclosure: each connection gets its own handler.
@@ -349,6 +397,7 @@ public enum AdminServer {
                 idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock",
                                  availableConnectionsDelegate: .maximum(maxConnections, logger: logger)),
+            onServerRunning: { _ in await onServerRunning() },
             logger: logger)
     }
 }

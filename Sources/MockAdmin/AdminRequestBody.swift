@@ -1,4 +1,5 @@
 import Hummingbird
+import MockModel
 import MockScript
 import MockServer
 import NIOCore
@@ -48,6 +49,47 @@ package enum AdminRequestBody {
 
 /// `POST /api/v1/mock_server/journal/wait`: `{"stmt": "…"}` or `{"stmt_regex": "…"}`, optional
 /// `"count"` (≥ 1, default 1) and `"timeout_ms"` (≥ 0, default 5000).
+/// `POST /faults`: `{"fault": …, "count": n, "stmt" | "stmt_regex": …, "connection": id}`.
+package struct ArmFaultRequest: Sendable {
+    package var armed: FaultArmory.Armed
+
+    package init(members: [String: JSONValue]) throws(AdminBodyError) {
+        guard let value = members["fault"] else { throw AdminBodyError(.unprocessableContent, "missing \"fault\"") }
+        let fault: Fault
+        do {
+            fault = try Fault(json: value)
+        } catch {
+            throw AdminBodyError(.unprocessableContent, error.message)
+        }
+        var count = 1
+        switch members["count"] {
+        case nil: break
+        case .int(let n)? where n >= 1 && n <= Int64(Int32.max): count = Int(n)
+        default: throw AdminBodyError(.unprocessableContent, "count must be a whole number from 1 to \(Int32.max)")
+        }
+        var connection: UInt32?
+        switch members["connection"] {
+        case nil: break
+        case .int(let n)? where n >= 0 && n <= Int64(UInt32.max): connection = UInt32(n)
+        default: throw AdminBodyError(.unprocessableContent, "connection must be a connection id (a whole number)")
+        }
+        var filter: String?
+        var matches: (@Sendable (String) -> Bool)?
+        if members["stmt"] != nil || members["stmt_regex"] != nil {
+            let wait = try JournalWaitRequest(members: ["stmt": members["stmt"], "stmt_regex": members["stmt_regex"]]
+                .compactMapValues { $0 })
+            matches = wait.matches
+            filter = members["stmt"].map { "stmt: \($0.jsonText)" } ?? members["stmt_regex"].map { "stmt_regex: \($0.jsonText)" }
+        }
+        let known: Set = ["fault", "count", "connection", "stmt", "stmt_regex"]
+        if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+            throw AdminBodyError(.unprocessableContent, "unknown member \"\(unknown)\": expected fault, count, connection, stmt or stmt_regex")
+        }
+        armed = FaultArmory.Armed(fault: fault, count: count, connectionID: connection, filterDescription: filter,
+                                  matches: matches)
+    }
+}
+
 package struct JournalWaitRequest: Sendable {
     package var matches: @Sendable (String) -> Bool
     package var count: Int

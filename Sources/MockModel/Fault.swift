@@ -12,7 +12,8 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
     /// Send the answer's first packet cut short, then close.
     case truncate
     /// Send bytes that are not a packet of this protocol (a frame with a wrong sequence id and a
-    /// payload no response starts with) instead of the answer; the connection stays open.
+    /// payload no response starts with) instead of the answer, then close (a client that does not
+    /// check sequence ids would otherwise wait forever for the rest of what it misread).
     case garbage
     /// Send a result set's metadata and its first `rows` rows, then end as `then` says (no end
     /// of rows is ever sent). On an answer without a result set: `then` at once.

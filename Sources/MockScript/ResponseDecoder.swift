@@ -362,3 +362,11 @@ enum ResponseDecoder {
         return result
     }
 }
+
+extension Fault {
+    /// A fault as a trace or a REST body gives it (`"close"`, `{"after_rows": 2, "then": "stall"}`);
+    /// the error names what was expected.
+    public init(json: JSONValue) throws(TraceError) {
+        self = try ResponseDecoder.fault(TraceNode(value: json, path: "fault", file: "request"))
+    }
+}

@@ -221,7 +221,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
             // A frame of a server message type that does not exist (0xEE).
             var bytes = ByteBuffer()
             bytes.writeBytes([0x05, 0x00, 0x00, 0x00, 0xEE, 0x67, 0x61, 0x72, 0x62])
-            return .init(bytes: bytes, delay: delay)
+            return .init(bytes: bytes, delay: delay, ending: .close)
         case .afterRows(let rows, let then):
             guard case .result(var result) = response.kind else { return .init(bytes: ByteBuffer(), delay: delay, ending: then) }
             result.rows = Array(result.rows.prefix(rows))

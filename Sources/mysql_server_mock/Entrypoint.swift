@@ -175,13 +175,18 @@ enum Entrypoint {
             }
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = server.listeners.map { .init(service: $0) }
+        // READY=1 waits for the REST API's listener too, so a test may call it as soon as it hears READY.
+        let (adminUp, adminListening) = AsyncStream<Never>.makeStream()
+        if options.httpPort == nil { adminListening.finish() }
         services.append(.init(service: TraceReloader(reload: reloadTrace)))
         if let httpPort = try? options.validatedHTTPPort() {
             let access = AdminAccess(bindAddress: options.httpBindAddress, token: token)
             let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal,
-                                       access: access, reloadTrace: reloadTrace, recorder: upstream?.recorder)
+                                       access: access, reloadTrace: reloadTrace, recorder: upstream?.recorder,
+                                       faults: server.configuration.faults)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
-                                              logger: Logger(label: "rest_mock_server"))
+                                              logger: Logger(label: "rest_mock_server"),
+                                              onServerRunning: { adminListening.finish() })
             services.append(.init(service: app))
             logger.notice("REST API on http://\(options.httpBindAddress):\(httpPort)/api/v1/mock_server/")
         }
@@ -192,7 +197,7 @@ enum Entrypoint {
         // handlers are in place, so a SIGTERM right after READY=1 shuts down cleanly.
         let serviceGroup = ServiceGroup(configuration: .init(
             services: services + [.init(service: JournalShutdown(journal: server.journal)),
-                                  .init(service: ReadinessNotifier(logger: logger))],
+                                  .init(service: ReadinessNotifier(logger: logger, ready: { for await _ in adminUp {} }))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

@@ -8,8 +8,11 @@ import Glibc
 /// Sends `READY=1` when the service group has started (listeners bound, signals trapped).
 struct ReadinessNotifier: Service {
     let logger: Logger
+    /// Ends when everything that must be up before READY=1 is (the REST API's listener).
+    var ready: @Sendable () async -> Void = {}
 
     func run() async throws {
+        await ready()
         if let problem = SystemdNotifier.notify("READY=1") { logger.warning("sd_notify: \(problem)") }
         try? await gracefulShutdown()
     }
