@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MockTesting", targets: ["MockTesting"]),
         .library(name: "MockAdmin", targets: ["MockAdmin"]),
         .library(name: "MockUpstream", targets: ["MockUpstream"]),
+        .library(name: "MockCluster", targets: ["MockCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -78,6 +79,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MockCluster",
+            dependencies: [
+                "MockServer", "MockScript", "MockModel", "MockAdmin",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "MockAdmin",
             dependencies: [
                 "MockServer", "MockScript", "MockModel",
@@ -99,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "mysql_server_mock",
             dependencies: [
-                "MockServer", "MockScript", "MockModel", "MockAdmin", "MockUpstream",
+                "MockServer", "MockScript", "MockModel", "MockAdmin", "MockUpstream", "MockCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,6 +151,7 @@ let package = Package(
         ),
         .testTarget(name: "MockScriptTests", dependencies: ["MockScript", "MockModel"]),
         .testTarget(name: "MockModelTests", dependencies: ["MockModel"]),
+        .testTarget(name: "MockClusterTests", dependencies: ["MockCluster", "MockScript", "MockTesting", "MySQLWire"]),
         .testTarget(
             name: "MockUpstreamTests",
             dependencies: ["MockUpstream", "MockServer", "MockScript", "MockTesting", "MySQLWire", "MockModel",

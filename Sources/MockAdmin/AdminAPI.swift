@@ -35,7 +35,7 @@ public struct AdminResponder: HTTPResponder {
     let faultArmory: FaultArmory
     static let prefix = "/api/v1/mock_server/"
     /// Largest request body read; a larger one gets 413.
-    static let maxBody = 16 << 20
+    package static let maxBody = 16 << 20
 
     public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess(),
                 reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil, recorder: TraceRecorder? = nil,
@@ -338,20 +338,20 @@ public struct AdminResponder: HTTPResponder {
     }
 
     /// The request body as a JSON object (see `AdminRequestBody.object`).
-    static func jsonObject(_ request: Request) async throws -> Result<[String: JSONValue], AdminBodyError> {
+    package static func jsonObject(_ request: Request) async throws -> Result<[String: JSONValue], AdminBodyError> {
         AdminRequestBody.object(contentType: request.headers[.contentType], body: try await request.body.collect(upTo: maxBody))
     }
 
-    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    package static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    package static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
     }
 
-    static func status(_ status: HTTPResponse.Status) -> Response {
+    package static func status(_ status: HTTPResponse.Status) -> Response {
         Response(status: status)
     }
 
@@ -359,7 +359,7 @@ public struct AdminResponder: HTTPResponder {
         text(.notFound, "not found; the API lives under \(prefix)")
     }
 
-    static func notAllowed(_ allow: String) -> Response {
+    package static func notAllowed(_ allow: String) -> Response {
         Response(status: .methodNotAllowed, headers: [.allow: allow])
     }
 
@@ -369,7 +369,7 @@ public struct AdminResponder: HTTPResponder {
 }
 
 extension AdminBodyError {
-    var response: Response { AdminResponder.text(status, message) }
+    package var response: Response { AdminResponder.text(status, message) }
 }
 
 /// The admin API as a `Service` on its own address.
@@ -385,10 +385,10 @@ public enum AdminServer {
     /// listeners need.
     public static let maxConnections = 128
 
-    public static func application(host: String, port: Int, responder: AdminResponder, logger: Logger,
-                                   onServerRunning: @escaping @Sendable () async -> Void = {})
-        -> some ApplicationProtocol
-    {
+    public static func application<Responder: HTTPResponder>(
+        host: String, port: Int, responder: Responder, logger: Logger,
+        onServerRunning: @escaping @Sendable () async -> Void = {}
+    ) -> some ApplicationProtocol where Responder.Context == BasicRequestContext {
         // `additionalChannelHandlers` is an autoclosure: each connection gets its own handler.
         Application(
             responder: responder,

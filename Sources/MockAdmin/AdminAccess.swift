@@ -25,7 +25,7 @@ public struct AdminAccess: Sendable {
     }
 
     /// Why `request` is refused, or `nil` to serve it.
-    func refusal(_ request: Request) -> Response? {
+    package func refusal(_ request: Request) -> Response? {
         if let authority = request.head.authority {
             let host = Self.hostName(authority)
             guard allowedHosts.contains(host) else {

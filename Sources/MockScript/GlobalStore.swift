@@ -5,12 +5,22 @@ import Synchronization
 /// gets a fresh copy (mutating a nested value in place is lost, as in the reference).
 public final class GlobalStore: Sendable {
     private let values = Mutex<[String: String]>([:])
+    /// The cluster's store under this node's (`--cluster`): read where this store has no value of
+    /// its own; writes stay in this store.
+    public let shared: GlobalStore?
 
-    public init() {}
+    public init() {
+        shared = nil
+    }
 
-    /// The JSON text stored under `key`.
+    public init(shared: GlobalStore?) {
+        self.shared = shared
+    }
+
+    /// The JSON text stored under `key` (here, or else in the shared store).
     public func get(_ key: String) -> String? {
-        values.withLock { $0[key] }
+        if let own = values.withLock({ $0[key] }) { return own }
+        return shared?.get(key)
     }
 
     public func set(_ key: String, json: String) {
@@ -24,12 +34,14 @@ public final class GlobalStore: Sendable {
     }
 
     public func keys() -> [String] {
-        values.withLock { $0.keys.sorted() }
+        snapshot().keys.sorted()
     }
 
-    /// Every value, as JSON text.
+    /// Every value, as JSON text (the shared store's under this store's own).
     public func snapshot() -> [String: String] {
-        values.withLock { $0 }
+        let own = values.withLock { $0 }
+        guard let shared else { return own }
+        return shared.snapshot().merging(own) { _, mine in mine }
     }
 
     /// Replaces all values at once.

@@ -150,6 +150,13 @@ public final class MockListener: Service, Sendable {
         try await stop()
     }
 
+    /// Stops accepting; the sessions it accepted stay (a cluster node stopped with its sessions
+    /// left hanging).
+    public func stopAccepting() async {
+        for channel in channels { try? await channel.close() }
+        if case .unixSocket(let path) = target { unlink(path) }
+    }
+
     /// Stops accepting, closes this listener's sessions and waits for them to finish.
     public func stop() async throws {
         for channel in channels { try? await channel.close() }

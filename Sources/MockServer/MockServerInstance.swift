@@ -67,6 +67,11 @@ public final class MockServerInstance: Sendable {
         for listener in listeners { try? await listener.stop() }
     }
 
+    /// Stops accepting and leaves the sessions open.
+    public func stopAccepting() async {
+        for listener in listeners { await listener.stopAccepting() }
+    }
+
     private func firstPort(of wire: SessionInfo.WireProtocol) -> Int? {
         listeners.first { listener in
             guard listener.wireProtocol == wire, case .tcp = listener.target else { return false }

@@ -46,6 +46,25 @@ enum Entrypoint {
         logger.notice("cannot raise the open files limit above \(before): \(String(cString: strerror(errno)))")
     }
 
+    /// Logs to standard error, or to `<--logging-folder>/<logName>`, at debug level with `--verbose`;
+    /// raises the open-files limit.
+    static func setUpLogging(_ options: Options, logName: String) -> Logger {
+        let level: Logger.Level = options.verbose ? .debug : .notice
+        let sink: MockLogHandler.Sink
+        if let folder = options.loggingFolder {
+            let path = "\(folder)/\(logName)"
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { fail("cannot open log file \(path): \(String(cString: strerror(errno)))") }
+            sink = .init(fd: fd)
+        } else {
+            sink = .init(fd: 2)
+        }
+        LoggingSystem.bootstrap { label in MockLogHandler(label: label, sink: sink, logLevel: level) }
+        let logger = Logger(label: "mock_server")
+        raiseOpenFilesLimit(logger: logger)
+        return logger
+    }
+
     /// Prints `ERROR: <message>` and exits 1, like the reference.
     static func fail(_ message: String) -> Never {
         MockLogHandler.Sink(fd: 2).write("ERROR: \(message)\n")
@@ -53,6 +72,7 @@ enum Entrypoint {
     }
 
     static func run(_ options: Options) async {
+        if let cluster = options.cluster { return await ClusterMode.run(cluster, options: options) }
         let tcpPort: Int?
         do {
             let given = try options.validatedPort()
@@ -65,19 +85,7 @@ enum Entrypoint {
             setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
         }
 
-        let level: Logger.Level = options.verbose ? .debug : .notice
-        let sink: MockLogHandler.Sink
-        if let folder = options.loggingFolder {
-            let path = "\(folder)/mock_server_\(tcpPort ?? 0).log"
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { fail("cannot open log file \(path): \(String(cString: strerror(errno)))") }
-            sink = .init(fd: fd)
-        } else {
-            sink = .init(fd: 2)
-        }
-        LoggingSystem.bootstrap { label in MockLogHandler(label: label, sink: sink, logLevel: level) }
-        let logger = Logger(label: "mock_server")
-        raiseOpenFilesLimit(logger: logger)
+        let logger = setUpLogging(options, logName: "mock_server_\(tcpPort ?? 0).log")
 
         let globals = GlobalStore()
         let upstream = await Upstream.configure(options, logger: logger)

@@ -185,6 +185,12 @@ struct Options: ParsableCommand {
         "Password written into the recorded trace's handshake.auth (none is written otherwise).", valueName: "password"))
     var recordPassword: String?
 
+    @Option(help: ArgumentHelp(
+        "Run a cluster of mock servers in this process, as the JSON file describes (nodes with their ports, "
+            + "traces, roles and globals; shared globals; the REST port). Replaces --filename, --port and the like.",
+        valueName: "path"))
+    var cluster: String?
+
     /// `--js-timeout` and `--js-heap-limit`.
     var scriptLimits: ScriptLimits {
         ScriptLimits(time: .milliseconds(jsTimeout), memoryBytes: jsHeapLimit)
@@ -250,6 +256,14 @@ struct Options: ParsableCommand {
         }
         guard jsHeapLimit == 0 || jsHeapLimit >= 1 << 20 else {
             throw ValidationError("invalid value for --js-heap-limit: expected 0 (no limit) or at least 1048576 bytes, was '\(jsHeapLimit)'")
+        }
+        if cluster != nil {
+            let clashing = [("--filename", filename != nil), ("--port", port != nil), ("--xport", xport != nil),
+                            ("--socket", socket != nil), ("--xsocket", xsocket != nil), ("--upstream", upstream != nil),
+                            ("--http-port", httpPort != nil)]
+            if let (name, _) = clashing.first(where: \.1) {
+                throw ValidationError("--cluster describes every node in its file; \(name) cannot be given with it")
+            }
         }
         if record != nil || recordTiming || recordPassword != nil || upstreamUser != nil, upstream == nil {
             throw ValidationError("--record, --record-timing, --record-password and --upstream-user need --upstream")
