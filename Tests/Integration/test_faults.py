@@ -225,3 +225,20 @@ def test_x_protocol_faults(server):
     session = mysqlx.get_session(host="127.0.0.1", port=xport, user="app", password="", ssl_mode="DISABLED")
     assert [row[0] for row in session.sql("select rows").execute().fetch_all()] == [1, 2, 3, 4]
     session.close()
+
+
+def test_javascript_traces_fail_the_same_way(mock_server, tmp_path):
+    trace = tmp_path / "faults.js"
+    trace.write_text("""({
+      handshake: {},
+      stmts: function (stmt) {
+        if (stmt === "break") return {fault: "close"};
+        if (stmt === "half") return {result: {columns: [{name: "n", type: "LONG"}], rows: [[1], [2]]},
+                                     fault: {after_rows: 1, then: "reset"}};
+        return {ok: {}};
+      }
+    })""")
+    server = mock_server(trace)
+    for statement in ("break", "half"):
+        code, message, _ = pymysql_error(server.port, statement)
+        assert code == 2013, message
