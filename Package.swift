@@ -29,9 +29,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "MySQLWire",
             dependencies: [
+                "CZlib", "CZstd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -111,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "mysql_server_mock",
             dependencies: [
-                "MockServer", "MockScript", "MockModel", "MockAdmin", "MockUpstream", "MockCluster",
+                "MockServer", "MockScript", "MockModel", "MockAdmin", "MockUpstream", "MockCluster", "MySQLWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

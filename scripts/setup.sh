@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing mysql-server-mock needs, and nothing that is already there.
-#   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, libpcre2-dev, pkg-config)
+#   scripts/setup.sh build   system libraries for `swift build` (duktape-dev, libpcre2-dev, zlib1g-dev,
+#                            libzstd-dev, pkg-config)
 #   scripts/setup.sh test    the above plus real MySQL clients and drivers (mariadb-client,
 #                            the driver matrix's packages), mariadb-server to calibrate against,
 #                            openssl, and a Python venv in .venv (Tests/Integration/requirements.txt)
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-build}
-packages=(pkg-config duktape-dev libpcre2-dev)
+packages=(pkg-config duktape-dev libpcre2-dev zlib1g-dev libzstd-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
     # Real clients, and a real server to calibrate the driver matrix against (issue 15);
     # libmariadb-dev and python3-dev build mysqlclient.

@@ -21,6 +21,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var framer: PacketFramer
     /// `handshake.fault: greeting_then_close`: the client's answer to the greeting closes the connection.
     private var closeOnNextPacket = false
+    /// The compressed protocol is in place (after the login's OK).
+    private var compressing = false
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
          peerHost: String, unixSocket: Bool = false, timers: LoopTimers) {
@@ -34,6 +36,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         machine.passwordKeys = configuration.passwordKeys
         machine.maxConnections = configuration.maxConnections
         machine.onQuit = configuration.onQuit
+        machine.compression = CapabilityFlags(configuration.compression.map { $0 == .zlib ? .compress : .zstdCompression })
         self.stateMachine = ClassicConnectionStateMachine(configuration: machine)
     }
 
@@ -165,6 +168,19 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 break
             }
             core.write(writer.buffer, context: context)
+            // The OK of the login goes out as it is; everything after it is compressed.
+            if !compressing, let algorithm = stateMachine.compression, stateMachine.isAuthenticated {
+                compressing = true
+                let level = algorithm == .zstd ? stateMachine.zstdCompressionLevel.map { Int32($0) } : nil
+                let handler = CompressionHandler(algorithm: algorithm, level: level, maxPayload: core.configuration.maxPacketSize)
+                do {
+                    try context.pipeline.syncOperations.addHandler(handler, position: .before(self))
+                    core.logger.debug("compressing with \(algorithm.rawValue)")
+                } catch {
+                    core.logger.notice("closing: cannot start compression: \(error)")
+                    context.close(promise: nil)
+                }
+            }
         case .answer(let request, let sequenceID):
             deliver(core.answer(request), to: request, sequenceID: sequenceID, context: context)
         case .answerBatch(let requests, let then, let sequenceID):

@@ -28,6 +28,8 @@ package struct ClassicConnectionStateMachine {
         package var maxConnections = Int.max
         /// The connection came in on a Unix socket, which counts as secure transport.
         package var unixSocket = false
+        /// CLIENT_COMPRESS (zlib) and CLIENT_ZSTD_COMPRESSION_ALGORITHM, as offered.
+        package var compression: CapabilityFlags = [.compress, .zstdCompression]
         /// Decrypts RSA-encrypted passwords (caching_sha2_password full auth, sha256_password).
         package var passwordKeys: PasswordKeyPair?
         /// After COM_QUIT: close at once (as a server does), or let the client close first.
@@ -138,6 +140,22 @@ package struct ClassicConnectionStateMachine {
     package private(set) var refusal: String?
     /// Capabilities both sides have (set by the handshake response).
     package private(set) var capabilities: CapabilityFlags = [.protocol41]
+    /// The zstd level the client asked for at login (CLIENT_ZSTD_COMPRESSION_ALGORITHM).
+    package private(set) var zstdCompressionLevel: UInt8?
+
+    /// The compression the client and the server agreed on, once logged in: zstd when both
+    /// offered it, else zlib, else none.
+    package var compression: CompressionAlgorithm? {
+        if capabilities.contains(.zstdCompression) { return .zstd }
+        if capabilities.contains(.compress) { return .zlib }
+        return nil
+    }
+    /// Logged in (the command phase).
+    package var isAuthenticated: Bool {
+        if case .command = state { return true }
+        return false
+    }
+
     /// A query may hold several statements: `CLIENT_MULTI_STATEMENTS` at login, switched by
     /// `COM_SET_OPTION`.
     package private(set) var multiStatements = false
@@ -187,6 +205,9 @@ package struct ClassicConnectionStateMachine {
         let g = script.greeting
         var caps = CapabilityFlags(rawValue: g.capabilities ?? configuration.capabilities.rawValue)
         if configuration.tlsAvailable { caps.insert(.ssl) } else { caps.remove(.ssl) }
+        // Compression is the server's to offer (--protocol-compression-algorithms), whatever a trace says.
+        caps.remove([.compress, .zstdCompression])
+        caps.formUnion(configuration.compression)
         let greeting = HandshakeV10(
             serverVersion: g.serverVersion ?? configuration.serverVersion,
             connectionID: g.connectionID ?? configuration.connectionID,
@@ -303,6 +324,7 @@ package struct ClassicConnectionStateMachine {
     {
         capabilities = response.capabilities.intersection(greeting?.capabilities ?? configuration.capabilities)
         capabilities.insert(.protocol41)
+        zstdCompressionLevel = response.zstdCompressionLevel
         multiStatements = capabilities.contains(.multiStatements)
         let clientPlugin = response.capabilities.contains(.pluginAuth)
             ? (response.authPluginName ?? AuthPlugin.nativePassword) : AuthPlugin.nativePassword

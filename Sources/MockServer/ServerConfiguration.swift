@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import MockModel
+import MySQLWire
 
 /// Where a listener listens.
 public enum ListenTarget: Sendable, Hashable, CustomStringConvertible {
@@ -58,6 +59,8 @@ public struct ServerConfiguration: Sendable {
     public var waitTimeout: Duration?
     /// What the server does after COM_QUIT (`--on-quit`).
     public var onQuit = QuitBehaviour.close
+    /// Compression the classic protocol offers (`--protocol-compression-algorithms`).
+    public var compression: Set<CompressionAlgorithm> = [.zlib, .zstd]
     /// Faults armed at run time (REST), shared by every copy of this configuration.
     public let faults = FaultArmory()
     /// Connections the listeners hold open before they stop accepting, from the open-files limit.

@@ -132,6 +132,7 @@ enum Entrypoint {
             connectTimeout: .milliseconds(Int64(options.connectTimeout * 1000)), logger: logger, tls: tls,
             passwordKeys: passwordKeys, journal: Journal(capacity: options.journalSize, maxStatementBytes: options.journalStatementSize))
         configuration.maxConnections = options.maxConnections
+        configuration.compression = options.compressionAlgorithms
         configuration.onQuit = QuitBehaviour(rawValue: options.onQuit) ?? .close
         configuration.waitTimeout = options.waitTimeout.map { .milliseconds(Int64($0 * 1000)) }
         let group: any EventLoopGroup = options.ioThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MockScript
 import MockServer
+import MySQLWire
 
 /// The command line, compatible with MySQL Router's `mysql_server_mock` (`--opt value` and
 /// `--opt=value`), plus our own options.
@@ -186,6 +187,17 @@ struct Options: ParsableCommand {
     var recordPassword: String?
 
     @Option(help: ArgumentHelp(
+        "Compression the classic protocol offers, comma-separated: zlib, zstd, uncompressed.", valueName: "list"))
+    var protocolCompressionAlgorithms = "zlib,zstd,uncompressed"
+
+    /// `--protocol-compression-algorithms` as a set (checked by `validate`).
+    var compressionAlgorithms: Set<CompressionAlgorithm> {
+        Set(protocolCompressionAlgorithms.split(separator: ",").compactMap {
+            CompressionAlgorithm(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased())
+        })
+    }
+
+    @Option(help: ArgumentHelp(
         "Run a cluster of mock servers in this process, as the JSON file describes (nodes with their ports, "
             + "traces, roles and globals; shared globals; the REST port). Replaces --filename, --port and the like.",
         valueName: "path"))
@@ -256,6 +268,13 @@ struct Options: ParsableCommand {
         }
         guard jsHeapLimit == 0 || jsHeapLimit >= 1 << 20 else {
             throw ValidationError("invalid value for --js-heap-limit: expected 0 (no limit) or at least 1048576 bytes, was '\(jsHeapLimit)'")
+        }
+        for name in protocolCompressionAlgorithms.split(separator: ",", omittingEmptySubsequences: false) {
+            let word = name.trimmingCharacters(in: .whitespaces).lowercased()
+            guard ["zlib", "zstd", "uncompressed"].contains(word) else {
+                throw ValidationError("invalid value '\(name)' in --protocol-compression-algorithms: "
+                                      + "expected a comma-separated list of zlib, zstd and uncompressed")
+            }
         }
         if cluster != nil {
             let clashing = [("--filename", filename != nil), ("--port", port != nil), ("--xport", xport != nil),

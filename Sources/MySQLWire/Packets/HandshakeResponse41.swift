@@ -23,6 +23,8 @@ public struct HandshakeResponse41: Sendable, Hashable {
     public var authResponse: [UInt8]
     public var database: String?
     public var authPluginName: String?
+    /// The zstd level the client asks for (CLIENT_ZSTD_COMPRESSION_ALGORITHM).
+    public var zstdCompressionLevel: UInt8?
     /// Connection attributes in the order sent. A decoded packet keeps them as bytes (checked when
     /// decoded) and makes the strings only when they are asked for: the server never needs them,
     /// and a dozen attribute strings were the biggest part of decoding a login.
@@ -118,6 +120,8 @@ public struct HandshakeResponse41: Sendable, Hashable {
         if caps.contains(.connectAttrs), buffer.readableBytes > 0 {
             attributeStorage = .encoded(try Self.readAttributeBlock(from: &buffer, original: original))
         }
+        // `int<1> zstd_compression_level` (if CLIENT_ZSTD_COMPRESSION_ALGORITHM).
+        if caps.contains(.zstdCompression) { zstdCompressionLevel = buffer.readInteger(as: UInt8.self) }
     }
 
     /// Reads `int<lenenc> length` and the `(string<lenenc> key, string<lenenc> value)*` block it
