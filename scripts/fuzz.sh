@@ -19,7 +19,7 @@ while [[ $# -gt 0 ]]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(classic-protocol x-protocol json-trace admin-body regex-hints upstream-session)
+[[ ${#targets[@]} -gt 0 ]] || targets=(classic-protocol x-protocol json-trace admin-body regex-hints upstream-session compressed-frames)
 
 scratch=.build-fuzz
 mkdir -p "$scratch"

@@ -25,6 +25,10 @@ public final class MySQLTestClient: @unchecked Sendable {
             .multiResults, .pluginAuth, .pluginAuthLenencClientData, .connectAttrs, .sessionTrack, .deprecateEOF,
         ]
         public var attributes: [(key: String, value: String)] = [("_client_name", "MockTesting")]
+        /// Ask for the compressed protocol (zlib: CLIENT_COMPRESS; zstd: CLIENT_ZSTD_COMPRESSION_ALGORITHM
+        /// with `zstdLevel`).
+        public var compression: CompressionAlgorithm?
+        public var zstdLevel: UInt8 = 3
 
         public init(user: String = "root", password: String = "", database: String? = nil, authPlugin: String? = nil) {
             self.user = user
@@ -48,6 +52,10 @@ public final class MySQLTestClient: @unchecked Sendable {
     public private(set) var capabilities: CapabilityFlags = [.protocol41]
     /// Auth packets seen during the handshake (AuthSwitchRequest plugin names, AuthMoreData bytes).
     public private(set) var authExchange: [String] = []
+    /// The compressed protocol, once logged in with it.
+    public private(set) var compression: CompressionAlgorithm?
+    private var compressedInbound = ByteBuffer()
+    private var compressedSequenceID: UInt8 = 0
 
     private init(channel: any Channel, inbound: AsyncThrowingStream<ByteBuffer, any Error>) {
         self.channel = channel
@@ -121,6 +129,11 @@ public final class MySQLTestClient: @unchecked Sendable {
         self.greeting = greeting
         capabilities = options.capabilities.intersection(greeting.capabilities).union(.protocol41)
         if options.database != nil { capabilities.insert(.connectWithDB) }
+        switch options.compression {
+        case .zlib?: capabilities.formUnion(greeting.capabilities.intersection(.compress))
+        case .zstd?: capabilities.formUnion(greeting.capabilities.intersection(.zstdCompression))
+        case nil: break
+        }
         let plugin = options.authPlugin ?? greeting.authPluginName
         let response = HandshakeResponse41(
             capabilities: capabilities, username: options.user,
@@ -128,8 +141,14 @@ public final class MySQLTestClient: @unchecked Sendable {
             database: options.database, authPluginName: plugin, attributes: options.attributes)
         var out = ByteBuffer()
         response.write(to: &out)
+        if capabilities.contains(.zstdCompression) { out.writeInteger(options.zstdLevel) }
         try await send(out, sequenceID: 1)
         try await finishAuthentication(options)
+        if capabilities.contains(.zstdCompression) {
+            compression = .zstd
+        } else if capabilities.contains(.compress) {
+            compression = .zlib
+        }
     }
 
     private func finishAuthentication(_ options: Options) async throws {
@@ -157,12 +176,17 @@ public final class MySQLTestClient: @unchecked Sendable {
         }
     }
 
-    /// Sends `payload` as one packet with `sequenceID`.
+    /// Sends `payload` as one packet with `sequenceID` (in compressed frames once compressing).
     public func send(_ payload: ByteBuffer, sequenceID: UInt8) async throws {
         var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
         writer.writePacket(payload: payload)
         expectedSequenceID = writer.sequenceID
-        try await channel.writeAndFlush(writer.buffer)
+        guard let compression else { return try await channel.writeAndFlush(writer.buffer) }
+        // A command starts the frames' sequence again.
+        if sequenceID == 0 { compressedSequenceID = 0 }
+        var frames = ByteBuffer()
+        CompressedFrameEncoder(algorithm: compression).encode(writer.buffer, sequenceID: &compressedSequenceID, into: &frames)
+        try await channel.writeAndFlush(frames)
     }
 
     /// Sends bytes exactly as given.
@@ -184,7 +208,21 @@ public final class MySQLTestClient: @unchecked Sendable {
                 return packet
             }
             guard var more = try await inbound.next() else { throw ConnectionClosed() }
-            buffer.writeBuffer(&more)
+            guard let compression else {
+                buffer.writeBuffer(&more)
+                continue
+            }
+            compressedInbound.writeBuffer(&more)
+            let decoder = CompressedFrameDecoder(algorithm: compression)
+            while let frame = try decoder.nextFrame(from: &compressedInbound) {
+                if frame.sequenceID != compressedSequenceID {
+                    throw MySQLWireError(.sequenceOutOfOrder,
+                                         "compressed frame has sequence id \(frame.sequenceID), expected \(compressedSequenceID)")
+                }
+                compressedSequenceID = frame.sequenceID &+ 1
+                var payload = frame.payload
+                buffer.writeBuffer(&payload)
+            }
         }
     }
 

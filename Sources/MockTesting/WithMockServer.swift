@@ -2,6 +2,7 @@ import Logging
 import MockModel
 import MockScript
 import MockServer
+import MySQLWire
 import NIOCore
 import NIOPosix
 
@@ -20,6 +21,8 @@ public struct MockServerOptions: Sendable {
     public var waitTimeout: Duration?
     public var maxConnections = 10_000
     public var journalSize = 10_000
+    /// Compression the classic protocol offers.
+    public var compression: Set<CompressionAlgorithm> = [.zlib, .zstd]
     public var logger = Logger(label: "mock_server", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// `globals` must be the store `trace` was made with, for the test to change what it reads.
@@ -70,6 +73,7 @@ public func withMockServer<T: Sendable>(
         logger: options.logger, tls: options.tls, journal: Journal(capacity: options.journalSize))
     configuration.waitTimeout = options.waitTimeout
     configuration.maxConnections = options.maxConnections
+    configuration.compression = options.compression
     let server = try await MockServerInstance.bind(
         configuration: configuration, classic: [.tcp(host: "127.0.0.1", port: 0)],
         x: options.xProtocol ? [.tcp(host: "127.0.0.1", port: 0)] : [])
