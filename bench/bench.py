@@ -418,6 +418,11 @@ def main():
         for threads in (1, 16):
             throughput(f"100x5 result, {threads} conn (rows/s)", "rows100.lua", threads, 16, 1.5, scale=100,
                        with_floors=False, limit_target=0.8)
+        print("compressed 100 x 5 rows ...", flush=True)
+        compressed = rate("rows100.lua", 16, scale=100, extra=("--mysql-compression=on",))
+        m, d = compressed(mock.port), compressed(maria.port)
+        add("100x5 result, 16 conn, compressed (zlib, --mysql-compression) (rows/s)", f"{m:.0f}", f"{d:.0f}",
+            ratio(m, d), "≥ 1.0x MariaDB", "met" if m >= d else "missed")
         print("prepared point select ...", flush=True)
         for threads in (1, 16):
             measure = rate("point_select_ps.lua", threads, extra=("--db-ps-mode=auto",))
