@@ -54,7 +54,7 @@ enum XProtocolFuzzTarget {
                 switch after {
                 case .close: return
                 case .startTLS: machine.tlsHandshakeCompleted()
-                case .keepOpen, .authenticated: break
+                case .keepOpen, .authenticated, .startCompression: break
                 }
             }
             // Every frame the server writes must frame again (length covers type + payload).

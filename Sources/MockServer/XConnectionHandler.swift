@@ -155,6 +155,16 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
                     return
                 }
                 _ = core.startTLS(context: context)
+            case .startCompression(let algorithm):
+                core.write(buffer, context: context)
+                do {
+                    try context.pipeline.syncOperations.addHandler(
+                        XCompressionHandler(algorithm: algorithm, maxSize: core.configuration.maxPacketSize),
+                        position: .before(self))
+                } catch {
+                    core.logger.notice("closing: cannot start compression: \(error)")
+                    context.close(promise: nil)
+                }
             case .authenticated(let user, let schema):
                 core.sessionChanged(user: user, schema: schema)
                 core.armIdleTimeout(self, context: context)

@@ -14,6 +14,8 @@ package struct XConnectionStateMachine {
         package var tlsAvailable = false
         /// `--ssl-mode REQUIRED`: authentication needs TLS or a Unix socket (ER_SECURE_TRANSPORT_REQUIRED).
         package var tlsRequired = false
+        /// `compression` (deflate_stream) is offered.
+        package var compressionAvailable = true
         package var unixSocket = false
         package var nonce: [UInt8] = Array("01234567890123456789".utf8)
         /// More open sessions than this get ER_CON_COUNT_ERROR instead of the hello notice.
@@ -44,7 +46,7 @@ package struct XConnectionStateMachine {
     package enum Outbound: Equatable {
         case ok
         case error(code: UInt16, sqlState: String, message: String, fatal: Bool)
-        case capabilities(tls: Bool, mechanisms: [String])
+        case capabilities(tls: Bool, mechanisms: [String], compression: [String] = [])
         case authenticateContinue([UInt8])
         /// The CLIENT_ID_ASSIGNED notice, then AuthenticateOk.
         case authenticateOk(clientID: UInt32)
@@ -56,6 +58,8 @@ package struct XConnectionStateMachine {
         case keepOpen
         case close
         case startTLS
+        /// X compression (`deflate_stream`, `zstd_stream`) from the next message on.
+        case startCompression(String)
         /// Authenticated as this user: tell the responder and registry.
         case authenticated(user: String, schema: String?)
     }
@@ -87,6 +91,8 @@ package struct XConnectionStateMachine {
     /// Why the last authentication was refused (which check failed), for the `--verbose` log.
     package private(set) var refusal: String?
     private(set) var tlsEstablished = false
+    /// Compression was negotiated.
+    private(set) var compressing = false
     /// The session's prepared statements by the client's id; `Session.Reset` drops them.
     package private(set) var statements: [UInt32: PreparedStatement] = [:]
 
@@ -127,7 +133,8 @@ package struct XConnectionStateMachine {
             return .send([.ok], after: .close)
         case (.handshake, .capabilitiesGet):
             let mechanisms = secureTransport ? ["MYSQL41", "SHA256_MEMORY", "PLAIN"] : ["MYSQL41", "SHA256_MEMORY"]
-            return .send([.capabilities(tls: configuration.tlsAvailable && !tlsEstablished, mechanisms: mechanisms)],
+            return .send([.capabilities(tls: configuration.tlsAvailable && !tlsEstablished, mechanisms: mechanisms,
+                                        compression: configuration.compressionAvailable ? XCompressionHandler.algorithms : [])],
                          after: .keepOpen)
         case (.handshake, .capabilitiesSet(let set)):
             return capabilitiesSet(set)
@@ -221,10 +228,17 @@ package struct XConnectionStateMachine {
             state = .tlsHandshake
             return .send([.ok], after: .startTLS)
         }
-        if names.contains("compression") {
-            return .send([.error(code: ErrorCode.xCompressionInvalidAlgorithm, sqlState: "HY000",
-                                 message: "Invalid or unsupported value for 'compression.algorithm'", fatal: false)],
-                         after: .keepOpen)
+        if let compression = set.capabilities.capabilities.first(where: { $0.name == "compression" }) {
+            let algorithm = compression.value.obj.fld.first { $0.key == "algorithm" }?.value.scalar.vString.value
+            guard configuration.compressionAvailable, !compressing, let algorithm,
+                  XCompressionHandler.algorithms.contains(String(decoding: algorithm, as: UTF8.self))
+            else {
+                return .send([.error(code: ErrorCode.xCompressionInvalidAlgorithm, sqlState: "HY000",
+                                     message: "Invalid or unsupported value for 'compression.algorithm'", fatal: false)],
+                             after: .keepOpen)
+            }
+            compressing = true
+            return .send([.ok], after: .startCompression(String(decoding: algorithm, as: UTF8.self)))
         }
         return .send([.ok], after: .keepOpen)
     }

@@ -80,9 +80,12 @@ package enum XResponseEncoder {
             try? XFramer.write(type: XServerType.ok, message: Mysqlx_Ok(), to: &buffer)
         case .error(let code, let sqlState, let text, let fatal):
             try? writeError(code: code, sqlState: sqlState, message: text, fatal: fatal, to: &buffer)
-        case .capabilities(let tls, let mechanisms):
+        case .capabilities(let tls, let mechanisms, let compression):
             var caps = Mysqlx_Connection_Capabilities()
             if tls { caps.capabilities.append(capability("tls", .bool(true))) }
+            if !compression.isEmpty {
+                caps.capabilities.append(capability("compression", .object(["algorithm": compression])))
+            }
             caps.capabilities.append(capability("authentication.mechanisms", .list(mechanisms)))
             caps.capabilities.append(capability("doc.formats", .text("text")))
             caps.capabilities.append(capability("node_type", .text("mysql")))
@@ -141,6 +144,8 @@ package enum XResponseEncoder {
         case bool(Bool)
         case text(String)
         case list([String])
+        /// An object whose fields are lists of strings (`compression: {algorithm: [...]}`).
+        case object([String: [String]])
     }
 
     static func capability(_ name: String, _ value: CapabilityValue) -> Mysqlx_Connection_Capability {
@@ -156,12 +161,27 @@ package enum XResponseEncoder {
         case .bool(let b): c.value = any(.bool(b))
         case .text(let t): c.value = any(.string(t))
         case .list(let items):
+            c.value = list(items)
+        case .object(let fields):
+            var object = Mysqlx_Datatypes_Any()
+            object.type = .object
+            var value = Mysqlx_Datatypes_Object()
+            value.fld = fields.keys.sorted().map { key in
+                var field = Mysqlx_Datatypes_Object.ObjectField()
+                field.key = key
+                field.value = list(fields[key] ?? [])
+                return field
+            }
+            object.obj = value
+            c.value = object
+        }
+        func list(_ items: [String]) -> Mysqlx_Datatypes_Any {
             var list = Mysqlx_Datatypes_Any()
             list.type = .array
             var array = Mysqlx_Datatypes_Array()
             array.value = items.map { any(.string($0)) }
             list.array = array
-            c.value = list
+            return list
         }
         return c
     }

@@ -131,3 +131,34 @@ def test_the_server_compresses_only_when_asked_and_offered(tmp_path):
     out = subprocess.run([str(BINARY), "--protocol-compression-algorithms",
                           "zlib,lz77"], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0 and "invalid value 'lz77' in --protocol-compression-algorithms" in out.stderr
+
+
+@pytest.mark.parametrize("algorithm", ["deflate_stream", "zstd_stream"])
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "TLS"])
+def test_x_protocol_compression_with_mysqlx(tmp_path, algorithm, tls):
+    """mysqlx-connector-python with compression required: large statements and results go
+    compressed both ways (several messages in one Compression message), answers unchanged."""
+    import mysqlx
+    from test_driver_matrix import CERTS
+    port, xport = free_port(), free_port()
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"stmts": [
+        {"stmt": "SELECT '" + "q" * 3000 + "' AS big_question",
+         "result": {"columns": [{"name": "a", "type": "VAR_STRING"}], "rows": [["y" * 5000], ["z" * 5000]]}},
+        {"stmt": "SELECT 1", "result": {"columns": [{"name": "1", "type": "LONGLONG"}], "rows": [[1]]}}]}))
+    mock = MockProcess(["--filename", str(path), "--port", str(port), "--xport", str(xport), "--bind-address",
+                        "127.0.0.1", "--ssl-mode", "PREFERRED", "--ssl-cert", str(CERTS / "server-cert.pem"),
+                        "--ssl-key", str(CERTS / "server-key.pem"), "--verbose"], tmp_path)
+    try:
+        session = mysqlx.get_session(host="127.0.0.1", port=xport, user="u", password="",
+                                     ssl_mode="REQUIRED" if tls else "DISABLED", compression="required",
+                                     compression_algorithms=[algorithm])
+        for _ in range(3):
+            rows = session.sql("SELECT '" + "q" * 3000 + "' AS big_question").execute().fetch_all()
+            assert [r[0] for r in rows] == ["y" * 5000, "z" * 5000]
+            assert session.sql("SELECT 1").execute().fetch_all()[0][0] == 1
+        session.close()
+        log = mock.output()
+    finally:
+        mock.stop()
+    assert "SELECT '" + "q" * 3000 in log  # the compressed statement arrived whole

@@ -56,6 +56,7 @@ public nonisolated struct Mysqlx_ClientMessages: Sendable {
     case cursorOpen = 43
     case cursorClose = 44
     case cursorFetch = 45
+    case compression = 46
 
     public init() {
       self = .conCapabilitiesGet
@@ -88,6 +89,7 @@ public nonisolated struct Mysqlx_ServerMessages: Sendable {
     case resultsetFetchDoneMoreResultsets = 16
     case sqlStmtExecuteOk = 17
     case resultsetFetchDoneMoreOutParams = 18
+    case compression = 19
 
     public init() {
       self = .ok
@@ -206,7 +208,7 @@ nonisolated extension Mysqlx_ClientMessages: SwiftProtobuf.Message, SwiftProtobu
 }
 
 nonisolated extension Mysqlx_ClientMessages.TypeEnum: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}CON_CAPABILITIES_GET\0\u{1}CON_CAPABILITIES_SET\0\u{1}CON_CLOSE\0\u{1}SESS_AUTHENTICATE_START\0\u{1}SESS_AUTHENTICATE_CONTINUE\0\u{1}SESS_RESET\0\u{1}SESS_CLOSE\0\u{2}\u{5}SQL_STMT_EXECUTE\0\u{2}\u{5}CRUD_FIND\0\u{1}CRUD_INSERT\0\u{1}CRUD_UPDATE\0\u{1}CRUD_DELETE\0\u{2}\u{4}EXPECT_OPEN\0\u{1}EXPECT_CLOSE\0\u{2}\u{5}CRUD_CREATE_VIEW\0\u{1}CRUD_MODIFY_VIEW\0\u{1}CRUD_DROP_VIEW\0\u{2}\u{8}PREPARE_PREPARE\0\u{1}PREPARE_EXECUTE\0\u{1}PREPARE_DEALLOCATE\0\u{1}CURSOR_OPEN\0\u{1}CURSOR_CLOSE\0\u{1}CURSOR_FETCH\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}CON_CAPABILITIES_GET\0\u{1}CON_CAPABILITIES_SET\0\u{1}CON_CLOSE\0\u{1}SESS_AUTHENTICATE_START\0\u{1}SESS_AUTHENTICATE_CONTINUE\0\u{1}SESS_RESET\0\u{1}SESS_CLOSE\0\u{2}\u{5}SQL_STMT_EXECUTE\0\u{2}\u{5}CRUD_FIND\0\u{1}CRUD_INSERT\0\u{1}CRUD_UPDATE\0\u{1}CRUD_DELETE\0\u{2}\u{4}EXPECT_OPEN\0\u{1}EXPECT_CLOSE\0\u{2}\u{5}CRUD_CREATE_VIEW\0\u{1}CRUD_MODIFY_VIEW\0\u{1}CRUD_DROP_VIEW\0\u{2}\u{8}PREPARE_PREPARE\0\u{1}PREPARE_EXECUTE\0\u{1}PREPARE_DEALLOCATE\0\u{1}CURSOR_OPEN\0\u{1}CURSOR_CLOSE\0\u{1}CURSOR_FETCH\0\u{1}COMPRESSION\0")
 }
 
 nonisolated extension Mysqlx_ServerMessages: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -229,7 +231,7 @@ nonisolated extension Mysqlx_ServerMessages: SwiftProtobuf.Message, SwiftProtobu
 }
 
 nonisolated extension Mysqlx_ServerMessages.TypeEnum: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OK\0\u{1}ERROR\0\u{1}CONN_CAPABILITIES\0\u{1}SESS_AUTHENTICATE_CONTINUE\0\u{1}SESS_AUTHENTICATE_OK\0\u{2}\u{7}NOTICE\0\u{1}RESULTSET_COLUMN_META_DATA\0\u{1}RESULTSET_ROW\0\u{1}RESULTSET_FETCH_DONE\0\u{1}RESULTSET_FETCH_SUSPENDED\0\u{1}RESULTSET_FETCH_DONE_MORE_RESULTSETS\0\u{1}SQL_STMT_EXECUTE_OK\0\u{1}RESULTSET_FETCH_DONE_MORE_OUT_PARAMS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OK\0\u{1}ERROR\0\u{1}CONN_CAPABILITIES\0\u{1}SESS_AUTHENTICATE_CONTINUE\0\u{1}SESS_AUTHENTICATE_OK\0\u{2}\u{7}NOTICE\0\u{1}RESULTSET_COLUMN_META_DATA\0\u{1}RESULTSET_ROW\0\u{1}RESULTSET_FETCH_DONE\0\u{1}RESULTSET_FETCH_SUSPENDED\0\u{1}RESULTSET_FETCH_DONE_MORE_RESULTSETS\0\u{1}SQL_STMT_EXECUTE_OK\0\u{1}RESULTSET_FETCH_DONE_MORE_OUT_PARAMS\0\u{1}COMPRESSION\0")
 }
 
 nonisolated extension Mysqlx_Ok: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

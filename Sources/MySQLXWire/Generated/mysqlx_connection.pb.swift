@@ -10,6 +10,11 @@
 
 /// X Protocol capability negotiation.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -108,6 +113,62 @@ public nonisolated struct Mysqlx_Connection_Close: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// Either direction once `compression` is negotiated (client type 46, server type 19): `payload` is
+/// the next part of the connection's compressed stream (deflate_stream: zlib with a sync flush per
+/// message); it inflates to `uncompressed_size` bytes of whole X frames (length, type, message),
+/// several messages in one. `server_messages` / `client_messages` name the type when all of them
+/// have one (the wire value of Mysqlx.ServerMessages.Type / Mysqlx.ClientMessages.Type).
+public nonisolated struct Mysqlx_Connection_Compression: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var uncompressedSize: UInt64 {
+    get {_uncompressedSize ?? 0}
+    set {_uncompressedSize = newValue}
+  }
+  /// Returns true if `uncompressedSize` has been explicitly set.
+  public var hasUncompressedSize: Bool {self._uncompressedSize != nil}
+  /// Clears the value of `uncompressedSize`. Subsequent reads from it will return its default value.
+  public mutating func clearUncompressedSize() {self._uncompressedSize = nil}
+
+  public var serverMessages: UInt32 {
+    get {_serverMessages ?? 0}
+    set {_serverMessages = newValue}
+  }
+  /// Returns true if `serverMessages` has been explicitly set.
+  public var hasServerMessages: Bool {self._serverMessages != nil}
+  /// Clears the value of `serverMessages`. Subsequent reads from it will return its default value.
+  public mutating func clearServerMessages() {self._serverMessages = nil}
+
+  public var clientMessages: UInt32 {
+    get {_clientMessages ?? 0}
+    set {_clientMessages = newValue}
+  }
+  /// Returns true if `clientMessages` has been explicitly set.
+  public var hasClientMessages: Bool {self._clientMessages != nil}
+  /// Clears the value of `clientMessages`. Subsequent reads from it will return its default value.
+  public mutating func clearClientMessages() {self._clientMessages = nil}
+
+  public var payload: Data {
+    get {_payload ?? Data()}
+    set {_payload = newValue}
+  }
+  /// Returns true if `payload` has been explicitly set.
+  public var hasPayload: Bool {self._payload != nil}
+  /// Clears the value of `payload`. Subsequent reads from it will return its default value.
+  public mutating func clearPayload() {self._payload = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _uncompressedSize: UInt64? = nil
+  fileprivate var _serverMessages: UInt32? = nil
+  fileprivate var _clientMessages: UInt32? = nil
+  fileprivate var _payload: Data? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -268,6 +329,60 @@ nonisolated extension Mysqlx_Connection_Close: SwiftProtobuf.Message, SwiftProto
   }
 
   public static func ==(lhs: Mysqlx_Connection_Close, rhs: Mysqlx_Connection_Close) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mysqlx_Connection_Compression: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Compression"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}uncompressed_size\0\u{3}server_messages\0\u{3}client_messages\0\u{1}payload\0")
+
+  public var isInitialized: Bool {
+    if self._payload == nil {return false}
+    return true
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self._uncompressedSize) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self._serverMessages) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._clientMessages) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self._payload) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._uncompressedSize {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._serverMessages {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._clientMessages {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._payload {
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mysqlx_Connection_Compression, rhs: Mysqlx_Connection_Compression) -> Bool {
+    if lhs._uncompressedSize != rhs._uncompressedSize {return false}
+    if lhs._serverMessages != rhs._serverMessages {return false}
+    if lhs._clientMessages != rhs._clientMessages {return false}
+    if lhs._payload != rhs._payload {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
