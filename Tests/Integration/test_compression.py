@@ -162,3 +162,20 @@ def test_x_protocol_compression_with_mysqlx(tmp_path, algorithm, tls):
     finally:
         mock.stop()
     assert "SELECT '" + "q" * 3000 in log  # the compressed statement arrived whole
+
+
+def test_connector_j_with_use_compression(servers):
+    """Connector/J (Debian's libmariadb-java) with useCompression=true, a big result included."""
+    import shutil
+    from test_driver_matrix import PROBES
+    if shutil.which("java") is None:
+        pytest.fail("java is not installed: run scripts/setup.sh test")
+    outputs = {}
+    for name, port in servers.items():
+        out = subprocess.run(["java", "-cp", "/usr/share/java/mariadb-java-client.jar",
+                              str(PROBES / "java" / "CompressionProbe.java"), str(port), USER, PASSWORD, *STATEMENTS],
+                             capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, (name, out.stderr[-2000:])
+        outputs[name] = out.stdout
+    assert outputs["mock"] == outputs["MariaDB"]
+    assert f"<{BIG} chars>" in outputs["mock"]
