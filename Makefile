@@ -27,6 +27,7 @@ test:
 	$(SWIFT) test --skip-build
 	$(SWIFT) build --product mysql_server_mock
 	.venv/bin/python -m pytest -q Tests/Integration
+	.venv/bin/python -m pytest -q python/tests
 
 unit:
 	$(SWIFT) test

@@ -43,4 +43,11 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
         .venv/bin/pip install -q --disable-pip-version-check -r Tests/Integration/requirements.txt
         touch "$stamp"
     fi
+    # The Python package in python/ (MockServer, the pytest plugin), again whenever it changed.
+    package_stamp=.venv/.python-package-installed
+    if [ ! -f "$package_stamp" ] || [ -n "$(find python -newer "$package_stamp" -type f -print -quit)" ]; then
+        echo "setup: installing python/ into .venv"
+        .venv/bin/pip install -q --disable-pip-version-check ./python
+        touch "$package_stamp"
+    fi
 fi
