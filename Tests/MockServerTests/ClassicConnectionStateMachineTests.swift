@@ -62,8 +62,9 @@ struct ClassicConnectionStateMachineTests {
         }
         #expect(g.serverVersion == "8.0.23-mock")
         #expect(g.connectionID == 7)
-        // The reference's 0x01FEA2DF and CLIENT_QUERY_ATTRIBUTES, as a MySQL 8.0.23 server announces.
-        #expect(g.capabilities.rawValue == 0x09FF_A2DF)
+        // The reference's 0x01FEA2DF and CLIENT_QUERY_ATTRIBUTES, as a MySQL 8.0.23 server announces,
+        // and compression (CLIENT_COMPRESS, CLIENT_ZSTD_COMPRESSION_ALGORITHM), which the reference lacks.
+        #expect(g.capabilities.rawValue == 0x09FF_A2DF | 0x20 | 0x0400_0000)
         #expect(g.nonce == nonce)
         #expect(g.authPluginName == "mysql_native_password")
         #expect(delay == .zero)

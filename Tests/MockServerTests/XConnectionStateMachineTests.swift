@@ -99,13 +99,36 @@ struct XConnectionStateMachineTests {
         #expect(m.messageReceived(.capabilitiesGet, authScript: rules) == .none)
     }
 
-    @Test("capabilities: TLS offered only when available; tls and compression refused as the reference does")
+    func compression(_ algorithm: String) -> XClientMessage {
+        var set = Mysqlx_Connection_CapabilitiesSet()
+        var cap = Mysqlx_Connection_Capability()
+        cap.name = "compression"
+        var field = Mysqlx_Datatypes_Object.ObjectField()
+        field.key = "algorithm"
+        field.value.type = .scalar
+        field.value.scalar.type = .vString
+        field.value.scalar.vString.value = Data(algorithm.utf8)
+        cap.value.type = .object
+        cap.value.obj.fld = [field]
+        set.capabilities.capabilities = [cap]
+        return .capabilitiesSet(set)
+    }
+
+    @Test("capabilities: TLS offered only when available; compression offered, an algorithm it lacks refused")
     func capabilities() {
         var plain = machine()
+        let offered = ["deflate_stream", "zstd_stream"]
         #expect(plain.messageReceived(.capabilitiesGet, authScript: rules)
-                    == .send([.capabilities(tls: false, mechanisms: ["MYSQL41", "SHA256_MEMORY"])], after: .keepOpen))
+                    == .send([.capabilities(tls: false, mechanisms: ["MYSQL41", "SHA256_MEMORY"], compression: offered)],
+                             after: .keepOpen))
         #expect(plain.messageReceived(capabilitiesSet("tls"), authScript: rules).errorCode == 5001)
+        // A compression value that is not {algorithm: …}, or an algorithm not offered: ERR 5175.
         #expect(plain.messageReceived(capabilitiesSet("compression"), authScript: rules).errorCode == 5175)
+        #expect(plain.messageReceived(compression("lz4_message"), authScript: rules).errorCode == 5175)
+        var compressing = machine()
+        #expect(compressing.messageReceived(compression("zstd_stream"), authScript: rules)
+                    == .send([.ok], after: .startCompression("zstd_stream")))
+        #expect(compressing.messageReceived(compression("deflate_stream"), authScript: rules).errorCode == 5175)
         #expect(plain.messageReceived(capabilitiesSet("session_connect_attrs"), authScript: rules)
                     == .send([.ok], after: .keepOpen))
         var tls = machine(tls: true)
@@ -113,7 +136,8 @@ struct XConnectionStateMachineTests {
         tls.tlsHandshakeCompleted()
         #expect(tls.secureTransport)
         #expect(tls.messageReceived(.capabilitiesGet, authScript: rules)
-                    == .send([.capabilities(tls: false, mechanisms: ["MYSQL41", "SHA256_MEMORY", "PLAIN"])], after: .keepOpen))
+                    == .send([.capabilities(tls: false, mechanisms: ["MYSQL41", "SHA256_MEMORY", "PLAIN"],
+                                            compression: offered)], after: .keepOpen))
     }
 
     @Test("MYSQL41 and SHA256_MEMORY: challenge, then the hex scramble is checked")
