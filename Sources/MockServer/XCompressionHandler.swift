@@ -34,6 +34,9 @@ final class XCompressionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let codec: Codec
     private let maxSize: Int
     private var buffer: ByteBuffer?
+    /// The server compresses only once the session is authenticated: clients (mysqlx-connector-
+    /// python) turn their decompressor on after the login, so a long login error must go plain.
+    var compressOutbound = false
 
     /// `algorithm` is one of `algorithms`.
     init(algorithm: String, maxSize: Int) {
@@ -89,7 +92,7 @@ final class XCompressionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let bytes = unwrapOutboundIn(data)
-        guard bytes.readableBytes >= Self.threshold else { return context.write(data, promise: promise) }
+        guard compressOutbound, bytes.readableBytes >= Self.threshold else { return context.write(data, promise: promise) }
         do {
             var message = Mysqlx_Connection_Compression()
             message.uncompressedSize = UInt64(bytes.readableBytes)

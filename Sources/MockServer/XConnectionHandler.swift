@@ -18,6 +18,8 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
     private var framer: XFramer
     /// `handshake.fault: greeting_then_close`: the client's first message closes the connection.
     private var closeOnNextMessage = false
+    /// X compression, once negotiated (it compresses the server's messages after the login).
+    private var compression: XCompressionHandler?
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
          peerHost: String, unixSocket: Bool, timers: LoopTimers) {
@@ -158,9 +160,9 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
             case .startCompression(let algorithm):
                 core.write(buffer, context: context)
                 do {
-                    try context.pipeline.syncOperations.addHandler(
-                        XCompressionHandler(algorithm: algorithm, maxSize: core.configuration.maxPacketSize),
-                        position: .before(self))
+                    let handler = XCompressionHandler(algorithm: algorithm, maxSize: core.configuration.maxPacketSize)
+                    try context.pipeline.syncOperations.addHandler(handler, position: .before(self))
+                    compression = handler
                 } catch {
                     core.logger.notice("closing: cannot start compression: \(error)")
                     context.close(promise: nil)
@@ -169,6 +171,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
                 core.sessionChanged(user: user, schema: schema)
                 core.armIdleTimeout(self, context: context)
                 core.write(buffer, context: context)
+                compression?.compressOutbound = true
                 scheduleNotices(context: context)
             }
         case .execute(let request):
