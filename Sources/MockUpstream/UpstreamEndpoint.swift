@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import MockServer
 import NIOSSL
 
 #if canImport(Glibc)
@@ -8,17 +9,8 @@ import Glibc
 
 /// Where the upstream server is and how to reach it (`--upstream`, `--upstream-ssl-*`).
 public struct UpstreamEndpoint: Sendable {
-    public enum Address: Sendable, Hashable, CustomStringConvertible {
-        case tcp(host: String, port: Int)
-        case unixSocket(path: String)
-
-        public var description: String {
-            switch self {
-            case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-            case .unixSocket(let path): path
-            }
-        }
-    }
+    /// A TCP address or a Unix socket path, as a listener's (`[v6]:port` when printed).
+    public typealias Address = ListenTarget
 
     /// TLS on the upstream leg, independent of the client leg's.
     public struct TLS: Sendable {
