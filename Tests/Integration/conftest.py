@@ -99,6 +99,22 @@ def mock_server(tmp_path):
         server.stop()
 
 
+def rest_call(http_port, method, path, body=None):
+    """One REST call to the mock on `http_port`: (status, parsed JSON body or None); an error
+    status gives its text instead."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/api/v1/mock_server/{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 def run_binary(*args, timeout=30):
     """Runs the binary to completion (for option errors, --help, --version)."""
     return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)

@@ -29,15 +29,8 @@ TRACE = {
 
 
 def api(server, method, path, body=None):
-    request = urllib.request.Request(f"http://127.0.0.1:{server.http}/api/v1/mock_server/{path}", method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+    from conftest import rest_call
+    return rest_call(server.http, method, path, body)
 
 
 @pytest.fixture
