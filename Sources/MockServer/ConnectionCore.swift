@@ -254,7 +254,12 @@ final class ConnectionCore {
             connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue, user: session.user,
             statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
             answeredAt: answered)
-        entry.fault = answer.results.lazy.compactMap(\.fault).first?.description
+        // (`answer.results` would make an array for every statement.)
+        switch answer {
+        case .one(let response): entry.fault = response.fault?.description
+        case .several(let responses): entry.fault = responses.lazy.compactMap(\.fault).first?.description
+        case .later, .deferred: break
+        }
         if request.kind != .query || !request.attributes.isEmpty || !request.parameters.isEmpty {
             entry.statementKind = request.kind.rawValue
             entry.statementID = request.statementID
