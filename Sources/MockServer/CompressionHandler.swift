@@ -16,7 +16,7 @@ final class CompressionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let decoder: CompressedFrameDecoder
     private let encoder: CompressedFrameEncoder
-    private var buffer: ByteBuffer?
+    private var buffer = InboundBuffer()
     /// The next frame's sequence id: one past the client's last.
     private var sequenceID: UInt8 = 0
 
@@ -26,24 +26,19 @@ final class CompressionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if buffer == nil { buffer = bytes } else { buffer?.writeBuffer(&bytes) }
-        guard var pending = buffer else { return }
-        buffer = nil
+        buffer.append(unwrapInboundIn(data))
         var inflated: ByteBuffer?
         do {
-            while let frame = try decoder.nextFrame(from: &pending) {
-                sequenceID = frame.sequenceID &+ 1
-                var payload = frame.payload
-                if inflated == nil { inflated = payload } else { inflated?.writeBuffer(&payload) }
+            try buffer.consume { (pending) throws(MySQLWireError) in
+                while let frame = try decoder.nextFrame(from: &pending) {
+                    sequenceID = frame.sequenceID &+ 1
+                    var payload = frame.payload
+                    if inflated == nil { inflated = payload } else { inflated?.writeBuffer(&payload) }
+                }
             }
         } catch {
             context.fireErrorCaught(error)
             return
-        }
-        if pending.readableBytes > 0 {
-            pending.discardReadBytes()
-            buffer = pending
         }
         if let inflated { context.fireChannelRead(wrapInboundOut(inflated)) }
     }

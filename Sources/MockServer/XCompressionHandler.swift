@@ -33,7 +33,7 @@ final class XCompressionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let codec: Codec
     private let maxSize: Int
-    private var buffer: ByteBuffer?
+    private var buffer = InboundBuffer()
     /// The server compresses only once the session is authenticated: clients (mysqlx-connector-
     /// python) turn their decompressor on after the login, so a long login error must go plain.
     var compressOutbound = false
@@ -59,35 +59,34 @@ final class XCompressionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if buffer == nil { buffer = bytes } else { buffer?.writeBuffer(&bytes) }
-        guard var pending = buffer else { return }
-        buffer = nil
+        buffer.append(unwrapInboundIn(data))
         var out = ByteBuffer()
         do {
-            while let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt32.self) {
-                guard length >= 1, Int(length) <= maxSize else {
-                    throw MySQLWireError(.packetTooLarge, "X frame of \(length) bytes (at most \(maxSize))")
-                }
-                guard pending.readableBytes >= 4 + Int(length), var frame = pending.readSlice(length: 4 + Int(length)) else { break }
-                guard frame.getInteger(at: frame.readerIndex + 4, as: UInt8.self) == Self.clientCompression else {
-                    out.writeBuffer(&frame)
-                    continue
-                }
-                let message = try Mysqlx_Connection_Compression(serializedBytes: Array(frame.readableBytesView.dropFirst(5)))
-                let size = message.hasUncompressedSize ? Int(clamping: message.uncompressedSize) : -1
-                guard size >= 0 else { throw MySQLWireError(.malformed, "a Compression message without uncompressed_size") }
-                out.writeBytes(try inflate(Array(message.payload), expected: size))
-            }
+            try buffer.consume { pending in try unwrap(&pending, into: &out) }
         } catch {
             context.fireErrorCaught(error)
             return
         }
-        if pending.readableBytes > 0 {
-            pending.discardReadBytes()
-            buffer = pending
-        }
         if out.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(out)) }
+    }
+
+    /// The frames in `pending`: each client `Compression` message inflated into what it holds,
+    /// any other frame as it is.
+    private func unwrap(_ pending: inout ByteBuffer, into out: inout ByteBuffer) throws {
+        while let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt32.self) {
+            guard length >= 1, Int(length) <= maxSize else {
+                throw MySQLWireError(.packetTooLarge, "X frame of \(length) bytes (at most \(maxSize))")
+            }
+            guard pending.readableBytes >= 4 + Int(length), var frame = pending.readSlice(length: 4 + Int(length)) else { break }
+            guard frame.getInteger(at: frame.readerIndex + 4, as: UInt8.self) == Self.clientCompression else {
+                out.writeBuffer(&frame)
+                continue
+            }
+            let message = try Mysqlx_Connection_Compression(serializedBytes: Array(frame.readableBytesView.dropFirst(5)))
+            let size = message.hasUncompressedSize ? Int(clamping: message.uncompressedSize) : -1
+            guard size >= 0 else { throw MySQLWireError(.malformed, "a Compression message without uncompressed_size") }
+            out.writeBytes(try inflate(Array(message.payload), expected: size))
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -1,4 +1,5 @@
 import MockModel
+import MockServer
 import MySQLWire
 import NIOCore
 import NIOPosix
@@ -77,7 +78,7 @@ final class UpstreamSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var machine: UpstreamSessionStateMachine
     private let endpoint: UpstreamEndpoint
     private var framer: PacketFramer
-    private var buffer: ByteBuffer?
+    private var buffer = InboundBuffer()
     private var context: ChannelHandlerContext?
     /// Told once, when the login succeeds or fails.
     private var loggedIn: ((Result<Void, UpstreamFailure>) -> Void)?
@@ -112,26 +113,19 @@ final class UpstreamSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if buffer == nil { buffer = bytes } else { buffer?.writeBuffer(&bytes) }
-        guard var pending = buffer else { return }
-        buffer = nil
-        defer {
-            if pending.readableBytes > 0 {
-                pending.discardReadBytes()
-                buffer = pending
+        buffer.append(unwrapInboundIn(data))
+        buffer.consume { pending in
+            while context.channel.isActive {
+                let packet: Packet?
+                do {
+                    packet = try framer.nextPacket(from: &pending)
+                } catch {
+                    perform(.failed(UpstreamFailure(.malformed, "\(error)")), context: context)
+                    return
+                }
+                guard let packet else { return }
+                perform(machine.packetReceived(packet), context: context)
             }
-        }
-        while context.channel.isActive {
-            let packet: Packet?
-            do {
-                packet = try framer.nextPacket(from: &pending)
-            } catch {
-                perform(.failed(UpstreamFailure(.malformed, "\(error)")), context: context)
-                return
-            }
-            guard let packet else { return }
-            perform(machine.packetReceived(packet), context: context)
         }
     }
 
