@@ -98,6 +98,12 @@ let package = Package(
                 "MockServer", "MockScript", "MockModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
+            // The dashboard, compiled into the binary: no files to find at run time.
+            resources: [
+                .embedInCode("Dashboard/index.html"),
+                .embedInCode("Dashboard/dashboard.css"),
+                .embedInCode("Dashboard/dashboard.js"),
             ]
         ),
         .target(

@@ -4,7 +4,8 @@
 #                            libzstd-dev, pkg-config)
 #   scripts/setup.sh test    the above plus real MySQL clients and drivers (mariadb-client,
 #                            the driver matrix's packages), mariadb-server to calibrate against,
-#                            openssl, and a Python venv in .venv (Tests/Integration/requirements.txt)
+#                            openssl, chromium and chromium-driver (the dashboard's tests), and a
+#                            Python venv in .venv (Tests/Integration/requirements.txt)
 #   scripts/setup.sh bench   the test set plus sysbench, and socat (a byte relay to compare the
 #                            recorder's relaying with)
 set -euo pipefail
@@ -17,7 +18,8 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
     # libmariadb-dev and python3-dev build mysqlclient.
     packages+=(mariadb-client mariadb-server openssl python3-venv python3-dev libmariadb-dev
                php-cli php-mysql nodejs node-mysql libdbd-mariadb-perl libdbd-mysql-perl ruby-mysql2
-               golang-go golang-github-go-sql-driver-mysql-dev default-jdk-headless libmariadb-java)
+               golang-go golang-github-go-sql-driver-mysql-dev default-jdk-headless libmariadb-java
+               chromium chromium-driver)
 fi
 if [ "$what" = bench ]; then
     packages+=(sysbench libssl-dev socat)

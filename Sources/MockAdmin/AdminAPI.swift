@@ -14,12 +14,14 @@ import NIOCore
 /// | `/api/v1/mock_server/connections/{id}` | DELETE close one |
 /// | `/api/v1/mock_server/journal` | GET (`?connection=`, `?unmatched=true`, `?since=`), DELETE reset |
 /// | `/api/v1/mock_server/journal/wait` | POST `{"stmt"|"stmt_regex", "count", "timeout_ms"}` |
+/// | `/api/v1/mock_server/trace` | GET the trace's name, when it was loaded, how the last reload went |
 /// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
 /// | `/api/v1/mock_server/recording` | GET the trace recorded so far, DELETE reset (with `--upstream`) |
 /// | `/api/v1/mock_server/recording/start`, `…/stop` | POST; `…/status` GET (with `--upstream`) |
 /// | `/api/v1/mock_server/faults` | GET armed faults, POST arm one, DELETE clear all |
 /// | `/api/v1/mock_server/faults/{id}` | DELETE one |
 /// | `/api/v1/mock_server/health` | GET |
+/// | `/`, `/dashboard.css`, `/dashboard.js` | GET the dashboard (`Dashboard`) |
 public struct AdminResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
@@ -33,13 +35,16 @@ public struct AdminResponder: HTTPResponder {
     let recorder: TraceRecorder?
     /// Faults armed over REST.
     let faultArmory: FaultArmory
+    /// The trace in use, for its status.
+    let traces: TraceHolder?
     static let prefix = "/api/v1/mock_server/"
     /// Largest request body read; a larger one gets 413.
     package static let maxBody = 16 << 20
 
     public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess(),
                 reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil, recorder: TraceRecorder? = nil,
-                faults: FaultArmory = FaultArmory()) {
+                faults: FaultArmory = FaultArmory(), traces: TraceHolder? = nil) {
+        self.traces = traces
         self.recorder = recorder
         self.faultArmory = faults
         self.globals = globals
@@ -50,6 +55,8 @@ public struct AdminResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        // The dashboard's files hold no data: the page asks for the token itself (`Dashboard`).
+        if let page = Dashboard.response(request) { return access.refusal(request, token: false) ?? page }
         if let refusal = access.refusal(request) { return refusal }
         do {
             return try await route(request)
@@ -74,6 +81,10 @@ public struct AdminResponder: HTTPResponder {
         case ("connections", 2): return oneConnection(parts[1], request)
         case ("journal", 1): return journalEntries(request)
         case ("journal", 2) where parts[1] == "wait": return try await waitForJournal(request)
+        case ("trace", 1):
+            guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
+            guard let traces else { return Self.text(.notFound, "this server has no trace") }
+            return Self.json(Self.traceStatusJSON(traces.status).jsonText)
         case ("trace", 2) where parts[1] == "reload":
             guard request.method == .post else { return Self.notAllowed("POST") }
             guard let reloadTrace else { return Self.text(.notImplemented, "this server has no trace file to reload") }
@@ -243,6 +254,12 @@ public struct AdminResponder: HTTPResponder {
         ]
         if e.statementKind != "query" { members["statement_id"] = .int(Int64(e.statementID)) }
         if let fault = e.fault { members["fault"] = .string(fault) }
+        if let error = e.error {
+            members["error"] = .object(["code": .int(Int64(error.code)), "sql_state": .string(error.sqlState),
+                                        "message": .string(error.message)])
+        }
+        if e.execTime > .zero { members["exec_time_ms"] = .double(Double(e.execTime.components.seconds) * 1e3
+                                                                   + Double(e.execTime.components.attoseconds) / 1e15) }
         if !e.parameters.isEmpty { members["params"] = .array(e.parameters.map(JSONValue.string)) }
         if !e.attributes.isEmpty {
             members["attributes"] = .object(Dictionary(e.attributes.map { ($0.name, JSONValue.string($0.value)) },
@@ -251,11 +268,28 @@ public struct AdminResponder: HTTPResponder {
         return .object(members)
     }
 
+    static func traceStatusJSON(_ status: TraceHolder.Status) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "name": .string(status.name), "loaded_at": .double(status.loadedAt), "reloads": .int(Int64(status.reloads)),
+        ]
+        if let at = status.failedAt, let failure = status.failure {
+            members["last_reload_failure"] = .object(["at": .double(at), "error": .string(failure)])
+        }
+        return .object(members)
+    }
+
     private func journalEntries(_ request: Request) -> Response {
         switch request.method {
         case .get:
             let query = request.uri.queryParameters
-            var (entries, dropped) = journal.snapshot()
+            var since = 0
+            if let text = query["since"] {
+                guard let seq = Int(String(text)) else {
+                    return Self.text(.badRequest, "since must be a number, got \"\(text)\"")
+                }
+                since = max(0, seq)
+            }
+            var (entries, dropped, resets) = journal.entries(after: since)
             if let connection = query["connection"] {
                 guard let id = UInt32(String(connection)) else {
                     return Self.text(.badRequest, "connection must be a number, got \"\(connection)\"")
@@ -269,15 +303,9 @@ public struct AdminResponder: HTTPResponder {
                 let wanted = unmatched == "true"
                 entries = entries.filter { $0.unmatched == wanted }
             }
-            if let since = query["since"] {
-                guard let seq = Int(String(since)) else {
-                    return Self.text(.badRequest, "since must be a number, got \"\(since)\"")
-                }
-                entries = entries.filter { $0.sequence > seq }
-            }
             return Self.json(JSONValue.object([
                 "entries": .array(entries.map(Self.entryJSON)), "dropped": .int(Int64(dropped)),
-                "capacity": .int(Int64(journal.capacity)),
+                "capacity": .int(Int64(journal.capacity)), "resets": .int(Int64(resets)),
             ]).jsonText)
         case .delete:
             journal.reset()

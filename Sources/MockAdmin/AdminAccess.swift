@@ -24,8 +24,9 @@ public struct AdminAccess: Sendable {
         return a == "localhost" || a == "::1" || a.hasPrefix("127.")
     }
 
-    /// Why `request` is refused, or `nil` to serve it.
-    package func refusal(_ request: Request) -> Response? {
+    /// Why `request` is refused, or `nil` to serve it; `token: false` checks only the `Host`
+    /// (the dashboard's files, which a browser fetches without the token).
+    package func refusal(_ request: Request, token checkToken: Bool = true) -> Response? {
         if let authority = request.head.authority {
             let host = Self.hostName(authority)
             guard allowedHosts.contains(host) else {
@@ -33,7 +34,7 @@ public struct AdminAccess: Sendable {
                     + "allowed: \(allowedHosts.sorted().joined(separator: ", "))")
             }
         }
-        if let token {
+        if checkToken, let token {
             guard let given = request.headers[.authorization], Self.constantTimeEqual(given, "Bearer " + token) else {
                 var response = AdminResponder.text(.unauthorized, "the admin API needs Authorization: Bearer <token>")
                 response.headers[.wwwAuthenticate] = "Bearer"

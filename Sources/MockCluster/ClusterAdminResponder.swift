@@ -12,10 +12,11 @@ import NIOCore
 /// | `/api/v1/mock_server/nodes/{name}` | GET one; PATCH `{"role": "SECONDARY"}` |
 /// | `/api/v1/mock_server/nodes/{name}/stop` | POST, optional `{"sessions": "drop" \| "hang"}` (default drop) |
 /// | `/api/v1/mock_server/nodes/{name}/start` | POST |
-/// | `/api/v1/mock_server/nodes/{name}/trace` | PUT `{"filename": "…"}`: new connections answered from it |
+/// | `/api/v1/mock_server/nodes/{name}/trace` | PUT `{"filename": "…"}`: new connections answered from it; GET its status |
 /// | `/api/v1/mock_server/nodes/{name}/…` | the single-server API of that node: `globals`, `connections`, `journal`, `faults`, … |
 /// | `/api/v1/mock_server/globals[/{key}]` | the shared globals, as a single server's globals |
-/// | `/api/v1/mock_server/health` | GET |
+/// | `/api/v1/mock_server/health` | GET `{"status": "ok", "nodes": [names]}` |
+/// | `/`, `/dashboard.css`, `/dashboard.js` | GET the dashboard, with a choice of node (`Dashboard`) |
 public struct ClusterAdminResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
@@ -34,7 +35,7 @@ public struct ClusterAdminResponder: HTTPResponder {
         for node in cluster.nodes {
             apis[node.name] = AdminResponder(
                 globals: node.globals, registry: node.registry, journal: node.configuration.journal, access: access,
-                faults: node.configuration.faults)
+                faults: node.configuration.faults, traces: node.configuration.traces)
         }
         nodeAPIs = apis
         sharedAPI = AdminResponder(globals: cluster.sharedGlobals, registry: SessionRegistry(), journal: Journal(capacity: 1),
@@ -42,14 +43,22 @@ public struct ClusterAdminResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        // The dashboard lets its reader pick a node (`Dashboard`).
+        if let page = Dashboard.response(request) { return access.refusal(request, token: false) ?? page }
         if let refusal = access.refusal(request) { return refusal }
         var path = request.uri.path
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         guard path.hasPrefix(Self.prefix) else { return AdminResponder.text(.notFound, "no such endpoint") }
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         switch parts.first {
-        case "globals"?, "health"?:
+        case "globals"?:
             return try await sharedAPI.respond(to: request, context: context)
+        case "health"? where parts.count == 1:
+            // The node names tell a client (the dashboard) that this is a cluster's API.
+            guard request.method == .get || request.method == .head else { return AdminResponder.notAllowed("GET") }
+            return AdminResponder.json(JSONValue.object([
+                "status": .string("ok"), "nodes": .array(cluster.nodes.map { .string($0.name) }),
+            ]).jsonText)
         case "nodes"? where parts.count == 1:
             guard request.method == .get || request.method == .head else { return AdminResponder.notAllowed("GET") }
             return AdminResponder.json(JSONValue.array(await cluster.status().map(\.json)).jsonText)
@@ -104,8 +113,8 @@ public struct ClusterAdminResponder: HTTPResponder {
             } catch {
                 return AdminResponder.text(.conflict, "node \(node.name) cannot start: \(error)")
             }
-        case "trace"? where rest.count == 1:
-            guard request.method == .put else { return AdminResponder.notAllowed("PUT") }
+        case "trace"? where rest.count == 1 && request.method != .get && request.method != .head:
+            guard request.method == .put else { return AdminResponder.notAllowed("GET, PUT") }
             let members: [String: JSONValue]
             switch try await AdminResponder.jsonObject(request) {
             case .success(let object): members = object
@@ -120,7 +129,8 @@ public struct ClusterAdminResponder: HTTPResponder {
                 return AdminResponder.text(.unprocessableContent, "kept the previous trace: \(error)")
             }
         default:
-            // The node's own single-server API, at the same path without `nodes/{name}`.
+            // The node's own single-server API, at the same path without `nodes/{name}` (a GET
+            // of `trace` among them: the trace's status).
             var head = request.head
             head.path = Self.prefix + rest.joined(separator: "/") + (request.uri.query.map { "?\($0)" } ?? "")
             return try await api.respond(to: Request(head: head, body: request.body), context: context)

@@ -208,8 +208,14 @@ public final class MockCluster: Sendable {
 
         /// Loads `filename` for the node's new connections (open ones keep their trace).
         public func loadTrace(_ filename: String) throws -> String {
-            let trace = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals,
+            let trace: any Trace
+            do {
+                trace = try TraceLoader.load(filename, modulePrefixes: modulePrefixes, globals: globals,
                                              logger: configuration.logger, scriptLimits: scriptLimits)
+            } catch {
+                configuration.traces.reloadFailed("\(error)")
+                throw error
+            }
             configuration.traces.replace(with: trace)
             return trace.name
         }

@@ -256,8 +256,19 @@ final class ConnectionCore {
             answeredAt: answered)
         // (`answer.results` would make an array for every statement.)
         switch answer {
-        case .one(let response): entry.fault = response.fault?.description
-        case .several(let responses): entry.fault = responses.lazy.compactMap(\.fault).first?.description
+        case .one(let response):
+            entry.fault = response.fault?.description
+            entry.execTime = response.execTime
+            if case .error(let error) = response.kind { entry.error = .init(error) }
+        case .several(let responses):
+            entry.fault = responses.lazy.compactMap(\.fault).first?.description
+            for response in responses {
+                entry.execTime += response.execTime
+                if case .error(let error) = response.kind {
+                    entry.error = .init(error)
+                    break
+                }
+            }
         case .later, .deferred: break
         }
         if request.kind != .query || !request.attributes.isEmpty || !request.parameters.isEmpty {

@@ -1,3 +1,4 @@
+import MockModel
 import MySQLWire
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -30,6 +31,23 @@ public struct JournalEntry: Sendable, Hashable {
     public var parameters: [String] = []
     /// Query attributes sent with the statement: name and value as SQL.
     public var attributes: [Attribute] = []
+    /// The error the statement got, if its answer was one (or ended with one): for a statement no
+    /// trace entry answered, the message says why and names the closest entry.
+    public var error: Failure?
+    /// The `exec_time` of the answer's results together: how long the server waited before sending.
+    public var execTime: Duration = .zero
+
+    public struct Failure: Sendable, Hashable {
+        public var code: UInt16
+        public var sqlState: String
+        public var message: String
+
+        public init(_ error: ErrorResponse) {
+            code = error.code
+            sqlState = error.sqlState
+            message = error.message
+        }
+    }
 
     public struct Attribute: Sendable, Hashable {
         public var name: String
@@ -150,6 +168,13 @@ public final class Journal: Sendable {
     /// Entries in order, and how many were dropped because the journal was full.
     public func snapshot() -> (entries: [JournalEntry], dropped: Int) {
         state.withLockedValue { ($0.ordered, $0.dropped) }
+    }
+
+    /// The kept entries numbered above `cursor`, oldest first (what a reader that has seen up to
+    /// `cursor` has not seen), how many were dropped, and how many times the journal was reset: a
+    /// reader whose count of resets changed starts again from 0.
+    public func entries(after cursor: Int) -> (entries: [JournalEntry], dropped: Int, resets: Int) {
+        state.withLockedValue { ($0.entries(after: cursor), $0.dropped, $0.resets) }
     }
 
     /// Forgets every entry (sequence numbers start again at 1).

@@ -21,17 +21,53 @@ public enum ListenTarget: Sendable, Hashable, CustomStringConvertible {
 /// The trace new connections are answered from, replaceable while the server runs (SIGHUP, the
 /// REST API's reload). A connection keeps the trace it started with.
 public final class TraceHolder: Sendable {
-    private let box: NIOLockedValueBox<any Trace>
+    /// What the admin API and the dashboard show of the trace: its name, when it was loaded, and
+    /// how the last reload went.
+    public struct Status: Sendable, Equatable {
+        public var name: String
+        /// Seconds since 1970 when the trace in use was loaded.
+        public var loadedAt: Double
+        /// Reloads that replaced the trace since start.
+        public var reloads = 0
+        /// The last reload that failed, if it came after the last one that worked: when, and why
+        /// (the previous trace stays in use).
+        public var failedAt: Double?
+        public var failure: String?
+    }
+
+    private struct State {
+        var trace: any Trace
+        var status: Status
+    }
+
+    private let box: NIOLockedValueBox<State>
 
     public init(_ trace: any Trace) {
-        box = NIOLockedValueBox(trace)
+        box = NIOLockedValueBox(State(trace: trace, status: Status(name: trace.name, loadedAt: Self.now())))
     }
 
-    public var current: any Trace { box.withLockedValue { $0 } }
+    public var current: any Trace { box.withLockedValue { $0.trace } }
+
+    public var status: Status { box.withLockedValue { $0.status } }
 
     public func replace(with trace: any Trace) {
-        box.withLockedValue { $0 = trace }
+        let now = Self.now()
+        box.withLockedValue { state in
+            state.trace = trace
+            state.status = Status(name: trace.name, loadedAt: now, reloads: state.status.reloads + 1)
+        }
     }
+
+    /// A reload that failed: the trace in use stays, and the status says why.
+    public func reloadFailed(_ reason: String) {
+        let now = Self.now()
+        box.withLockedValue { state in
+            state.status.failedAt = now
+            state.status.failure = reason
+        }
+    }
+
+    private static func now() -> Double { ConnectionCore.now() }
 }
 
 /// Settings shared by the listeners of one server.

@@ -180,6 +180,7 @@ enum Entrypoint {
                 return .success(fresh.name)
             } catch {
                 logger.error("reloading the trace failed, keeping the previous one: \(error)")
+                traces.reloadFailed("\(error)")
                 return .failure(error)
             }
         }
@@ -192,7 +193,7 @@ enum Entrypoint {
             let access = AdminAccess(bindAddress: options.httpBindAddress, token: token)
             let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal,
                                        access: access, reloadTrace: reloadTrace, recorder: upstream?.recorder,
-                                       faults: server.configuration.faults)
+                                       faults: server.configuration.faults, traces: traces)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
                                               logger: Logger(label: "rest_mock_server"),
                                               onServerRunning: { adminListening.finish() })

@@ -245,4 +245,5 @@ class MockServer:
         self._call("DELETE", "recording")
 
     def health(self) -> bool:
-        return self._call("GET", "health") == {"status": "ok"}
+        answer = self._call("GET", "health")
+        return isinstance(answer, dict) and answer.get("status") == "ok"

@@ -1,0 +1,546 @@
+// mysql-server-mock dashboard. Everything it shows comes from the REST API under
+// /api/v1/mock_server/ and goes into the page through textContent only: a statement or a trace's
+// text never becomes markup.
+"use strict";
+
+(() => {
+  const API = "/api/v1/mock_server/";
+  const POLL_MS = 500;
+  /// Entries kept in the page, and rows drawn (newest first).
+  const MAX_ENTRIES = 5000;
+  const MAX_ROWS = 1000;
+
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    /// The API of the server, or of the node picked (`nodes/NAME/`) when the server is a cluster.
+    base: API,
+    token: null,
+    entries: [],
+    lastSeq: 0,
+    resets: null,
+    paused: false,
+    connections: [],
+    connectionsSignature: "",
+    globalsSignature: "",
+    filters: { connection: "", text: "", unmatched: false },
+    ticks: 0,
+    timer: null,
+    needsToken: false,
+  };
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  /// One call to the API; the parsed JSON, the text, or null for an empty answer.
+  async function api(path, { method = "GET", body, root = false, exact = false } = {}) {
+    const headers = {};
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch((root ? API : state.base) + path, { method, headers, body, cache: "no-store" });
+    } catch (error) {
+      throw new ApiError(0, "the server does not answer (" + error.message + ")");
+    }
+    if (response.status === 401) {
+      askForToken(state.token ? "The server refused this token." : "");
+      throw new ApiError(401, "the API needs a token");
+    }
+    const text = await response.text();
+    if (!response.ok) throw new ApiError(response.status, text.trim() || response.status + " " + response.statusText);
+    if (!text) return null;
+    if (!(response.headers.get("Content-Type") || "").includes("json")) return text;
+    return exact ? JSON.parse(text, exactNumbers) : JSON.parse(text);
+  }
+
+  /// Keeps a number JavaScript cannot hold (past 2^53, more digits than a double) as the text the
+  /// server sent, so showing it, or editing and saving it, does not change it.
+  function exactNumbers(key, value, context) {
+    if (typeof value !== "number" || !context || typeof JSON.rawJSON !== "function") return value;
+    return String(value) === context.source ? value : JSON.rawJSON(context.source);
+  }
+
+  // MARK: Small helpers
+
+  function element(tag, { text, className, attributes } = {}) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+    return node;
+  }
+
+  function cell(row, text, className) {
+    const td = element("td", { text, className });
+    row.append(td);
+    return td;
+  }
+
+  function tag(text, className) {
+    return element("span", { text, className: "tag " + (className || "") });
+  }
+
+  function clock(seconds) {
+    const date = new Date(seconds * 1000);
+    const pad = (n, width = 2) => String(n).padStart(width, "0");
+    return pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds()) + "." + pad(date.getMilliseconds(), 3);
+  }
+
+  function duration(ms) {
+    if (ms < 1) return (ms * 1000).toFixed(0) + " µs";
+    if (ms < 1000) return ms.toFixed(ms < 10 ? 2 : 0) + " ms";
+    return (ms / 1000).toFixed(2) + " s";
+  }
+
+  function age(seconds) {
+    const s = Math.max(0, Math.floor(Date.now() / 1000 - seconds));
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+  }
+
+  function say(message, bad = false) {
+    const live = $("live");
+    live.textContent = message;
+    live.className = "live " + (bad ? "bad" : "ok");
+  }
+
+  // MARK: Token
+
+  function askForToken(message) {
+    state.needsToken = true;
+    $("token-form").hidden = false;
+    $("token-error").textContent = message || "";
+    $("content").setAttribute("aria-hidden", "true");
+    $("content").inert = true;
+    say("waiting for the API token", true);
+  }
+
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("token").value.trim();
+    if (!value) {
+      $("token-error").textContent = "Enter the token the server was started with.";
+      return;
+    }
+    useToken(value);
+  });
+
+  function useToken(value) {
+    state.token = value;
+    sessionStorage.setItem("mysql-server-mock-token", value);
+    state.needsToken = false;
+    $("token-form").hidden = true;
+    $("content").removeAttribute("aria-hidden");
+    $("content").inert = false;
+    start();
+  }
+
+  // MARK: Trace
+
+  async function pollTrace() {
+    let status;
+    try {
+      status = await api("trace");
+    } catch (error) {
+      if (error.status === 404) {
+        $("trace-name").textContent = "—";
+        return;
+      }
+      throw error;
+    }
+    // A file's name; the whole path on hover and for screen readers.
+    const name = $("trace-name");
+    name.textContent = status.name.split("/").pop();
+    name.title = status.name;
+    name.setAttribute("aria-label", status.name);
+    $("trace-loaded").textContent = new Date(status.loaded_at * 1000).toLocaleString();
+    $("trace-reloads").textContent = String(status.reloads);
+    const failure = status.last_reload_failure;
+    const banner = $("trace-failure");
+    if (failure) {
+      banner.textContent = "The reload at " + clock(failure.at) + " failed; new connections still get " + status.name
+        + ": " + failure.error;
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+      banner.textContent = "";
+    }
+  }
+
+  $("reload-trace").addEventListener("click", async () => {
+    try {
+      const result = await api("trace/reload", { method: "POST" });
+      say("reloaded the trace " + (result && result.trace ? result.trace : ""));
+    } catch (error) {
+      say("reload refused: " + error.message, true);
+    }
+    await pollTrace().catch(() => {});
+  });
+
+  // MARK: Connections
+
+  async function pollConnections() {
+    const list = await api("connections");
+    list.sort((a, b) => a.id - b.id);
+    state.connections = list;
+    const signature = JSON.stringify(list.map((c) => [c.id, c.peer, c.user, c.schema, c.tls_cipher, c.statements]));
+    if (signature === state.connectionsSignature) {
+      for (const row of $("connections").rows) {
+        const c = list.find((x) => String(x.id) === row.dataset.id);
+        if (c) row.querySelector(".age").textContent = age(c.connected_since);
+      }
+      return;
+    }
+    state.connectionsSignature = signature;
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.close : undefined;
+    const body = $("connections");
+    const rows = document.createDocumentFragment();
+    for (const c of list) {
+      const row = element("tr", { attributes: { "data-id": String(c.id) } });
+      cell(row, c.id, "num");
+      cell(row, c.peer, "mono nowrap");
+      cell(row, c.user === null ? "—" : c.user);
+      cell(row, c.schema === null ? "—" : c.schema);
+      cell(row, c.tls_cipher === null ? "no" : c.tls_cipher, "nowrap");
+      cell(row, c.statements, "num");
+      cell(row, age(c.connected_since), "num age nowrap");
+      const close = element("button", {
+        text: "Close", className: "danger",
+        attributes: { type: "button", "aria-label": "Close connection " + c.id, "data-close": String(c.id) },
+      });
+      close.addEventListener("click", () => closeConnection(c.id));
+      const actions = element("td");
+      actions.append(close);
+      row.append(actions);
+      rows.append(row);
+    }
+    body.replaceChildren(rows);
+    $("connections-count").textContent = "(" + list.length + ")";
+    $("connections-empty").hidden = list.length > 0;
+    if (focused) {
+      const again = body.querySelector('[data-close="' + CSS.escape(focused) + '"]');
+      (again || $("connections-table")).focus();
+    }
+    updateConnectionFilter();
+  }
+
+  async function closeConnection(id) {
+    try {
+      await api("connections/" + id, { method: "DELETE" });
+      say("closed connection " + id);
+    } catch (error) {
+      say("could not close connection " + id + ": " + error.message, true);
+    }
+    state.connectionsSignature = "";
+    await pollConnections().catch(() => {});
+  }
+
+  // MARK: Globals
+
+  async function pollGlobals() {
+    const globals = await api("globals", { exact: true });
+    const names = Object.keys(globals).sort();
+    const signature = JSON.stringify(names.map((n) => [n, globals[n]]));
+    if (signature === state.globalsSignature) return;
+    state.globalsSignature = signature;
+    const rows = document.createDocumentFragment();
+    for (const name of names) {
+      const row = element("tr", { attributes: { "data-name": name } });
+      cell(row, name, "mono");
+      const compact = JSON.stringify(globals[name]);
+      cell(row, compact.length > 60 ? JSON.stringify(globals[name], null, 2) : compact, "value");
+      const actions = element("td", { className: "nowrap" });
+      const edit = element("button", { text: "Edit", className: "secondary", attributes: { type: "button", "aria-label": "Edit " + name } });
+      edit.addEventListener("click", () => {
+        $("global-name").value = name;
+        $("global-value").value = JSON.stringify(globals[name], null, 2);
+        clearGlobalError();
+        $("global-value").focus();
+      });
+      const remove = element("button", { text: "Delete", className: "danger", attributes: { type: "button", "aria-label": "Delete " + name } });
+      remove.addEventListener("click", async () => {
+        try {
+          await api("globals/" + encodeURIComponent(name), { method: "DELETE" });
+          say("deleted the global " + name);
+        } catch (error) {
+          say("could not delete " + name + ": " + error.message, true);
+        }
+        state.globalsSignature = "";
+        await pollGlobals().catch(() => {});
+      });
+      actions.append(edit, " ", remove);
+      row.append(actions);
+      rows.append(row);
+    }
+    $("globals").replaceChildren(rows);
+    $("globals-empty").hidden = names.length > 0;
+  }
+
+  function clearGlobalError() {
+    $("global-error").textContent = "";
+    $("global-value").removeAttribute("aria-invalid");
+    $("global-name").removeAttribute("aria-invalid");
+  }
+
+  $("global-value").addEventListener("input", clearGlobalError);
+  $("global-name").addEventListener("input", clearGlobalError);
+
+  $("global-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearGlobalError();
+    const name = $("global-name").value.trim();
+    const text = $("global-value").value;
+    if (!name) {
+      $("global-name").setAttribute("aria-invalid", "true");
+      $("global-error").textContent = "Give the global a name.";
+      $("global-name").focus();
+      return;
+    }
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      // Nothing is sent: the server would refuse it too, and the trace keeps the value it has.
+      $("global-value").setAttribute("aria-invalid", "true");
+      $("global-error").textContent = "Not valid JSON, nothing was sent: " + error.message;
+      $("global-value").focus();
+      return;
+    }
+    try {
+      // The text as typed, so numbers beyond JavaScript's precision reach the server exactly.
+      await api("globals/" + encodeURIComponent(name), { method: "PUT", body: text });
+      say("set the global " + name);
+    } catch (error) {
+      $("global-error").textContent = "The server refused it: " + error.message;
+      return;
+    }
+    state.globalsSignature = "";
+    await pollGlobals().catch(() => {});
+  });
+
+  // MARK: Journal
+
+  function matchesFilters(entry) {
+    const f = state.filters;
+    if (f.connection && String(entry.connection) !== f.connection) return false;
+    if (f.unmatched && !entry.unmatched) return false;
+    if (f.text) {
+      const haystack = [entry.stmt, entry.answered_by, entry.error ? entry.error.message : "", entry.fault || "",
+        (entry.params || []).join(" ")].join("\n").toLowerCase();
+      if (!haystack.includes(f.text)) return false;
+    }
+    return true;
+  }
+
+  function journalRow(entry, fresh) {
+    const row = element("tr", {
+      className: (entry.unmatched ? "unmatched" : "") + (fresh ? " fresh" : ""),
+      attributes: { "data-seq": String(entry.seq), "data-connection": String(entry.connection) },
+    });
+    cell(row, entry.seq, "num");
+    cell(row, clock(entry.received_at), "time mono").title = new Date(entry.received_at * 1000).toISOString();
+    cell(row, entry.connection, "num");
+    const kind = cell(row, "", "nowrap");
+    kind.append(tag(entry.kind), " ", tag(entry.response, entry.response === "error" ? "error" : ""));
+    const statement = cell(row, entry.stmt, "stmt");
+    if (entry.stmt_truncated) statement.append(element("span", { text: " … (" + entry.stmt_bytes + " bytes in all)", className: "cut" }));
+    if (entry.params) statement.append(element("span", { text: "\nparams: " + entry.params.join(", "), className: "cut" }));
+    const answer = cell(row, "", "answer");
+    if (entry.unmatched) {
+      answer.append(tag("unmatched", "unmatched"), " ");
+      if (entry.error) answer.append(element("span", { text: entry.error.message, className: "nearmiss" }));
+    } else {
+      answer.append(element("span", { text: entry.answered_by, className: "mono" }));
+      if (entry.error) {
+        answer.append(element("span", { text: "ERROR " + entry.error.code + ": " + entry.error.message, className: "nearmiss" }));
+      }
+    }
+    const ms = Math.max(0, (entry.answered_at - entry.received_at) * 1000) + (entry.exec_time_ms || 0);
+    cell(row, duration(ms), "num nowrap");
+    const fault = cell(row, "");
+    if (entry.fault) fault.append(tag(entry.fault, "fault"));
+    return row;
+  }
+
+  /// Draws every kept entry that passes the filters, newest first.
+  function renderJournal() {
+    const rows = document.createDocumentFragment();
+    let shown = 0;
+    for (let i = state.entries.length - 1; i >= 0 && shown < MAX_ROWS; i--) {
+      const entry = state.entries[i];
+      if (!matchesFilters(entry)) continue;
+      rows.append(journalRow(entry, false));
+      shown++;
+    }
+    $("journal-rows").replaceChildren(rows);
+    journalCounts();
+  }
+
+  /// Puts rows for newly arrived entries on top.
+  function addJournalRows(entries) {
+    const body = $("journal-rows");
+    const rows = document.createDocumentFragment();
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (matchesFilters(entries[i])) rows.append(journalRow(entries[i], true));
+    }
+    body.prepend(rows);
+    while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+    journalCounts();
+  }
+
+  function journalCounts() {
+    const shown = $("journal-rows").rows.length;
+    $("journal-count").textContent = "(" + state.entries.length + ")";
+    $("journal-empty").hidden = shown > 0;
+    $("journal-empty").textContent = state.entries.length ? "No statement passes the filters." : "No statement yet.";
+  }
+
+  async function pollJournal() {
+    const data = await api("journal?since=" + state.lastSeq);
+    if (state.resets !== null && data.resets !== state.resets) {
+      // Cleared elsewhere: numbering started again.
+      state.resets = data.resets;
+      state.entries = [];
+      state.lastSeq = 0;
+      renderJournal();
+      return pollJournal();
+    }
+    state.resets = data.resets;
+    const note = data.dropped > 0
+      ? "The journal keeps the newest " + data.capacity + " statements; " + data.dropped + " older ones were dropped."
+      : "";
+    $("journal-note").textContent = note;
+    if (!data.entries.length) return;
+    state.lastSeq = data.entries[data.entries.length - 1].seq;
+    state.entries.push(...data.entries);
+    if (state.entries.length > MAX_ENTRIES) state.entries.splice(0, state.entries.length - MAX_ENTRIES);
+    addJournalRows(data.entries);
+    updateConnectionFilter();
+  }
+
+  function updateConnectionFilter() {
+    const select = $("filter-connection");
+    const ids = new Set(state.connections.map((c) => c.id));
+    for (const e of state.entries) ids.add(e.connection);
+    const wanted = ["", ...[...ids].sort((a, b) => a - b).map(String)];
+    const have = [...select.options].map((o) => o.value);
+    if (wanted.join(",") === have.join(",")) return;
+    const selected = select.value;
+    select.replaceChildren(...wanted.map((id) => element("option", { text: id || "all", attributes: { value: id } })));
+    if (selected && !wanted.includes(selected)) {
+      select.append(element("option", { text: selected, attributes: { value: selected } }));
+    }
+    select.value = selected;
+  }
+
+  $("filters").addEventListener("submit", (event) => event.preventDefault());
+  $("filter-connection").addEventListener("change", (event) => {
+    state.filters.connection = event.target.value;
+    renderJournal();
+  });
+  $("filter-text").addEventListener("input", (event) => {
+    state.filters.text = event.target.value.trim().toLowerCase();
+    renderJournal();
+  });
+  $("filter-unmatched").addEventListener("change", (event) => {
+    state.filters.unmatched = event.target.checked;
+    renderJournal();
+  });
+  $("pause").addEventListener("click", (event) => {
+    state.paused = !state.paused;
+    event.target.setAttribute("aria-pressed", String(state.paused));
+    event.target.textContent = state.paused ? "Resume" : "Pause";
+    say(state.paused ? "journal paused" : "live");
+  });
+  $("clear-journal").addEventListener("click", async () => {
+    try {
+      await api("journal", { method: "DELETE" });
+      say("cleared the journal");
+    } catch (error) {
+      say("could not clear the journal: " + error.message, true);
+    }
+  });
+
+  // MARK: Cluster nodes
+
+  /// On a cluster's API (its health names the nodes), a choice of node; the page then shows that node.
+  async function findNodes() {
+    const health = await api("health", { root: true });
+    if (!health || !Array.isArray(health.nodes) || !health.nodes.length) return;
+    const nodes = await api("nodes", { root: true });
+    const select = $("node");
+    const previous = select.value || new URLSearchParams(location.search).get("node");
+    select.replaceChildren(...nodes.map((n) => element("option", {
+      text: n.name + " (" + [n.role, n.state].filter(Boolean).join(", ") + ")", attributes: { value: n.name },
+    })));
+    select.value = nodes.some((n) => n.name === previous) ? previous : nodes[0].name;
+    $("node-choice").hidden = false;
+    state.base = API + "nodes/" + encodeURIComponent(select.value) + "/";
+  }
+
+  $("node").addEventListener("change", (event) => {
+    state.base = API + "nodes/" + encodeURIComponent(event.target.value) + "/";
+    Object.assign(state, { entries: [], lastSeq: 0, resets: null, connectionsSignature: "", globalsSignature: "" });
+    renderJournal();
+    restart();
+  });
+
+  // MARK: Polling
+
+  async function tick() {
+    state.timer = null;
+    if (state.needsToken) return;
+    try {
+      if (!state.paused) await pollJournal();
+      if (state.ticks % 2 === 0) await pollConnections();
+      if (state.ticks % 4 === 0) await Promise.all([pollGlobals(), pollTrace()]);
+      if (!state.paused) say("live · " + clock(Date.now() / 1000).slice(0, 8));
+    } catch (error) {
+      if (state.needsToken) return;
+      say(error.message, true);
+    }
+    state.ticks++;
+    state.timer = setTimeout(tick, POLL_MS);
+  }
+
+  function restart() {
+    if (state.timer) clearTimeout(state.timer);
+    state.ticks = 0;
+    tick();
+  }
+
+  async function start() {
+    try {
+      await findNodes();
+    } catch (error) {
+      if (state.needsToken) return;
+      say(error.message, true);
+    }
+    restart();
+  }
+
+  // A token may come in the address (`#token=…`, which browsers never send to the server); it is
+  // kept for this tab only and taken out of the address bar.
+  function tokenFromAddress() {
+    const token = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (token) history.replaceState(null, "", location.pathname + location.search);
+    return token;
+  }
+
+  window.addEventListener("hashchange", () => {
+    const token = tokenFromAddress();
+    if (token) useToken(token);
+  });
+
+  const token = tokenFromAddress() || sessionStorage.getItem("mysql-server-mock-token");
+  if (token) {
+    useToken(token);
+  } else {
+    start();
+  }
+})();
