@@ -7,7 +7,7 @@ RELEASE_BUILD = $(SWIFT) build -c release --static-swift-stdlib
 PORT ?= 3306
 ARGS ?=
 
-.PHONY: run build release test unit integration drivers drivers-calibrate bench bench-ab bench-micro fuzz soak sanitize protos clean-venv
+.PHONY: run build release test unit integration screenshots drivers drivers-calibrate bench bench-ab bench-micro fuzz soak sanitize protos clean-venv
 
 run: release
 	.build/release/mysql_server_mock --bind-address 127.0.0.1 --port $(PORT) --filename builtin:default $(ARGS)
@@ -36,6 +36,12 @@ integration:
 	scripts/setup.sh test
 	$(SWIFT) build --product mysql_server_mock
 	.venv/bin/python -m pytest -q Tests/Integration
+
+# The README's dashboard screenshots (docs/screenshots), taken by the dashboard's browser tests.
+screenshots:
+	scripts/setup.sh test
+	$(SWIFT) build --product mysql_server_mock
+	DASHBOARD_SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest -q Tests/Integration/test_dashboard.py
 
 # The driver matrix alone (issue 15): every probe against the mock and against a MariaDB it starts
 # (the calibration runs in the same test, so drivers-calibrate is the same target).

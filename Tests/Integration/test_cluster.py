@@ -163,6 +163,13 @@ def test_roles_globals_and_traces_change_over_rest(cluster):
     assert query(cluster.ports[0], "select @@port") == ((cluster.ports[0],),)
     status, text = cluster.api("PUT", "nodes/b/trace", {"filename": "/nonexistent.json"})
     assert status == 422 and "kept the previous trace" in text
+    # GET a node's trace: its status, with the failed load after the one that worked.
+    status, trace = cluster.api("GET", "nodes/b/trace")
+    assert status == 200 and trace["name"] == str(other) and trace["reloads"] == 1
+    assert "/nonexistent.json" in trace["last_reload_failure"]["error"]
+    assert cluster.api("GET", "nodes/a/trace")[1]["reloads"] == 0
+    # A cluster's health names its nodes (the dashboard offers them).
+    assert cluster.api("GET", "health") == (200, {"status": "ok", "nodes": ["a", "b", "c"]})
     # Each node's own API: journal and faults.
     status, journal = cluster.api("GET", "nodes/b/journal")
     assert any(e["stmt"] == "select @@port" for e in journal["entries"])

@@ -93,7 +93,7 @@ struct AdminAPITests {
                 #expect(response.status == .methodNotAllowed)
                 #expect(response.headers[.allow] == "GET, DELETE")
             }
-            for path in ["/", "/api/v1/mock_server/global/", "/api/v1/mock_server/globals/a/b"] {
+            for path in ["/favicon.ico", "/api/v1/mock_server/global/", "/api/v1/mock_server/globals/a/b"] {
                 try await client.execute(uri: path, method: .get) { #expect($0.status == .notFound) }
             }
             try await client.execute(uri: Self.globalsPath, method: .get, headers: [.contentRange: "bytes 0-1/2"]) {
