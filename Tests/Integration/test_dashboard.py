@@ -302,6 +302,23 @@ def test_filters_by_connection_unmatched_and_text(mock_server, tmp_path, page):
         assert page.find_element(By.ID, "journal-empty").text == "No statement passes the filters."
 
 
+def test_a_burst_of_statements_keeps_the_page_bounded_and_live(mock_server, tmp_path, page):
+    server = start(mock_server, tmp_path)
+    page.get(server.url)
+    wait(page, lambda d: d.find_element(By.ID, "trace-name").text == "dashboard.json", timeout=3.0)
+    with connect(server) as conn, conn.cursor() as cursor:
+        for _ in range(3000):
+            cursor.execute("SELECT 1")
+        cursor.execute("SELECT @@version_comment")
+        wait(page, lambda d: row_for(d, "SELECT @@version_comment") is not None, timeout=2.0)
+    total = len(rest_call(server.http, "GET", "journal")[1]["entries"])
+    assert total >= 3001
+    # Every entry counted, the newest 1000 drawn, the newest on top.
+    wait(page, lambda d: d.find_element(By.ID, "journal-count").text == f"({total})", timeout=2.0)
+    assert len(rows(page)) == 1000
+    assert rows(page)[0].find_elements(By.TAG_NAME, "td")[4].text == "SELECT @@version_comment"
+
+
 def test_journal_cleared_elsewhere_starts_again(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
     page.get(server.url)

@@ -100,6 +100,13 @@ def test_connections_and_faults():
 def test_reload_and_recording_errors():
     with MockServer(TRACE) as mock:
         assert mock.reload_trace().endswith("trace.json")
+        status = mock.trace_status()
+        assert status["name"].endswith("trace.json") and status["reloads"] == 1
+        assert "last_reload_failure" not in status
+        import urllib.request
+        with urllib.request.urlopen(mock.dashboard_url) as page:
+            assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert b"<title>mysql-server-mock</title>" in page.read()
         with pytest.raises(MockServerError, match="404"):
             mock.recording()
 

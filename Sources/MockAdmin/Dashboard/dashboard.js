@@ -385,8 +385,12 @@
   function addJournalRows(entries) {
     const body = $("journal-rows");
     const rows = document.createDocumentFragment();
-    for (let i = entries.length - 1; i >= 0; i--) {
-      if (matchesFilters(entries[i])) rows.append(journalRow(entries[i], true));
+    // A burst of thousands: only the rows that stay drawn are made.
+    let made = 0;
+    for (let i = entries.length - 1; i >= 0 && made < MAX_ROWS; i--) {
+      if (!matchesFilters(entries[i])) continue;
+      rows.append(journalRow(entries[i], true));
+      made++;
     }
     body.prepend(rows);
     while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();

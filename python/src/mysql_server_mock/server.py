@@ -231,6 +231,16 @@ class MockServer:
     def reload_trace(self) -> str:
         return self._call("POST", "trace/reload")["trace"]
 
+    def trace_status(self) -> Dict[str, Any]:
+        """The trace's status: `name`, `loaded_at`, `reloads`, and `last_reload_failure` when the
+        last reload failed."""
+        return self._call("GET", "trace")
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's address, to open in a browser while a test is paused."""
+        return f"http://{self.host}:{self.http_port}/"
+
     def recording(self) -> Dict[str, Any]:
         """The trace recorded so far (with `args=["--upstream", ...]`)."""
         return self._call("GET", "recording")
