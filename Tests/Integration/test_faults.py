@@ -180,7 +180,13 @@ def test_rest_fault_bodies_are_checked(server):
 ])
 def test_handshake_faults(mock_server, fault, expect):
     server = mock_server({"handshake": {"fault": fault}, "stmts": []})
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=1)
+    try:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=1)
+    except ConnectionResetError:
+        # The reset can come before the client's connect() has returned (its non-blocking connect
+        # then reads ECONNRESET from SO_ERROR): seen on a loaded machine.
+        assert expect == "reset"
+        return
     try:
         data = sock.recv(1024)
     except ConnectionResetError:

@@ -75,8 +75,9 @@
     return node;
   }
 
-  function cell(row, text, className) {
-    const td = element("td", { text, className });
+  /// A cell; `label` names its column where a narrow window shows rows as cards.
+  function cell(row, text, className, label) {
+    const td = element("td", { text, className, attributes: label ? { "data-label": label } : {} });
     row.append(td);
     return td;
   }
@@ -203,13 +204,13 @@
     const rows = document.createDocumentFragment();
     for (const c of list) {
       const row = element("tr", { attributes: { "data-id": String(c.id) } });
-      cell(row, c.id, "num");
-      cell(row, c.peer, "mono nowrap");
-      cell(row, c.user === null ? "—" : c.user);
-      cell(row, c.schema === null ? "—" : c.schema);
-      cell(row, c.tls_cipher === null ? "no" : c.tls_cipher, "nowrap");
-      cell(row, c.statements, "num");
-      cell(row, age(c.connected_since), "num age nowrap");
+      cell(row, c.id, "num", "ID");
+      cell(row, c.peer, "mono nowrap", "Peer");
+      cell(row, c.user === null ? "—" : c.user, "", "User");
+      cell(row, c.schema === null ? "—" : c.schema, "", "Schema");
+      cell(row, c.tls_cipher === null ? "no" : c.tls_cipher, "nowrap", "TLS");
+      cell(row, c.statements, "num", "Statements");
+      cell(row, age(c.connected_since), "num age nowrap", "Age");
       const close = element("button", {
         text: "Close", className: "danger",
         attributes: { type: "button", "aria-label": "Close connection " + c.id, "data-close": String(c.id) },
@@ -342,15 +343,15 @@
       className: (entry.unmatched ? "unmatched" : "") + (fresh ? " fresh" : ""),
       attributes: { "data-seq": String(entry.seq), "data-connection": String(entry.connection) },
     });
-    cell(row, entry.seq, "num");
-    cell(row, clock(entry.received_at), "time mono").title = new Date(entry.received_at * 1000).toISOString();
-    cell(row, entry.connection, "num");
-    const kind = cell(row, "", "nowrap");
+    cell(row, entry.seq, "num", "#");
+    cell(row, clock(entry.received_at), "time mono", "Time").title = new Date(entry.received_at * 1000).toISOString();
+    cell(row, entry.connection, "num", "Conn");
+    const kind = cell(row, "", "nowrap", "Kind");
     kind.append(tag(entry.kind), " ", tag(entry.response, entry.response === "error" ? "error" : ""));
-    const statement = cell(row, entry.stmt, "stmt");
+    const statement = cell(row, entry.stmt, "stmt", "Statement");
     if (entry.stmt_truncated) statement.append(element("span", { text: " … (" + entry.stmt_bytes + " bytes in all)", className: "cut" }));
     if (entry.params) statement.append(element("span", { text: "\nparams: " + entry.params.join(", "), className: "cut" }));
-    const answer = cell(row, "", "answer");
+    const answer = cell(row, "", "answer", "Answered by");
     if (entry.unmatched) {
       answer.append(tag("unmatched", "unmatched"), " ");
       if (entry.error) answer.append(element("span", { text: entry.error.message, className: "nearmiss" }));
@@ -361,8 +362,8 @@
       }
     }
     const ms = Math.max(0, (entry.answered_at - entry.received_at) * 1000) + (entry.exec_time_ms || 0);
-    cell(row, duration(ms), "num nowrap");
-    const fault = cell(row, "");
+    cell(row, duration(ms), "num nowrap", "Duration");
+    const fault = cell(row, "", "", "Fault");
     if (entry.fault) fault.append(tag(entry.fault, "fault"));
     return row;
   }
@@ -385,11 +386,13 @@
   function addJournalRows(entries) {
     const body = $("journal-rows");
     const rows = document.createDocumentFragment();
-    // A burst of thousands: only the rows that stay drawn are made.
+    // A burst of thousands: only the rows that stay drawn are made, and none is highlighted (a
+    // fading highlight on every cell of a thousand rows would keep the page busy for seconds).
+    const highlight = entries.length <= 20;
     let made = 0;
     for (let i = entries.length - 1; i >= 0 && made < MAX_ROWS; i--) {
       if (!matchesFilters(entries[i])) continue;
-      rows.append(journalRow(entries[i], true));
+      rows.append(journalRow(entries[i], highlight));
       made++;
     }
     body.prepend(rows);
