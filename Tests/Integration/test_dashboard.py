@@ -248,7 +248,8 @@ def test_closing_a_connection_from_the_page_drops_that_client(mock_server, tmp_p
             By.CSS_SELECTOR, f'#connections button[aria-label="Close connection {victim_id}"]'), timeout=3.0)[0]
         cells = page.find_element(By.CSS_SELECTOR, f'#connections tr[data-id="{victim_id}"]').find_elements(
             By.TAG_NAME, "td")
-        assert cells[1].text.startswith("127.0.0.1:") and cells[2].text == "app" and cells[4].text == "no"
+        assert cells[1].text == "classic"
+        assert cells[2].text.startswith("127.0.0.1:") and cells[3].text == "app" and cells[5].text == "no"
         # By keyboard: focus the button and press Enter.
         page.execute_script("arguments[0].focus()", button)
         button.send_keys(Keys.ENTER)
@@ -261,10 +262,26 @@ def test_closing_a_connection_from_the_page_drops_that_client(mock_server, tmp_p
         with bystander.cursor() as cursor:
             cursor.execute("SELECT 1")
             assert cursor.fetchall() == ((1,),)
-        assert page.find_element(By.ID, "live").text == f"closed connection {victim_id}" or \
-            page.find_element(By.ID, "live").text.startswith("live")
+        assert page.find_element(By.ID, "live").text == f"closed connection {victim_id}"
+        assert page.find_element(By.ID, "live").get_attribute("role") == "status"
     finally:
         bystander.close()
+
+
+def test_x_protocol_sessions_and_statements(mock_server, tmp_path, page):
+    import mysqlx
+    xport = free_port()
+    server = start(mock_server, tmp_path, args=["--xport", str(xport)])
+    page.get(server.url)
+    session = mysqlx.get_session(host="127.0.0.1", port=xport, user="app", password="secret", ssl_mode="DISABLED")
+    try:
+        assert session.sql("SELECT 1").execute().fetch_all()[0][0] == 1
+        wait(page, lambda d: row_for(d, "SELECT 1") is not None, timeout=1.0)
+        assert row_for(page, "SELECT 1").find_elements(By.TAG_NAME, "td")[3].text.split() == ["query", "result", "X"]
+        wait(page, lambda d: [r.find_elements(By.TAG_NAME, "td")[1].text
+                              for r in d.find_elements(By.CSS_SELECTOR, "#connections tr")] == ["X"], timeout=3.0)
+    finally:
+        session.close()
 
 
 def test_filters_by_connection_unmatched_and_text(mock_server, tmp_path, page):

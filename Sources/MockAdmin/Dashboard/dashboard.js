@@ -27,6 +27,7 @@
     ticks: 0,
     timer: null,
     needsToken: false,
+    offline: false,
   };
 
   class ApiError extends Error {
@@ -105,10 +106,18 @@
     return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
   }
 
+  /// A message for the reader (announced by screen readers): what an action did, or what went
+  /// wrong. The same message twice is announced once.
   function say(message, bad = false) {
     const live = $("live");
-    live.textContent = message;
-    live.className = "live " + (bad ? "bad" : "ok");
+    live.className = "message" + (bad ? " bad" : "");
+    if (live.textContent !== message) live.textContent = message;
+  }
+
+  /// Whether the page is up to date (not announced: it changes every half second).
+  function beat(ok, text) {
+    $("heartbeat").textContent = text;
+    $("heartbeat").className = "heartbeat " + (ok ? "ok" : "bad");
   }
 
   // MARK: Token
@@ -119,7 +128,7 @@
     $("token-error").textContent = message || "";
     $("content").setAttribute("aria-hidden", "true");
     $("content").inert = true;
-    say("waiting for the API token", true);
+    beat(false, "waiting for the API token");
   }
 
   $("token-form").addEventListener("submit", (event) => {
@@ -205,6 +214,7 @@
     for (const c of list) {
       const row = element("tr", { attributes: { "data-id": String(c.id) } });
       cell(row, c.id, "num", "ID");
+      cell(row, c.protocol === "x" ? "X" : c.protocol, "", "Protocol");
       cell(row, c.peer, "mono nowrap", "Peer");
       cell(row, c.user === null ? "—" : c.user, "", "User");
       cell(row, c.schema === null ? "—" : c.schema, "", "Schema");
@@ -348,6 +358,7 @@
     cell(row, entry.connection, "num", "Conn");
     const kind = cell(row, "", "nowrap", "Kind");
     kind.append(tag(entry.kind), " ", tag(entry.response, entry.response === "error" ? "error" : ""));
+    if (entry.protocol === "x") kind.append(" ", tag("X"));
     const statement = cell(row, entry.stmt, "stmt", "Statement");
     if (entry.stmt_truncated) statement.append(element("span", { text: " … (" + entry.stmt_bytes + " bytes in all)", className: "cut" }));
     if (entry.params) statement.append(element("span", { text: "\nparams: " + entry.params.join(", "), className: "cut" }));
@@ -462,7 +473,7 @@
     state.paused = !state.paused;
     event.target.setAttribute("aria-pressed", String(state.paused));
     event.target.textContent = state.paused ? "Resume" : "Pause";
-    say(state.paused ? "journal paused" : "live");
+    say(state.paused ? "journal paused" : "journal live again");
   });
   $("clear-journal").addEventListener("click", async () => {
     try {
@@ -506,9 +517,13 @@
       if (!state.paused) await pollJournal();
       if (state.ticks % 2 === 0) await pollConnections();
       if (state.ticks % 4 === 0) await Promise.all([pollGlobals(), pollTrace()]);
-      if (!state.paused) say("live · " + clock(Date.now() / 1000).slice(0, 8));
+      beat(true, (state.paused ? "paused · " : "live · ") + clock(Date.now() / 1000).slice(0, 8));
+      if (state.offline) say("the server answers again");
+      state.offline = false;
     } catch (error) {
       if (state.needsToken) return;
+      beat(false, "no answer");
+      state.offline = true;
       say(error.message, true);
     }
     state.ticks++;
