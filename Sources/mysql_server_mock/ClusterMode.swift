@@ -1,6 +1,7 @@
 import Logging
 import MockAdmin
 import MockCluster
+import MockServer
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -42,7 +43,8 @@ enum ClusterMode {
                                               logger: Logger(label: "rest_mock_server"),
                                               onServerRunning: { adminListening.finish() })
             services.append(.init(service: app))
-            logger.notice("REST API on http://\(configuration.bindAddress):\(httpPort)/api/v1/mock_server/nodes")
+            let base = "http://\(ListenTarget.tcp(host: configuration.bindAddress, port: httpPort))"
+            logger.notice("REST API on \(base)/api/v1/mock_server/nodes, dashboard on \(base)/")
         } else {
             adminListening.finish()
         }

@@ -198,7 +198,8 @@ enum Entrypoint {
                                               logger: Logger(label: "rest_mock_server"),
                                               onServerRunning: { adminListening.finish() })
             services.append(.init(service: app))
-            logger.notice("REST API on http://\(options.httpBindAddress):\(httpPort)/api/v1/mock_server/")
+            let base = "http://\(ListenTarget.tcp(host: options.httpBindAddress, port: httpPort))"
+            logger.notice("REST API on \(base)/api/v1/mock_server/, dashboard on \(base)/")
         }
         if let recorder = upstream?.recorder, let path = options.record {
             services.append(.init(service: RecordingWriter(recorder: recorder, path: path, logger: logger)))

@@ -91,7 +91,7 @@ struct Options: ParsableCommand {
                                + "private key).", valueName: "path"))
     var cachingSha2PublicKey: String?
 
-    @Option(help: ArgumentHelp("Serve the REST admin API on this port.", valueName: "port"))
+    @Option(help: ArgumentHelp("Serve the REST admin API on this port, and the dashboard at /.", valueName: "port"))
     var httpPort: String?
 
     @Option(help: ArgumentHelp("Address the REST admin API binds to.", valueName: "host"))
