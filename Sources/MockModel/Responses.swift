@@ -89,15 +89,21 @@ public struct ErrorResponse: Sendable, Hashable, Error, CustomStringConvertible 
 }
 
 /// A result set: column definitions, rows of cells (`nil` is SQL NULL), and the fields of the
-/// OK/EOF packet that ends it.
+/// OK/EOF packet that ends it, or the error that ends it instead.
 public struct ResultSet: Sendable, Equatable {
     public var columns: [Column]
     public var rows: [[Cell?]]
     public var end: OKResponse
+    /// An error the statement met after sending its rows (`result.error` in a trace): the server
+    /// sends the metadata and the rows, then this ERR where the OK/EOF would be, as MySQL does
+    /// when a row fails to evaluate ("Subquery returns more than 1 row") or the statement is
+    /// stopped (`max_execution_time`). It ends the answer like an ERR.
+    public var error: ErrorResponse?
 
-    public init(columns: [Column], rows: [[Cell?]] = [], end: OKResponse = OKResponse()) {
+    public init(columns: [Column], rows: [[Cell?]] = [], end: OKResponse = OKResponse(), error: ErrorResponse? = nil) {
         self.columns = columns
         self.rows = rows
         self.end = end
+        self.error = error
     }
 }

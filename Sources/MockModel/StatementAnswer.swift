@@ -45,9 +45,21 @@ public enum StatementAnswer: Sendable {
 }
 
 extension StatementResponse {
-    /// An ERR packet (which ends a batch of results).
+    /// An ERR packet, or a result set that ends with one: either ends a batch of results.
     public var isError: Bool {
-        if case .error = kind { return true }
-        return false
+        switch kind {
+        case .error: true
+        case .result(let result): result.error != nil
+        case .ok: false
+        }
+    }
+
+    /// The error the client gets: an ERR's, or the one that ends a result set's rows.
+    public var error: ErrorResponse? {
+        switch kind {
+        case .error(let error): error
+        case .result(let result): result.error
+        case .ok: nil
+        }
     }
 }

@@ -140,7 +140,8 @@ enum ResponseDecoder {
         let completed = columns.enumerated().map { index, pair in
             ColumnDefaults.complete(pair.0, given: pair.1, values: rows.lazy.map { index < $0.count ? $0[index] : nil })
         }
-        return ResultSet(columns: completed, rows: rows, end: try ok(node))
+        return ResultSet(columns: completed, rows: rows, end: try ok(node),
+                         error: try node.member("error").map { e throws(TraceError) in try error(e) })
     }
 
     /// A column as the trace wrote it, and which of the metadata fields it gave.

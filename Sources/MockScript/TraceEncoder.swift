@@ -61,6 +61,7 @@ package enum TraceEncoder {
         if case .object(let end) = ok(result.end) {
             for (key, value) in end { object[key] = value }
         }
+        if let error = result.error { object["error"] = self.error(error) }
         return .object(object)
     }
 

@@ -189,8 +189,15 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             run(stateMachine.statementPrepared(text, core.prepare(text), sequenceID: sequenceID), context: context)
         case .answerWithCursor(let request, let sequenceID):
             // A result set opens the cursor (sent at once, whatever its delay); anything else is
-            // answered as without a cursor.
-            let answer = core.answer(request)
+            // answered as without a cursor. A result that ends in an error sends only the error:
+            // the server fills a cursor's rows before it answers, so it meets the error first.
+            var answer = core.answer(request)
+            if case .one(let response) = answer, case .result(let result) = response.kind, let error = result.error {
+                var failed = response
+                failed.kind = .error(error)
+                failed.cacheKey = nil  // the key names the result's bytes
+                answer = .one(failed)
+            }
             if case .one(let response) = answer, case .result(let result) = response.kind {
                 run(stateMachine.cursorOpened(statementID: request.statementID, result: result, sequenceID: sequenceID),
                     context: context)

@@ -15,7 +15,7 @@ package struct ClassicResponseEncoder {
     }
 
     /// Writes a statement response: OK, ERR, or a text result set
-    /// (column count, ColumnDefinition41 × n, [EOF], rows, EOF or OK-with-`0xFE`).
+    /// (column count, ColumnDefinition41 × n, [EOF], rows, EOF or OK-with-`0xFE`, or ERR).
     package func write(_ response: StatementResponse, to writer: inout PacketWriter) {
         switch response.kind {
         case .ok(let ok):
@@ -48,7 +48,7 @@ package struct ClassicResponseEncoder {
         for row in binaryRows {
             writer.writePacket { BinaryResultRow.write(row, types: types, to: &$0) }
         }
-        writeEnd(result.end, to: &writer)
+        writeEnd(result, to: &writer)
     }
 
     /// The column count, the definitions and (without CLIENT_DEPRECATE_EOF) an EOF.
@@ -61,9 +61,14 @@ package struct ClassicResponseEncoder {
         if !capabilities.contains(.deprecateEOF) { writer.writePacket { EOFPacket().write(to: &$0) } }
     }
 
-    /// The end of the rows: OK with header 0xFE (CLIENT_DEPRECATE_EOF) or EOF.
-    private func writeEnd(_ end: OKResponse, to writer: inout PacketWriter) {
-        if capabilities.contains(.deprecateEOF) {
+    /// The end of the rows: OK with header 0xFE (CLIENT_DEPRECATE_EOF) or EOF; or the result's
+    /// error, an ERR in their place.
+    private func writeEnd(_ result: ResultSet, to writer: inout PacketWriter) {
+        let end = result.end
+        if let error = result.error {
+            let packet = ERRPacket(error)
+            writer.writePacket { packet.write(to: &$0, capabilities: capabilities) }
+        } else if capabilities.contains(.deprecateEOF) {
             let ok = OKPacket(end)
             writer.writePacket { ok.write(to: &$0, capabilities: capabilities, header: 0xFE) }
         } else {
@@ -85,7 +90,7 @@ package struct ClassicResponseEncoder {
                 }
             }
         }
-        writeEnd(result.end, to: &writer)
+        writeEnd(result, to: &writer)
     }
 
     package func write(_ packet: ClassicConnectionStateMachine.OutboundPacket, to writer: inout PacketWriter) {

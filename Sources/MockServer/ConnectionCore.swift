@@ -259,12 +259,12 @@ final class ConnectionCore {
         case .one(let response):
             entry.fault = response.fault?.description
             entry.execTime = response.execTime
-            if case .error(let error) = response.kind { entry.error = .init(error) }
+            if let error = response.error { entry.error = .init(error) }
         case .several(let responses):
             entry.fault = responses.lazy.compactMap(\.fault).first?.description
             for response in responses {
                 entry.execTime += response.execTime
-                if case .error(let error) = response.kind {
+                if let error = response.error {
                     entry.error = .init(error)
                     break
                 }

@@ -233,6 +233,12 @@ package enum XResponseEncoder {
                     try XFramer.write(type: XServerType.columnMetaData, message: m, to: &buffer)
                 }
                 for row in rows { try XFramer.write(type: XServerType.row, message: row, to: &buffer) }
+                if let e = result.error {
+                    // The X Plugin ends a result that fails mid-way with the error alone: no
+                    // FetchDone, no StmtExecuteOk.
+                    try writeError(code: e.code, sqlState: e.sqlState, message: e.message, to: &buffer)
+                    return
+                }
                 guard !moreResultSets else {
                     // `Mysqlx.Resultset.FetchDoneMoreResultsets` has no fields.
                     XFramer.write(type: XServerType.fetchDoneMoreResultsets, payload: [], to: &buffer)

@@ -14,8 +14,8 @@ import NIOCore
 /// A response whose status has `SERVER_MORE_RESULTS_EXIST` is followed by another (a `CALL`), and
 /// the reader goes on until one without it; each becomes one `StatementResponse`. The flag itself
 /// is dropped from the statuses kept: the mock's encoder sets it on every result but the last.
-/// An ERR after some rows ends the answer with that error alone (a trace cannot say "rows, then an
-/// error" yet).
+/// An ERR in place of the end of the rows (the statement failed mid-way) becomes the result's
+/// `error`: the metadata and the rows read so far, then that error, as the server sent them.
 package struct UpstreamResponseReader {
     package enum Outcome {
         /// More packets are needed.
@@ -91,7 +91,13 @@ package struct UpstreamResponseReader {
                 step = .rows
                 return .more
             case .rows:
-                if header == 0xFF { return error(try ERRPacket(from: &payload, capabilities: capabilities)) }
+                if header == 0xFF {
+                    let err = try ERRPacket(from: &payload, capabilities: capabilities)
+                    var result = takeResult(end: OKResponse())
+                    result.error = ErrorResponse(code: err.code, sqlState: err.sqlState, message: err.message)
+                    results.append(StatementResponse(.result(result)))
+                    return .done(results)
+                }
                 if header == 0xFE, payload.readableBytes < Packet.maxFramePayload {
                     if capabilities.contains(.deprecateEOF) {
                         let ok = try OKPacket(from: &payload, capabilities: capabilities)

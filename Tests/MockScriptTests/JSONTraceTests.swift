@@ -7,10 +7,7 @@ func respond(_ responder: any StatementResponder, _ statement: String) -> Statem
 }
 
 extension StatementResponse {
-    var error: ErrorResponse? {
-        if case .error(let e) = kind { return e }
-        return nil
-    }
+    // `error` is MockModel's own: an ERR's error, or the one that ends a result's rows.
     var ok: OKResponse? {
         if case .ok(let o) = kind { return o }
         return nil

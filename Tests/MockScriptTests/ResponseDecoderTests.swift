@@ -26,6 +26,23 @@ struct ResponseDecoderTests {
         #expect(result.columns.map(\.type) == names.compactMap { ColumnTypeName.codes[$0] } + [245, 246])
     }
 
+    @Test("result.error: the rows, then that error in place of the end of the rows")
+    func resultError() throws {
+        let trace = try load("""
+            {"stmts": [{"result": {"columns": [{"name": "a", "type": "LONG"}], "rows": [[1], [2]],
+              "error": {"code": 1242, "sql_state": "21000", "message": "Subquery returns more than 1 row"}}}]}
+            """)
+        let response = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0)).respond(to: "q")
+        let result = try #require(response.result)
+        #expect(result.rows == [["1"], ["2"]])
+        #expect(result.error == ErrorResponse(code: 1242, sqlState: "21000", message: "Subquery returns more than 1 row"))
+        #expect(response.isError)
+        #expect(response.error?.code == 1242)
+        // It ends a batch of results as an ERR does.
+        let batch = StatementAnswer.several([response, .ok(OKResponse())])
+        #expect(batch.results.count == 1)
+    }
+
     @Test("column metadata fields and defaults")
     func columnFields() throws {
         let trace = try load("""
@@ -125,6 +142,8 @@ struct ResponseDecoderTests {
         (#"{"stmts": [{"ok": {}, "error": {"code": 1, "message": "m"}}]}"#,
          "trace.json: stmts[0]: expected exactly one of 'error', 'ok' or 'result', got error and ok"),
         (#"{"stmts": [{"error": {"message": "m"}}]}"#, #"trace.json: stmts[0].error: missing field "code""#),
+        (#"{"stmts": [{"result": {"columns": [], "error": {"message": "m"}}}]}"#,
+         #"trace.json: stmts[0].result.error: missing field "code""#),
         (#"{"stmts": [{"exec_time": -1, "ok": {}}]}"#,
          "trace.json: stmts[0].exec_time: exec_time must be a non-negative number of milliseconds"),
         (#"{"stmts": [{"exec_time": 1e300, "ok": {}}]}"#,

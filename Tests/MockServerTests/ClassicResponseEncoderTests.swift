@@ -29,6 +29,26 @@ struct ClassicResponseEncoderTests {
         #expect(packets[4] == [0xFB, 0])
     }
 
+    @Test("a result that ends in an error: metadata, rows, then the ERR where the EOF or OK would be, text and binary",
+          arguments: [CapabilityFlags([.protocol41, .deprecateEOF]), [.protocol41]], [false, true])
+    func errorAfterRows(capabilities: CapabilityFlags, binary: Bool) throws {
+        let result = ResultSet(columns: [Column(name: "a", type: 8)], rows: [["1"], ["2"]],
+                               error: ErrorResponse(code: 1242, sqlState: "21000", message: "Subquery returns more than 1 row"))
+        var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: 1)
+        ClassicResponseEncoder(capabilities: capabilities, binary: binary).write(.result(result), to: &writer)
+        var framer = PacketFramer()
+        var packets: [[UInt8]] = []
+        while let packet = try framer.nextPacket(from: &writer.buffer) { packets.append(Array(buffer: packet.payload)) }
+        let eof = capabilities.contains(.deprecateEOF) ? 0 : 1
+        // count, definition, [EOF], two rows, ERR: no end-of-rows packet.
+        #expect(packets.count == 5 + eof)
+        #expect(packets.dropLast().allSatisfy { $0.first != 0xFF })
+        #expect(packets.filter { $0.first == 0xFE && $0.count < 9 }.count == eof)
+        let err = try #require(packets.last)
+        #expect(err.prefix(3) == [0xFF, 0xDA, 0x04])  // 1242, little-endian
+        #expect(String(decoding: err, as: UTF8.self).hasSuffix("#21000Subquery returns more than 1 row"))
+    }
+
     @Test("binary rows: each cell's text as its column type's binary value; a cell the type cannot carry is an ERR")
     func binaryRows() throws {
         let columns = [Column(name: "t", type: 11), Column(name: "d", type: 12), Column(name: "s", type: 2),

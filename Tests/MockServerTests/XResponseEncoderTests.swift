@@ -38,4 +38,14 @@ struct XResponseEncoderTests {
         #expect(try types { XResponseEncoder.write(.ok(), last: false, to: &$0) } == [])
         #expect(try types { XResponseEncoder.write(.ok(), last: true, to: &$0) } == [notice, XServerType.stmtExecuteOk])
     }
+
+    @Test("a result that ends in an error: metadata, rows, then Mysqlx.Error alone (no FetchDone, no StmtExecuteOk)")
+    func errorAfterRows() throws {
+        var failing = ResultSet(columns: [Column(name: "a", type: 8)], rows: [["1"], ["2"]])
+        failing.error = ErrorResponse(code: 1242, sqlState: "21000", message: "Subquery returns more than 1 row")
+        for last in [true, false] {
+            #expect(try types { XResponseEncoder.write(.result(failing), last: last, moreResultSets: !last, to: &$0) }
+                        == [meta, row, row, XServerType.error])
+        }
+    }
 }

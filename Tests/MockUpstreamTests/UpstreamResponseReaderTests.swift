@@ -90,7 +90,7 @@ struct UpstreamResponseReaderTests {
         #expect(throws: UpstreamFailure.self) { _ = try reader.read(ByteBuffer(bytes: [0x03, 0x64])) }
     }
 
-    @Test("an ERR after some rows ends the answer with that error")
+    @Test("an ERR after some rows: the result, its rows, then that error (as the server sent them)")
     func errorAfterRows() throws {
         var reader = UpstreamResponseReader(capabilities: Self.withoutEOF)
         _ = try reader.read(ByteBuffer(bytes: [0x01]))
@@ -101,10 +101,29 @@ struct UpstreamResponseReaderTests {
         _ = try reader.read(ByteBuffer(bytes: [0x01, 0x31]))
         var err = ByteBuffer()
         ERRPacket(code: 1317, sqlState: "70100", message: "Query execution was interrupted").write(to: &err)
-        guard case .done(let responses) = try reader.read(err), case .error(let error)? = responses.first?.kind else {
-            Issue.record("no error")
+        guard case .done(let responses) = try reader.read(err), responses.count == 1,
+              case .result(let result) = responses[0].kind
+        else {
+            Issue.record("no result")
             return
         }
-        #expect(error.code == 1317)
+        #expect(result.rows == [["1"]])
+        #expect(result.columns.map(\.name) == ["a"])
+        #expect(result.error == ErrorResponse(code: 1317, sqlState: "70100", message: "Query execution was interrupted"))
+        #expect(responses[0].isError)
+    }
+
+    @Test("a result that ends in an error round-trips through the encoder", arguments: [withEOF, withoutEOF])
+    func errorAfterRowsRoundTrip(capabilities: CapabilityFlags) throws {
+        var failing = Self.result
+        failing.error = ErrorResponse(code: 1242, sqlState: "21000", message: "Subquery returns more than 1 row")
+        let read = try Self.roundTrip([.result(failing)], capabilities)
+        guard read.count == 1, case .result(let got) = read[0].kind else {
+            Issue.record("expected one result, got \(read)")
+            return
+        }
+        #expect(got.rows == failing.rows)
+        #expect(got.columns == failing.columns)
+        #expect(got.error == failing.error)
     }
 }
