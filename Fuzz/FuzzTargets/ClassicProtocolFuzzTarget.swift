@@ -43,6 +43,15 @@ enum ClassicProtocolFuzzTarget {
                 let encoder = ClassicResponseEncoder(capabilities: machine.capabilities)
                 for packet in packets { encoder.write(packet, to: &writer) }
                 if after == .close { return }
+            case .answer(let request, let sequenceID) where request.text.utf8.prefix(4).elementsEqual("LOAD".utf8):
+                // A statement starting with LOAD asks for a file, so the file's packets are fuzzed too.
+                action = machine.localFileRequested("fuzz.csv", sequenceID: sequenceID)
+                continue
+            case .localFileData:
+                break
+            case .localFileEnded(let sequenceID):
+                var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
+                ClassicResponseEncoder(capabilities: machine.capabilities).write(.ok(OKResponse(affectedRows: 1)), to: &writer)
             case .answer(let request, let sequenceID):
                 var writer = PacketWriter(buffer: ByteBuffer(), sequenceID: sequenceID)
                 let encoder = ClassicResponseEncoder(capabilities: machine.capabilities, binary: request.kind == .execute)

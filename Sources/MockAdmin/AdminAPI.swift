@@ -258,6 +258,13 @@ public struct AdminResponder: HTTPResponder {
             members["error"] = .object(["code": .int(Int64(error.code)), "sql_state": .string(error.sqlState),
                                         "message": .string(error.message)])
         }
+        if let upload = e.upload {
+            members["local_infile"] = .object([
+                "filename": .string(upload.filename), "bytes": .int(Int64(upload.bytes)),
+                "data": .string(String(decoding: upload.data, as: UTF8.self)),
+                "data_truncated": .bool(upload.data.count < upload.bytes),
+            ])
+        }
         if e.execTime > .zero { members["exec_time_ms"] = .double(Double(e.execTime.components.seconds) * 1e3
                                                                    + Double(e.execTime.components.attoseconds) / 1e15) }
         if !e.parameters.isEmpty { members["params"] = .array(e.parameters.map(JSONValue.string)) }

@@ -17,6 +17,9 @@ public struct StatementResponse: Sendable {
     public var cacheKey: Int?
     /// Fail instead of (or in the middle of) sending this response, after `execTime`.
     public var fault: Fault?
+    /// Ask the client for a file first (`LOAD DATA LOCAL INFILE`), read what it sends, then send
+    /// this response.
+    public var localInfile: LocalInfileRequest?
 
     public init(_ kind: Kind, execTime: Duration = .zero, answeredBy: String? = nil, cacheKey: Int? = nil,
                 fault: Fault? = nil) {
@@ -105,5 +108,77 @@ public struct ResultSet: Sendable, Equatable {
         self.rows = rows
         self.end = end
         self.error = error
+    }
+}
+
+/// `local_infile` in a trace: before it answers, the server asks the client for a file
+/// (`0xFB` + the file name, as for `LOAD DATA LOCAL INFILE`), and reads the file's contents the
+/// client sends in packets, up to an empty one.
+public enum LocalInfileRequest: Sendable, Hashable {
+    /// The file the statement names: `LOAD DATA LOCAL INFILE 'data.csv' INTO TABLE t`.
+    case named
+    /// This file, whatever the statement says: what a malicious server could ask for.
+    case file(String)
+
+    /// The file to ask for when answering `statement`; `nil` when it is `named` and the statement
+    /// names none.
+    public func filename(for statement: String) -> String? {
+        switch self {
+        case .file(let name): name
+        case .named: Self.named(in: statement)
+        }
+    }
+
+    /// The quoted file name after `INFILE` in a `LOAD DATA` / `LOAD XML` statement (`'…'` or
+    /// `"…"`, with `\'`, `''` and the other backslash escapes of a string literal).
+    public static func named(in statement: String) -> String? {
+        let bytes = Array(statement.utf8)
+        let keyword = Array("INFILE".utf8)
+        var i = 0
+        while i + keyword.count <= bytes.count {
+            let word = bytes[i..<i + keyword.count].map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+            let before = i == 0 ? UInt8(ascii: " ") : bytes[i - 1]
+            if word == keyword, !Self.isIdentifierByte(before) {
+                var j = i + keyword.count
+                while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D { j += 1 }
+                guard j < bytes.count, bytes[j] == UInt8(ascii: "'") || bytes[j] == UInt8(ascii: "\"") else { return nil }
+                return Self.literal(bytes, from: j)
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The string literal whose opening quote is at `start`.
+    private static func literal(_ bytes: [UInt8], from start: Int) -> String? {
+        let quote = bytes[start]
+        var out: [UInt8] = []
+        var k = start + 1
+        while k < bytes.count {
+            let b = bytes[k]
+            if b == UInt8(ascii: "\\"), k + 1 < bytes.count {
+                let next = bytes[k + 1]
+                switch next {
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "0"): out.append(0x00)
+                default: out.append(next)
+                }
+                k += 2
+            } else if b == quote {
+                guard k + 1 < bytes.count, bytes[k + 1] == quote else { return String(decoding: out, as: UTF8.self) }
+                out.append(quote)
+                k += 2
+            } else {
+                out.append(b)
+                k += 1
+            }
+        }
+        return nil
+    }
+
+    private static func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x24 || b >= 0x80
     }
 }

@@ -27,6 +27,13 @@ public enum StatementAnswer: Sendable {
         }
     }
 
+    /// What the answer asks the client for before it is sent (`LOAD DATA LOCAL INFILE`): only a
+    /// one-result answer to a query can.
+    public var localInfile: LocalInfileRequest? {
+        if case .one(let response) = self { return response.localInfile }
+        return nil
+    }
+
     /// One result as `one`, several as `several`.
     public static func of(_ results: [StatementResponse]) -> StatementAnswer {
         results.count == 1 ? .one(results[0]) : .several(results)

@@ -58,7 +58,22 @@ enum ResponseDecoder {
             guard let o = node.member("ok") else { throw node.error("missing 'ok'") }
             body = .ok(try ok(o))
         }
-        return StatementResponse(body, execTime: execTime, answeredBy: answeredBy, fault: fault)
+        var response = StatementResponse(body, execTime: execTime, answeredBy: answeredBy, fault: fault)
+        response.localInfile = try node.member("local_infile").flatMap(Self.localInfile)
+        return response
+    }
+
+    /// `local_infile`: `true` asks for the file the statement names, `{"filename": "…"}` for that
+    /// file, `false` for none.
+    static func localInfile(_ node: TraceNode) throws(TraceError) -> LocalInfileRequest? {
+        switch node.value {
+        case .bool(let on): return on ? .named : nil
+        case .object:
+            guard let name = node.member("filename") else { throw node.error("missing field \"filename\"") }
+            return .file(try name.string())
+        default:
+            throw node.error("expected 'local_infile' to be true, false or {\"filename\": \"…\"}, got \(node.value.typeName)")
+        }
     }
 
     /// `fault`: `"close"`, `"reset"`, `"stall"`, `"truncate"`, `"garbage"`, or

@@ -21,6 +21,11 @@ package enum TraceEncoder {
         case .result(let result): object = ["result": resultSet(result)]
         }
         if response.execTime > .zero { object["exec_time"] = .decimal(milliseconds(response.execTime)) }
+        switch response.localInfile {
+        case .named?: object["local_infile"] = .bool(true)
+        case .file(let name)?: object["local_infile"] = .object(["filename": .string(name)])
+        case nil: break
+        }
         return .object(object)
     }
 

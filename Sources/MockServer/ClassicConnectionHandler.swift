@@ -23,6 +23,9 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var closeOnNextPacket = false
     /// The compressed protocol is in place (after the login's OK).
     private var compressing = false
+    /// A query's answer held while the file it asked for arrives (`LOCAL INFILE`).
+    private var pendingLocalFile: (request: StatementRequest, answer: StatementAnswer, receivedAt: Double,
+                                   upload: JournalEntry.Upload)?
 
     init(configuration: ServerConfiguration, registry: SessionRegistry, listenerName: String, session: SessionInfo,
          peerHost: String, unixSocket: Bool = false, timers: LoopTimers) {
@@ -182,7 +185,22 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 }
             }
         case .answer(let request, let sequenceID):
-            deliver(core.answer(request), to: request, sequenceID: sequenceID, context: context)
+            let received = ConnectionCore.now()
+            let answer = core.answer(request, holdingLocalFile: request.kind == .query)
+            if request.kind == .query, let asked = answer.localInfile {
+                requestLocalFile(asked, request: request, answer: answer, receivedAt: received, sequenceID: sequenceID,
+                                 context: context)
+            } else {
+                deliver(answer, to: request, sequenceID: sequenceID, context: context)
+            }
+        case .localFileData(let chunk):
+            pendingLocalFile?.upload.append(chunk.readableBytesView, keepingUpTo: core.configuration.journal.maxStatementBytes)
+        case .localFileEnded(let sequenceID):
+            guard let pending = pendingLocalFile else { return }
+            pendingLocalFile = nil
+            core.logger.debug("received \(pending.upload.bytes) bytes of \(pending.upload.filename)")
+            core.recordAnswer(pending.request, pending.answer, receivedAt: pending.receivedAt, upload: pending.upload)
+            deliver(pending.answer, to: pending.request, sequenceID: sequenceID, context: context)
         case .answerBatch(let requests, let then, let sequenceID):
             answerBatch(requests[...], then: then, results: [], sequenceID: sequenceID, context: context)
         case .prepare(let text, let sequenceID):
@@ -205,6 +223,29 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 deliver(answer, to: request, sequenceID: sequenceID, context: context)
             }
         }
+    }
+
+    /// Asks the client for the file the answer wants (`0xFB` + its name) and holds the answer until
+    /// the file has arrived; a client that cannot send files gets the server's error instead.
+    private func requestLocalFile(_ asked: LocalInfileRequest, request: StatementRequest, answer: StatementAnswer,
+                                  receivedAt: Double, sequenceID: UInt8, context: ChannelHandlerContext) {
+        guard let filename = asked.filename(for: request.text) else {
+            let error = ErrorResponse(code: 1064, sqlState: "42000", message: "local_infile: the statement names no file "
+                                      + "(LOCAL INFILE '…'); give the entry {\"local_infile\": {\"filename\": …}}")
+            let refused = StatementAnswer.one(StatementResponse(.error(error), answeredBy: answer.results.first?.answeredBy))
+            core.recordAnswer(request, refused, receivedAt: receivedAt)
+            deliver(refused, to: request, sequenceID: sequenceID, context: context)
+            return
+        }
+        let action = stateMachine.localFileRequested(filename, sequenceID: sequenceID)
+        if stateMachine.isReceivingLocalFile {
+            pendingLocalFile = (request, answer, receivedAt, JournalEntry.Upload(filename: filename))
+        } else if case .write(let packets, _, _) = action, case .err(let err)? = packets.first {
+            let error = ErrorResponse(code: err.code, sqlState: err.sqlState, message: err.message)
+            core.recordAnswer(request, .one(StatementResponse(.error(error), answeredBy: answer.results.first?.answeredBy)),
+                              receivedAt: receivedAt)
+        }
+        run(action, context: context)
     }
 
     /// `--verbose`: an ERR the connection itself sends (not a trace's answer): an unknown command,

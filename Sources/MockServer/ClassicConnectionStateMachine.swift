@@ -58,6 +58,9 @@ package struct ClassicConnectionStateMachine {
         /// with `expectedSequenceID`.
         case authenticating(ClassicAuthenticationStateMachine, expectedSequenceID: UInt8)
         case command
+        /// A file was asked for (`LOCAL INFILE`): its packets come numbered from
+        /// `expectedSequenceID`, up to an empty one.
+        case receivingLocalFile(expectedSequenceID: UInt8)
         /// COM_QUIT received: waiting for the client to close.
         case quitting
         case closed
@@ -94,6 +97,10 @@ package struct ClassicConnectionStateMachine {
         case awaitClientClose
         /// An SSLRequest arrived: start the TLS handshake (bytes already received belong to it).
         case startTLS
+        /// A packet of the file asked for (`localFileRequested`).
+        case localFileData(ByteBuffer)
+        /// The file's end (an empty packet): send the statement's answer from `sequenceID`.
+        case localFileEnded(sequenceID: UInt8)
         case none
     }
 
@@ -116,6 +123,8 @@ package struct ClassicConnectionStateMachine {
         case binaryRow([Column], [Cell?])
         /// EOF (whatever CLIENT_DEPRECATE_EOF says: a cursor's metadata ends with one).
         case eofAlways(EOFPacket)
+        /// `LOCAL INFILE` request: `0xFB` and the file name (`string<EOF>`).
+        case localInfileRequest(String)
     }
 
     /// A prepared statement of this connection (kept small: a connection may hold thousands).
@@ -230,6 +239,14 @@ package struct ClassicConnectionStateMachine {
         switch state {
         case .initial, .closed, .quitting, .tlsHandshake:
             return .none
+        case .receivingLocalFile(let expected):
+            guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
+            guard payload.readableBytes > 0 else {
+                state = .command
+                return .localFileEnded(sequenceID: reply)
+            }
+            state = .receivingLocalFile(expectedSequenceID: reply)
+            return .localFileData(payload)
         case .greetingSent(let expected):
             guard packet.sequenceID == expected else { return outOfOrder(packet.sequenceID, expected: expected) }
             if HandshakeResponse41.isSSLRequest(payload) {
@@ -295,9 +312,35 @@ package struct ClassicConnectionStateMachine {
         case .initial, .greetingSent, .tlsHandshake, .authenticating:
             state = .closed
             return .close
-        case .command, .quitting, .closed:
+        case .command, .receivingLocalFile, .quitting, .closed:
             return .none
         }
+    }
+
+    /// A query's answer asks the client for `filename` first (`LOAD DATA LOCAL INFILE`): the
+    /// request goes out at `sequenceID`, and the file's packets are read (`localFileData`) up to
+    /// an empty one (`localFileEnded`), after which the answer is sent. A client that did not say
+    /// `CLIENT_LOCAL_FILES` gets the error a server gives then, as MariaDB (4166) or MySQL (3948)
+    /// words it, after the greeting's version (then the state stays `command`).
+    package mutating func localFileRequested(_ filename: String, sequenceID: UInt8) -> Action {
+        guard case .command = state else { return .none }
+        guard capabilities.contains(.localFiles) else {
+            let mariaDB = greeting?.serverVersion.contains("MariaDB") == true
+            let err = mariaDB
+                ? ERRPacket(code: 4166, sqlState: "HY000", message: "The used command is not allowed because the "
+                            + "MariaDB server or client has disabled the local infile capability")
+                : ERRPacket(code: 3948, sqlState: "42000",
+                            message: "Loading local data is disabled; this must be enabled on both the client and server sides")
+            return .write([.err(err)], sequenceID: sequenceID, after: .keepOpen)
+        }
+        state = .receivingLocalFile(expectedSequenceID: sequenceID &+ 1)
+        return .write([.localInfileRequest(filename)], sequenceID: sequenceID, after: .keepOpen)
+    }
+
+    /// Waiting for the file a `localFileRequested` asked for.
+    package var isReceivingLocalFile: Bool {
+        if case .receivingLocalFile = state { return true }
+        return false
     }
 
     /// `--wait-timeout` passed without a command: ERR 4031 (which clients since 8.0.24 show
@@ -595,6 +638,7 @@ package struct ClassicConnectionStateMachine {
         let seq: UInt8
         switch state {
         case .greetingSent(let expected), .authenticating(_, let expected): seq = sequenceID ?? expected &+ 1
+        case .receivingLocalFile(let expected): seq = sequenceID ?? expected
         case .initial, .tlsHandshake, .command, .quitting, .closed: seq = sequenceID ?? 1
         }
         state = .closed

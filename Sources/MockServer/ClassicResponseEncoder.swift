@@ -104,6 +104,11 @@ package struct ClassicResponseEncoder {
             } else {
                 writer.writePacket { eof.write(to: &$0) }
             }
+        case .localInfileRequest(let filename):
+            writer.writePacket {
+                $0.writeInteger(UInt8(0xFB))
+                $0.writeString(filename)
+            }
         case .authSwitch(let request): writer.writePacket { request.write(to: &$0) }
         case .authMoreData(let data): writer.writePacket { data.write(to: &$0) }
         case .text(let text): writer.writePacket { $0.writeString(text) }

@@ -217,16 +217,25 @@ final class ConnectionCore {
     }
 
     /// The same for a statement with parameters or attributes (an execution of a prepared
-    /// statement, a query with attributes).
-    func answer(_ request: StatementRequest) -> StatementAnswer {
+    /// statement, a query with attributes). With `holdingLocalFile`, an answer that asks the
+    /// client for a file (`LocalInfileRequest`) is not recorded: the caller records it with the
+    /// file (`recordAnswer`) once the file has arrived.
+    func answer(_ request: StatementRequest, holdingLocalFile: Bool = false) -> StatementAnswer {
         let received = Self.now()
         var answer = responder.answer(request)
         if let fault = configuration.faults.take(statement: request.text, connectionID: session.connectionID) {
             answer = answer.withFault(fault)
         }
         if answer.isPending { return answer }
+        if holdingLocalFile, answer.localInfile != nil { return answer }
         record(request, answer, receivedAt: received)
         return answer
+    }
+
+    /// Records an answer given outside `answer` (one that waited for a file: `upload`).
+    func recordAnswer(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt: Double,
+                      upload: JournalEntry.Upload? = nil) {
+        record(request, answer, receivedAt: receivedAt, upload: upload)
     }
 
     /// Asks the responder what preparing `statement` gives, and records the prepare.
@@ -241,7 +250,8 @@ final class ConnectionCore {
         return answer
     }
 
-    private func record(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt received: Double) {
+    private func record(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt received: Double,
+                        upload: JournalEntry.Upload? = nil) {
         let statement = request.text
         let answered = Self.now()
         let first: StatementResponse? = switch answer {
@@ -271,6 +281,7 @@ final class ConnectionCore {
             }
         case .later, .deferred: break
         }
+        entry.upload = upload
         if request.kind != .query || !request.attributes.isEmpty || !request.parameters.isEmpty {
             entry.statementKind = request.kind.rawValue
             entry.statementID = request.statementID

@@ -37,6 +37,28 @@ public struct JournalEntry: Sendable, Hashable {
     /// The `exec_time` of the answer's results together: how long the server waited before sending.
     public var execTime: Duration = .zero
 
+    /// The file the client sent for the statement (`LOAD DATA LOCAL INFILE`), if it was asked for one.
+    public var upload: Upload?
+
+    public struct Upload: Sendable, Hashable {
+        /// The name the server asked for.
+        public var filename: String
+        /// How many bytes the client sent in all.
+        public var bytes = 0
+        /// The first of them (as many as the journal keeps of a statement).
+        public var data: [UInt8] = []
+
+        public init(filename: String) {
+            self.filename = filename
+        }
+
+        /// Counts a packet of the file, keeping its bytes up to `limit` in all.
+        public mutating func append(_ chunk: some Collection<UInt8>, keepingUpTo limit: Int) {
+            bytes += chunk.count
+            if data.count < limit { data += chunk.prefix(limit - data.count) }
+        }
+    }
+
     public struct Failure: Sendable, Hashable {
         public var code: UInt16
         public var sqlState: String

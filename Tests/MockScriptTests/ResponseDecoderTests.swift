@@ -43,6 +43,22 @@ struct ResponseDecoderTests {
         #expect(batch.results.count == 1)
     }
 
+    @Test("local_infile: the file the statement names, another file, or none; written back as read")
+    func localInfile() throws {
+        let trace = try load("""
+            {"stmts": [{"stmt": "a", "local_infile": true, "ok": {"affected_rows": 3}},
+                       {"stmt": "b", "local_infile": {"filename": "/etc/hosts"}, "ok": {}},
+                       {"stmt": "c", "local_infile": false, "ok": {}}]}
+            """)
+        let responder = trace.makeResponder(for: SessionInfo(connectionID: 1, port: 0))
+        let a = responder.respond(to: "a"), b = responder.respond(to: "b"), c = responder.respond(to: "c")
+        #expect(a.localInfile == .named && a.ok?.affectedRows == 3)
+        #expect(b.localInfile == .file("/etc/hosts"))
+        #expect(c.localInfile == nil)
+        #expect(TraceEncoder.response(a).jsonText == #"{"local_infile":true,"ok":{"affected_rows":3}}"#)
+        #expect(TraceEncoder.response(b).jsonText == #"{"local_infile":{"filename":"/etc/hosts"},"ok":{}}"#)
+    }
+
     @Test("column metadata fields and defaults")
     func columnFields() throws {
         let trace = try load("""
@@ -142,6 +158,9 @@ struct ResponseDecoderTests {
         (#"{"stmts": [{"ok": {}, "error": {"code": 1, "message": "m"}}]}"#,
          "trace.json: stmts[0]: expected exactly one of 'error', 'ok' or 'result', got error and ok"),
         (#"{"stmts": [{"error": {"message": "m"}}]}"#, #"trace.json: stmts[0].error: missing field "code""#),
+        (#"{"stmts": [{"local_infile": 1, "ok": {}}]}"#,
+         #"trace.json: stmts[0].local_infile: expected 'local_infile' to be true, false or {"filename": "…"}, got number"#),
+        (#"{"stmts": [{"local_infile": {}, "ok": {}}]}"#, #"trace.json: stmts[0].local_infile: missing field "filename""#),
         (#"{"stmts": [{"result": {"columns": [], "error": {"message": "m"}}}]}"#,
          #"trace.json: stmts[0].result.error: missing field "code""#),
         (#"{"stmts": [{"exec_time": -1, "ok": {}}]}"#,

@@ -362,6 +362,10 @@
     const statement = cell(row, entry.stmt, "stmt", "Statement");
     if (entry.stmt_truncated) statement.append(element("span", { text: " … (" + entry.stmt_bytes + " bytes in all)", className: "cut" }));
     if (entry.params) statement.append(element("span", { text: "\nparams: " + entry.params.join(", "), className: "cut" }));
+    if (entry.local_infile) {
+      const file = entry.local_infile;
+      statement.append(element("span", { text: "\nthe client sent " + file.filename + ": " + file.bytes + " bytes", className: "cut" }));
+    }
     const answer = cell(row, "", "answer", "Answered by");
     if (entry.unmatched) {
       answer.append(tag("unmatched", "unmatched"), " ");
