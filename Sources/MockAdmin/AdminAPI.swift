@@ -12,7 +12,7 @@ import NIOCore
 /// | `/api/v1/mock_server/globals/{key}` | GET, PUT, DELETE one |
 /// | `/api/v1/mock_server/connections` | GET list, DELETE close all |
 /// | `/api/v1/mock_server/connections/{id}` | DELETE close one |
-/// | `/api/v1/mock_server/journal` | GET (`?connection=`, `?unmatched=true`, `?since=`), DELETE reset |
+/// | `/api/v1/mock_server/journal` | GET (`?connection=`, `?unmatched=true`, `?since=`, `?wait_ms=` with `?resets=`), DELETE reset |
 /// | `/api/v1/mock_server/journal/wait` | POST `{"stmt"|"stmt_regex", "count", "timeout_ms"}` |
 /// | `/api/v1/mock_server/trace` | GET the trace's name, when it was loaded, how the last reload went |
 /// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
@@ -79,7 +79,7 @@ public struct AdminResponder: HTTPResponder {
         case ("globals", 2): return try await oneGlobal(parts[1], request)
         case ("connections", 1): return connections(request)
         case ("connections", 2): return oneConnection(parts[1], request)
-        case ("journal", 1): return journalEntries(request)
+        case ("journal", 1): return await journalEntries(request)
         case ("journal", 2) where parts[1] == "wait": return try await waitForJournal(request)
         case ("trace", 1):
             guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
@@ -285,10 +285,27 @@ public struct AdminResponder: HTTPResponder {
         return .object(members)
     }
 
-    private func journalEntries(_ request: Request) -> Response {
+    /// Longest `wait_ms` of a journal read: below the admin server's idle timeout, so a waiting
+    /// connection is never closed as idle.
+    static let maxJournalReadWait = 20_000
+
+    private func journalEntries(_ request: Request) async -> Response {
         switch request.method {
         case .get:
             let query = request.uri.queryParameters
+            // `wait_ms`: with nothing after `since` (and `resets` as the caller last saw it), wait up
+            // to this long for the next statement (a long poll: the dashboard's live journal).
+            if let text = query["wait_ms"] {
+                guard let ms = Int(String(text)), (0...Self.maxJournalReadWait).contains(ms) else {
+                    return Self.text(.badRequest, "wait_ms must be a number from 0 to \(Self.maxJournalReadWait), got \"\(text)\"")
+                }
+                let since = query["since"].flatMap { Int(String($0)) } ?? 0
+                let known = query["resets"].flatMap { Int(String($0)) }
+                let (kept, _, resets) = journal.entries(after: max(0, since))
+                if ms > 0, kept.isEmpty, known == nil || known == resets {
+                    await waitForStatement(after: max(0, since), milliseconds: ms, request: request)
+                }
+            }
             var since = 0
             if let text = query["since"] {
                 guard let seq = Int(String(text)) else {
@@ -320,6 +337,19 @@ public struct AdminResponder: HTTPResponder {
         default:
             return Self.notAllowed("GET, DELETE")
         }
+    }
+
+    /// Returns at the next statement after `after` (or a reset), after `milliseconds`, or when the
+    /// client goes away; a wait that cannot start (too many, shutting down) returns at once.
+    private func waitForStatement(after: Int, milliseconds: Int, request: Request) async {
+        let journal = journal
+        let waiting = Task {
+            _ = try? await journal.wait(count: 1, after: after, timeout: .milliseconds(milliseconds)) { _ in true }
+        }
+        if let tag = request.headers[AdminConnections.header], let connection = UInt64(tag) {
+            AdminConnections.shared.onClose(connection) { waiting.cancel() }
+        }
+        await withTaskCancellationHandler(operation: { await waiting.value }, onCancel: { waiting.cancel() })
     }
 
     private func waitForJournal(_ request: Request) async throws -> Response {

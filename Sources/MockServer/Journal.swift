@@ -201,13 +201,18 @@ public final class Journal: Sendable {
 
     /// Forgets every entry (sequence numbers start again at 1).
     public func reset() {
-        state.withLockedValue {
-            $0.entries.removeAll()
-            $0.start = 0
-            $0.dropped = 0
-            $0.next = 1
-            $0.resets += 1
+        let woken = state.withLockedValue { state -> [CheckedContinuation<[JournalEntry]?, Never>] in
+            state.entries.removeAll()
+            state.start = 0
+            state.dropped = 0
+            state.next = 1
+            state.resets += 1
+            defer { state.sleepers.removeAll() }
+            return Array(state.sleepers.values)
         }
+        // Each wait looks again: one that started after an entry ends (the journal it counted in
+        // is gone), the others start over from the first entry.
+        for sleeper in woken { sleeper.resume(returning: []) }
     }
 
     /// Waits in progress (at most `maxWaiters`).
@@ -229,17 +234,24 @@ public final class Journal: Sendable {
     /// Waits until at least `count` entries satisfy `predicate` (the kept ones when the wait starts,
     /// then each new one); returns them, or `nil` after `timeout`, when the calling task is
     /// cancelled, or when the journal closes. Refused beyond `maxWaiters` pending waits.
-    public func wait(count: Int, timeout: Duration, predicate: @escaping @Sendable (JournalEntry) -> Bool)
-        async throws(JournalWaitRefusal) -> [JournalEntry]?
+    ///
+    /// With `after`, the wait looks only at the entries numbered above it, and a reset of the
+    /// journal ends it with the matches so far (none, for a wait of one): the caller counted in a
+    /// journal that is gone.
+    public func wait(count: Int, after start: Int = 0, timeout: Duration,
+                     predicate: @escaping @Sendable (JournalEntry) -> Bool) async throws(JournalWaitRefusal) -> [JournalEntry]?
     {
-        let registered = state.withLockedValue { state -> Result<UInt64, JournalWaitRefusal> in
+        let registered = state.withLockedValue { state -> Result<(UInt64, Int), JournalWaitRefusal> in
             guard !state.closed else { return .failure(.closed) }
             guard state.waiting < Self.maxWaiters else { return .failure(.tooManyWaiters(state.waiting)) }
             state.waiting += 1
             state.nextWaiter += 1
-            return .success(state.nextWaiter)
+            return .success((state.nextWaiter, state.resets))
         }
-        let id = try registered.get()
+        let (id, resetsNow) = try registered.get()
+        // From the start (-1 resets: the first look begins at entry 0), or after `start` in the
+        // journal as it is now.
+        let (cursor, resets) = start > 0 ? (start, resetsNow) : (0, -1)
         defer {
             state.withLockedValue {
                 $0.waiting -= 1
@@ -247,7 +259,7 @@ public final class Journal: Sendable {
             }
         }
         return await withTaskGroup(of: [JournalEntry]?.self) { group in
-            group.addTask { await self.collect(id: id, count: count, predicate: predicate) }
+            group.addTask { await self.collect(id: id, count: count, cursor: cursor, resets: resets, predicate: predicate) }
             group.addTask {
                 // Ends at the timeout, or at once when the caller's task is cancelled.
                 try? await Task.sleep(for: timeout)
@@ -262,14 +274,20 @@ public final class Journal: Sendable {
 
     /// The wait's loop: takes the entries it has not seen (or sleeps until there is one), runs the
     /// predicate on them in this task, and returns once `count` matched; `nil` when ended.
-    private func collect(id: UInt64, count: Int, predicate: @Sendable (JournalEntry) -> Bool) async -> [JournalEntry]? {
-        var cursor = 0
-        var resets = -1
+    private func collect(id: UInt64, count: Int, cursor start: Int, resets known: Int,
+                         predicate: @Sendable (JournalEntry) -> Bool) async -> [JournalEntry]? {
+        var cursor = start
+        var resets = known
         var matches: [JournalEntry] = []
+        var resetSeen = false
         while true {
             let batch = await withCheckedContinuation { (continuation: CheckedContinuation<[JournalEntry]?, Never>) in
                 let now = state.withLockedValue { state -> [JournalEntry]?? in
                     if state.closed || state.ended.contains(id) { return .some(nil) }
+                    if start > 0, resets != state.resets {
+                        resetSeen = true
+                        return .some([])
+                    }
                     if resets != state.resets {
                         (cursor, resets) = (0, state.resets)
                         matches.removeAll()
@@ -282,6 +300,7 @@ public final class Journal: Sendable {
                 if let now { continuation.resume(returning: now) }
             }
             guard let batch else { return nil }
+            if resetSeen { return matches }
             for (i, entry) in batch.enumerated() {
                 cursor = entry.sequence
                 if predicate(entry) {

@@ -98,6 +98,47 @@ struct DashboardTests {
         }
     }
 
+    @Test("GET journal with wait_ms answers at the next statement, at a reset, at once when there is news; bad wait_ms is 400")
+    func longPoll() async throws {
+        journal.append(JournalEntry(connectionID: 1, wireProtocol: "classic", user: nil, statement: "SELECT 1",
+                                    answeredBy: "stmts[0]", kind: "result", receivedAt: 1, answeredAt: 1))
+        let journal = journal
+        try await app().test(.router) { client in
+            // News already there: at once.
+            try await client.execute(uri: "/api/v1/mock_server/journal?since=0&wait_ms=20000", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""seq":1"#))
+            }
+            // Nothing after 1: waits until a statement arrives.
+            let appender = Task {
+                while journal.pendingWaits == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                journal.append(JournalEntry(connectionID: 1, wireProtocol: "classic", user: nil, statement: "SELECT 2",
+                                            answeredBy: nil, kind: "error", receivedAt: 2, answeredAt: 2))
+            }
+            try await client.execute(uri: "/api/v1/mock_server/journal?since=1&resets=0&wait_ms=20000", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""stmt":"SELECT 2""#))
+            }
+            try await appender.value
+            // The caller saw another generation of the journal: at once, with the new count of resets.
+            try await client.execute(uri: "/api/v1/mock_server/journal?since=2&resets=7&wait_ms=20000", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""resets":0"#))
+            }
+            // A reset while waiting ends the wait.
+            let resetter = Task {
+                while journal.pendingWaits == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                journal.reset()
+            }
+            try await client.execute(uri: "/api/v1/mock_server/journal?since=2&resets=0&wait_ms=20000", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""resets":1"#))
+            }
+            try await resetter.value
+            for bad in ["-1", "20001", "soon"] {
+                try await client.execute(uri: "/api/v1/mock_server/journal?wait_ms=\(bad)", method: .get) {
+                    #expect($0.status == .badRequest)
+                }
+            }
+        }
+    }
+
     @Test("journal entries carry the error (a near miss's explanation), exec_time_ms, and the count of resets")
     func journalFields() async throws {
         var unmatched = JournalEntry(connectionID: 3, wireProtocol: "classic", user: "u", statement: "SELECT 2",

@@ -25,6 +25,30 @@ struct JournalTests {
         #expect(calls.withLockedValue { $0 } == 2001)
     }
 
+    @Test("a wait after an entry sees only newer ones, and a reset ends it (what a long-polling reader needs)")
+    func afterAndReset() async throws {
+        let journal = Journal()
+        for i in 0..<3 { journal.append(entry("seen \(i)")) }
+        async let next = journal.wait(count: 1, after: 3, timeout: .seconds(60)) { _ in true }
+        while journal.pendingWaits == 0 { await Task.yield() }
+        journal.append(entry("new"))
+        #expect(try await next?.map(\.statement) == ["new"])
+
+        async let reset = journal.wait(count: 1, after: 4, timeout: .seconds(60)) { _ in true }
+        while journal.pendingWaits == 0 { await Task.yield() }
+        let started = ContinuousClock.now
+        journal.reset()
+        #expect(try await reset == [])
+        // The reset, not the minute's timeout, ended it (the bound only has to be far below 60 s).
+        #expect(ContinuousClock.now - started < .seconds(30))
+        // A wait from the start is not ended by a reset: it goes on from the first new entry.
+        async let fromStart = journal.wait(count: 1, timeout: .seconds(60)) { $0.statement == "after reset" }
+        while journal.pendingWaits == 0 { await Task.yield() }
+        journal.reset()
+        journal.append(entry("after reset"))
+        #expect(try await fromStart?.map(\.statement) == ["after reset"])
+    }
+
     @Test("waits are bounded; one more is refused")
     func bounded() async throws {
         let journal = Journal()

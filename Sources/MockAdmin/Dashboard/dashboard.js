@@ -5,7 +5,11 @@
 
 (() => {
   const API = "/api/v1/mock_server/";
-  const POLL_MS = 500;
+  /// Connections every second, globals and the trace every two.
+  const POLL_MS = 1000;
+  /// How long one read of the journal waits at the server for the next statement (a long poll:
+  /// a statement shows as soon as it is answered).
+  const JOURNAL_WAIT_MS = 10000;
   /// Entries kept in the page, and rows drawn (newest first).
   const MAX_ENTRIES = 5000;
   const MAX_ROWS = 1000;
@@ -28,7 +32,13 @@
     timer: null,
     needsToken: false,
     offline: false,
+    /// Bumped when the page starts over (another node, a token): older loops stop.
+    generation: 0,
+    /// Aborts the journal read in flight (pause, another node).
+    abort: new AbortController(),
   };
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   class ApiError extends Error {
     constructor(status, message) {
@@ -38,14 +48,15 @@
   }
 
   /// One call to the API; the parsed JSON, the text, or null for an empty answer.
-  async function api(path, { method = "GET", body, root = false, exact = false } = {}) {
+  async function api(path, { method = "GET", body, root = false, exact = false, signal } = {}) {
     const headers = {};
     if (state.token) headers.Authorization = "Bearer " + state.token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
-      response = await fetch((root ? API : state.base) + path, { method, headers, body, cache: "no-store" });
+      response = await fetch((root ? API : state.base) + path, { method, headers, body, cache: "no-store", signal });
     } catch (error) {
+      if (error.name === "AbortError") throw error;
       throw new ApiError(0, "the server does not answer (" + error.message + ")");
     }
     if (response.status === 401) {
@@ -422,8 +433,12 @@
     $("journal-empty").textContent = state.entries.length ? "No statement passes the filters." : "No statement yet.";
   }
 
-  async function pollJournal() {
-    const data = await api("journal?since=" + state.lastSeq);
+  /// Reads the statements after the last one seen, waiting up to `waitMs` at the server for the
+    /// next one; how many arrived.
+  async function pollJournal(waitMs = 0) {
+    const known = state.resets === null ? "" : "&resets=" + state.resets;
+    const data = await api("journal?since=" + state.lastSeq + known + (waitMs ? "&wait_ms=" + waitMs : ""),
+      { signal: state.abort.signal });
     if (state.resets !== null && data.resets !== state.resets) {
       // Cleared elsewhere: numbering started again.
       state.resets = data.resets;
@@ -437,12 +452,33 @@
       ? "The journal keeps the newest " + data.capacity + " statements; " + data.dropped + " older ones were dropped."
       : "";
     $("journal-note").textContent = note;
-    if (!data.entries.length) return;
+    if (!data.entries.length) return 0;
     state.lastSeq = data.entries[data.entries.length - 1].seq;
     state.entries.push(...data.entries);
     if (state.entries.length > MAX_ENTRIES) state.entries.splice(0, state.entries.length - MAX_ENTRIES);
     addJournalRows(data.entries);
     updateConnectionFilter();
+    return data.entries.length;
+  }
+
+  /// The journal, live: each read waits at the server until a statement arrives.
+  async function journalLoop(generation) {
+    while (generation === state.generation && !state.needsToken) {
+      if (state.paused) {
+        await sleep(250);
+        continue;
+      }
+      const started = Date.now();
+      try {
+        const count = await pollJournal(JOURNAL_WAIT_MS);
+        // A wait the server could not start (too many at once) answers at once: do not spin.
+        if (!count && Date.now() - started < 200) await sleep(1000);
+      } catch (error) {
+        if (error.name === "AbortError" || generation !== state.generation || state.needsToken) continue;
+        say(error.message, true);
+        await sleep(1000);
+      }
+    }
   }
 
   function updateConnectionFilter() {
@@ -475,6 +511,11 @@
   });
   $("pause").addEventListener("click", (event) => {
     state.paused = !state.paused;
+    if (state.paused) {
+      // The read in flight would still draw what it brings.
+      state.abort.abort();
+      state.abort = new AbortController();
+    }
     event.target.setAttribute("aria-pressed", String(state.paused));
     event.target.textContent = state.paused ? "Resume" : "Pause";
     say(state.paused ? "journal paused" : "journal live again");
@@ -518,9 +559,8 @@
     state.timer = null;
     if (state.needsToken) return;
     try {
-      if (!state.paused) await pollJournal();
-      if (state.ticks % 2 === 0) await pollConnections();
-      if (state.ticks % 4 === 0) await Promise.all([pollGlobals(), pollTrace()]);
+      await pollConnections();
+      if (state.ticks % 2 === 0) await Promise.all([pollGlobals(), pollTrace()]);
       beat(true, (state.paused ? "paused · " : "live · ") + clock(Date.now() / 1000).slice(0, 8));
       if (state.offline) say("the server answers again");
       state.offline = false;
@@ -537,7 +577,11 @@
   function restart() {
     if (state.timer) clearTimeout(state.timer);
     state.ticks = 0;
+    state.generation++;
+    state.abort.abort();
+    state.abort = new AbortController();
     tick();
+    journalLoop(state.generation);
   }
 
   async function start() {
