@@ -108,6 +108,14 @@ def row_for(driver, statement):
         return null;""", statement)
 
 
+def audit(driver):
+    """The accessibility rules axe-core finds broken in the page: (rule, impact, first element)."""
+    from axe_selenium_python import Axe
+    axe = Axe(driver)
+    axe.inject()
+    return [(v["id"], v["impact"], v["nodes"][0]["target"], v["help"]) for v in axe.run()["violations"]]
+
+
 def screenshot(driver, name, tmp_path):
     folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -384,6 +392,7 @@ def test_a_token_protected_api(mock_server, tmp_path, page):
     form = page.find_element(By.ID, "token-form")
     wait(page, lambda d: form.is_displayed(), timeout=3.0)
     assert page.find_element(By.ID, "trace-name").text == "…"
+    assert audit(page) == []
     token = page.find_element(By.ID, "token")
     token.send_keys("wrong", Keys.ENTER)
     wait(page, lambda d: d.find_element(By.ID, "token-error").text == "The server refused this token.", timeout=3.0)
@@ -448,11 +457,15 @@ def test_accessible_and_readable_at_1280_and_narrow(mock_server, tmp_path, page)
             return missing;""")
         assert unnamed == []
 
+        # axe-core (bundled by axe-selenium-python from PyPI) finds nothing to fix in the page.
+        assert audit(page) == []
+
         # 1280×800: no horizontal scrolling of the page; the journal's statement column readable.
         assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         width = page.execute_script(
             "return document.querySelector('#journal-rows tr td.stmt').getBoundingClientRect().width")
         assert width >= 200, width
+        page.execute_script("window.scrollTo(0, 0)")  # axe scrolls as it checks contrast
         screenshot(page, "dashboard-1280x800.png", tmp_path)
 
         # A narrow window: one column, still no page-wide horizontal scrolling.
@@ -470,6 +483,7 @@ def test_accessible_and_readable_at_1280_and_narrow(mock_server, tmp_path, page)
             "return getComputedStyle(arguments[0].querySelector('td.stmt'), '::before').content", first) \
             == '"Statement "'
         page.execute_script("document.getElementById('journal').scrollIntoView()")
+        assert audit(page) == []
         screenshot(page, "dashboard-narrow.png", tmp_path)
 
         # The keyboard reaches the controls: the skip link first, and it leads to the journal.
