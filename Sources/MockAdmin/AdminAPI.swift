@@ -303,7 +303,7 @@ public struct AdminResponder: HTTPResponder {
                 let known = query["resets"].flatMap { Int(String($0)) }
                 let (kept, _, resets) = journal.entries(after: max(0, since))
                 if ms > 0, kept.isEmpty, known == nil || known == resets {
-                    await waitForStatement(after: max(0, since), milliseconds: ms, request: request)
+                    await waitForStatement(after: max(0, since), resets: known, milliseconds: ms, request: request)
                 }
             }
             var since = 0
@@ -341,10 +341,10 @@ public struct AdminResponder: HTTPResponder {
 
     /// Returns at the next statement after `after` (or a reset), after `milliseconds`, or when the
     /// client goes away; a wait that cannot start (too many, shutting down) returns at once.
-    private func waitForStatement(after: Int, milliseconds: Int, request: Request) async {
+    private func waitForStatement(after: Int, resets: Int?, milliseconds: Int, request: Request) async {
         let journal = journal
         let waiting = Task {
-            _ = try? await journal.wait(count: 1, after: after, timeout: .milliseconds(milliseconds)) { _ in true }
+            _ = try? await journal.wait(count: 1, after: after, resets: resets, timeout: .milliseconds(milliseconds)) { _ in true }
         }
         if let tag = request.headers[AdminConnections.header], let connection = UInt64(tag) {
             AdminConnections.shared.onClose(connection) { waiting.cancel() }

@@ -237,18 +237,19 @@ public final class Journal: Sendable {
     ///
     /// With `after`, the wait looks only at the entries numbered above it, and a reset of the
     /// journal ends it with the matches so far (none, for a wait of one): the caller counted in a
-    /// journal that is gone.
-    public func wait(count: Int, after start: Int = 0, timeout: Duration,
+    /// journal that is gone. So does a count of `resets` other than the journal's when it starts.
+    public func wait(count: Int, after start: Int = 0, resets known: Int? = nil, timeout: Duration,
                      predicate: @escaping @Sendable (JournalEntry) -> Bool) async throws(JournalWaitRefusal) -> [JournalEntry]?
     {
-        let registered = state.withLockedValue { state -> Result<(UInt64, Int), JournalWaitRefusal> in
+        let registered = state.withLockedValue { state -> Result<(UInt64, Int)?, JournalWaitRefusal> in
             guard !state.closed else { return .failure(.closed) }
+            if let known, known != state.resets { return .success(nil) }
             guard state.waiting < Self.maxWaiters else { return .failure(.tooManyWaiters(state.waiting)) }
             state.waiting += 1
             state.nextWaiter += 1
             return .success((state.nextWaiter, state.resets))
         }
-        let (id, resetsNow) = try registered.get()
+        guard let (id, resetsNow) = try registered.get() else { return [] }
         // From the start (-1 resets: the first look begins at entry 0), or after `start` in the
         // journal as it is now.
         let (cursor, resets) = start > 0 ? (start, resetsNow) : (0, -1)

@@ -41,6 +41,8 @@ struct JournalTests {
         #expect(try await reset == [])
         // The reset, not the minute's timeout, ended it (the bound only has to be far below 60 s).
         #expect(ContinuousClock.now - started < .seconds(30))
+        // A caller that saw another count of resets is answered at once.
+        #expect(try await journal.wait(count: 1, after: 4, resets: 0, timeout: .seconds(60)) { _ in true } == [])
         // A wait from the start is not ended by a reset: it goes on from the first new entry.
         async let fromStart = journal.wait(count: 1, timeout: .seconds(60)) { $0.statement == "after reset" }
         while journal.pendingWaits == 0 { await Task.yield() }

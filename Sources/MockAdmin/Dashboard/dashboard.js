@@ -555,9 +555,10 @@
 
   // MARK: Polling
 
-  async function tick() {
+  /// Connections, globals and the trace, every POLL_MS; a chain of an older generation stops.
+  async function tick(generation) {
     state.timer = null;
-    if (state.needsToken) return;
+    if (state.needsToken || generation !== state.generation) return;
     try {
       await pollConnections();
       if (state.ticks % 2 === 0) await Promise.all([pollGlobals(), pollTrace()]);
@@ -570,8 +571,9 @@
       state.offline = true;
       say(error.message, true);
     }
+    if (generation !== state.generation) return;
     state.ticks++;
-    state.timer = setTimeout(tick, POLL_MS);
+    state.timer = setTimeout(() => tick(generation), POLL_MS);
   }
 
   function restart() {
@@ -580,7 +582,7 @@
     state.generation++;
     state.abort.abort();
     state.abort = new AbortController();
-    tick();
+    tick(state.generation);
     journalLoop(state.generation);
   }
 
