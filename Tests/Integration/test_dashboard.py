@@ -83,6 +83,13 @@ def start(mock_server, tmp_path, trace=TRACE, args=()):
     return server
 
 
+def open_dashboard(driver, server):
+    """Loads the page and waits until it has heard from the server once (its heartbeat says live)."""
+    driver.get(server.url)
+    wait(driver, lambda d: d.find_element(By.ID, "heartbeat").text.startswith("live"), timeout=10,
+         message="the page did not go live")
+
+
 def connect(server, **kwargs):
     return pymysql.connect(host="127.0.0.1", port=server.port, user="app", password="secret", autocommit=None,
                            **kwargs)
@@ -127,7 +134,7 @@ def screenshot(driver, name, tmp_path):
 
 def test_statements_appear_in_the_journal_within_a_second(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     wait(page, lambda d: d.find_element(By.ID, "trace-name").text == "dashboard.json", message="trace name")
     with connect(server) as conn, conn.cursor() as cursor:
         for statement in ["SELECT 1", "SELECT @@version_comment", "SELECT slowly"]:
@@ -154,7 +161,7 @@ def test_statements_appear_in_the_journal_within_a_second(mock_server, tmp_path,
 
 def test_an_unmatched_statement_shows_its_near_miss(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     with connect(server) as conn, conn.cursor() as cursor:
         with pytest.raises(pymysql.err.ProgrammingError) as error:
             cursor.execute("SELECT @@version_comments")
@@ -171,7 +178,7 @@ def test_an_unmatched_statement_shows_its_near_miss(mock_server, tmp_path, page)
 
 def test_statement_and_trace_text_never_become_markup(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     hostile = """SELECT '<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script><b>bold</b>'"""
     with connect(server) as conn, conn.cursor() as cursor:
         with pytest.raises(pymysql.err.ProgrammingError):
@@ -190,7 +197,7 @@ def test_statement_and_trace_text_never_become_markup(mock_server, tmp_path, pag
 
 def test_a_global_edited_in_the_page_is_read_by_the_next_statement(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     with connect(server) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT greeting")
         assert cursor.fetchall() == (("unset",),)
@@ -219,7 +226,7 @@ def test_a_global_edited_in_the_page_is_read_by_the_next_statement(mock_server, 
 def test_invalid_json_is_refused_in_the_page(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
     rest_call(server.http, "PUT", "globals/greeting", "kept")
-    page.get(server.url)
+    open_dashboard(page, server)
     wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, '#globals tr[data-name="greeting"]'), timeout=3.0)
     page.find_element(By.ID, "global-name").send_keys("greeting")
     value = page.find_element(By.ID, "global-value")
@@ -248,7 +255,7 @@ def test_invalid_json_is_refused_in_the_page(mock_server, tmp_path, page):
 
 def test_closing_a_connection_from_the_page_drops_that_client(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     victim, bystander = connect(server), connect(server)
     try:
         victim_id = victim.thread_id()
@@ -280,7 +287,7 @@ def test_x_protocol_sessions_and_statements(mock_server, tmp_path, page):
     import mysqlx
     xport = free_port()
     server = start(mock_server, tmp_path, args=["--xport", str(xport)])
-    page.get(server.url)
+    open_dashboard(page, server)
     session = mysqlx.get_session(host="127.0.0.1", port=xport, user="app", password="secret", ssl_mode="DISABLED")
     try:
         assert session.sql("SELECT 1").execute().fetch_all()[0][0] == 1
@@ -294,7 +301,7 @@ def test_x_protocol_sessions_and_statements(mock_server, tmp_path, page):
 
 def test_filters_by_connection_unmatched_and_text(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     with connect(server) as a, connect(server) as b:
         with a.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -333,7 +340,7 @@ def test_filters_by_connection_unmatched_and_text(mock_server, tmp_path, page):
 
 def test_a_burst_of_statements_keeps_the_page_bounded_and_live(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     wait(page, lambda d: d.find_element(By.ID, "trace-name").text == "dashboard.json", timeout=3.0)
     with connect(server) as conn, conn.cursor() as cursor:
         for _ in range(3000):
@@ -352,7 +359,7 @@ def test_a_burst_of_statements_keeps_the_page_bounded_and_live(mock_server, tmp_
 
 def test_journal_cleared_elsewhere_starts_again(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     with connect(server) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT 1")
         wait(page, lambda d: row_for(d, "SELECT 1") is not None, timeout=1.0)
@@ -369,7 +376,7 @@ def test_journal_cleared_elsewhere_starts_again(mock_server, tmp_path, page):
 
 def test_trace_name_and_a_failed_reload(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
-    page.get(server.url)
+    open_dashboard(page, server)
     wait(page, lambda d: d.find_element(By.ID, "trace-reloads").text == "0", timeout=3.0)
     assert page.find_element(By.ID, "trace-failure").is_displayed() is False
     server.trace_path.write_text('{"stmts": [{"stmt": "SELECT 1", "result": {"rows": "not rows"}}]}')
@@ -434,7 +441,7 @@ def test_accessible_and_readable_at_1280_and_narrow(mock_server, tmp_path, page)
     server = start(mock_server, tmp_path)
     rest_call(server.http, "PUT", "globals", {"primary_port": 3306, "gr_nodes": [[1, "ONLINE"], [2, "ONLINE"]],
                                              "greeting": "hello"})
-    page.get(server.url)
+    open_dashboard(page, server)
     with connect(server) as conn, connect(server) as other:
         with conn.cursor() as cursor:
             for statement in ["SELECT 1", "SELECT @@version_comment", "SELECT greeting", "SELECT slowly"]:
