@@ -251,17 +251,19 @@ struct TraceCursor {
             next += 1
             if entry.matcher == nil { return use(entry) }
         }
-        if let fallback {
-            // The fallback answers; when it does not either, an entry that wanted other parameters
-            // says more than the fallback's own error.
-            let response = fallback.respond(to: request.interpolated)
-            if response.answeredBy != nil || parametersDiffer == nil { return .one(response) }
-        }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
+        var fallbackNote: String?
+        if let fallback {
+            // The fallback answers; when it does not either, the trace's own explanation (the
+            // closest entry, an entry that wanted other parameters) says more than its error.
+            let response = fallback.respond(to: request.interpolated)
+            if response.answeredBy != nil || candidates.isEmpty { return .one(response) }
+            fallbackNote = "the fallback does not answer it either"
+        }
         guard !candidates.isEmpty else { return Self.parseError("Unknown statement. (end of stmts)") }
         let closest = ClosestEntry.closest(to: request.text, among: candidates)
         let hint = closest.map { "; closest trace entry: \($0.label) \"\($0.text)\"" } ?? ""
-        let note = [parametersDiffer, unfinished].compactMap { $0 }.map { " (\($0))" }.joined()
+        let note = [parametersDiffer, unfinished, fallbackNote].compactMap { $0 }.map { " (\($0))" }.joined()
         return Self.parseError("Unknown statement: \(Self.described(request))\(hint)\(note)")
     }
 

@@ -133,6 +133,9 @@ struct JSONTraceTests {
         let r = try responder(#"{"fallback": "builtin:default", "stmts": [{"stmt": "select 1", "ok": {}}]}"#)
         #expect(respond(r, "select 1").ok != nil)
         #expect(respond(r, "select @@version_comment limit 1").result?.rows == [["mysql-server-mock"]])
+        // Neither answers: the trace's own explanation, with the closest entry.
+        #expect(respond(r, "select nothing_here").error?.message
+                    == #"Unknown statement: "select nothing_here"; closest trace entry: stmts[0] "select 1" (the fallback does not answer it either)"#)
     }
 
     @Test("with the built-in fallback, LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS() follow the session")

@@ -57,9 +57,13 @@ def test_journal_wait_and_filters():
             with conn.cursor() as cur:
                 cur.execute("select 1")
 
-        threading.Thread(target=later).start()
+        thread = threading.Thread(target=later)
+        thread.start()
         entries = mock.wait_for("select 1", timeout=5)
         assert entries[0].stmt == "select 1" and entries[0].answered_by == "stmts[1]"
+        # The journal has the statement once it is answered, maybe before the thread has read the
+        # answer: the connection is the thread's until then (PyMySQL connections are not shared).
+        thread.join()
         with conn.cursor() as cur:
             with pytest.raises(pymysql.MySQLError):
                 cur.execute("select nothing here")

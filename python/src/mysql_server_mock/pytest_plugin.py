@@ -5,14 +5,21 @@
         conn = pymysql.connect(host=mysql_mock.host, port=mysql_mock.port, user="app")
 
 `@pytest.mark.mysql_mock_args("--verbose", ...)` adds command-line options.
+
+When a test that uses the fixture fails, its report gets a section with what the application
+sent and what the mock answered: the journal's last statements, each with the trace entry that
+answered it or, for one nothing answered, the explanation the client got.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Generator, Iterator
 
 import pytest
 
-from .server import MockServer
+from .server import MockServer, MockServerError
+
+#: Statements shown in a failed test's report.
+JOURNAL_LINES = 20
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,3 +37,37 @@ def mysql_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     args = list(args_marker.args) if args_marker else []
     with MockServer(trace, args=args) as server:
         yield server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    server = getattr(item, "funcargs", {}).get("mysql_mock")
+    if report.when != "call" or not report.failed or not isinstance(server, MockServer):
+        return
+    try:
+        entries = server.journal()
+    except (MockServerError, OSError) as error:
+        report.sections.append(("mysql_server_mock journal", f"(could not read the journal: {error})"))
+        return
+    report.sections.append(("mysql_server_mock journal", journal_text(entries, server)))
+
+
+def journal_text(entries: list, server: MockServer) -> str:
+    """The journal's last statements, one or two lines each."""
+    lines = []
+    if len(entries) > JOURNAL_LINES:
+        lines.append(f"... {len(entries) - JOURNAL_LINES} earlier statements left out")
+    for entry in entries[-JOURNAL_LINES:]:
+        answer = entry.get("answered_by", "unmatched")
+        if entry.get("fault"):
+            answer += f", fault {entry['fault']}"
+        lines.append(f"#{entry['seq']} conn {entry['connection']}: {entry['stmt']}  ->  {answer}")
+        error = entry.get("error")
+        if error:
+            lines.append(f"    ERROR {error['code']} ({error['sql_state']}): {error['message']}")
+    if not entries:
+        lines.append("(no statement reached the mock)")
+    lines.append(f"dashboard: {server.dashboard_url}")
+    return "\n".join(lines)
