@@ -125,7 +125,7 @@
     if (live.textContent !== message) live.textContent = message;
   }
 
-  /// Whether the page is up to date (not announced: it changes every half second).
+  /// Whether the page is up to date (not announced: it changes every second).
   function beat(ok, text) {
     $("heartbeat").textContent = text;
     $("heartbeat").className = "heartbeat " + (ok ? "ok" : "bad");
