@@ -199,7 +199,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             guard let pending = pendingLocalFile else { return }
             pendingLocalFile = nil
             core.logger.debug("received \(pending.upload.bytes) bytes of \(pending.upload.filename)")
-            core.recordAnswer(pending.request, pending.answer, receivedAt: pending.receivedAt, upload: pending.upload)
+            core.record(pending.request, pending.answer, receivedAt: pending.receivedAt, upload: pending.upload)
             deliver(pending.answer, to: pending.request, sequenceID: sequenceID, context: context)
         case .answerBatch(let requests, let then, let sequenceID):
             answerBatch(requests[...], then: then, results: [], sequenceID: sequenceID, context: context)
@@ -233,7 +233,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             let error = ErrorResponse(code: 1064, sqlState: "42000", message: "local_infile: the statement names no file "
                                       + "(LOCAL INFILE '…'); give the entry {\"local_infile\": {\"filename\": …}}")
             let refused = StatementAnswer.one(StatementResponse(.error(error), answeredBy: answer.results.first?.answeredBy))
-            core.recordAnswer(request, refused, receivedAt: receivedAt)
+            core.record(request, refused, receivedAt: receivedAt)
             deliver(refused, to: request, sequenceID: sequenceID, context: context)
             return
         }
@@ -242,8 +242,8 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             pendingLocalFile = (request, answer, receivedAt, JournalEntry.Upload(filename: filename))
         } else if case .write(let packets, _, _) = action, case .err(let err)? = packets.first {
             let error = ErrorResponse(code: err.code, sqlState: err.sqlState, message: err.message)
-            core.recordAnswer(request, .one(StatementResponse(.error(error), answeredBy: answer.results.first?.answeredBy)),
-                              receivedAt: receivedAt)
+            core.record(request, .one(StatementResponse(.error(error), answeredBy: answer.results.first?.answeredBy)),
+                        receivedAt: receivedAt)
         }
         run(action, context: context)
     }

@@ -219,7 +219,7 @@ final class ConnectionCore {
     /// The same for a statement with parameters or attributes (an execution of a prepared
     /// statement, a query with attributes). With `holdingLocalFile`, an answer that asks the
     /// client for a file (`LocalInfileRequest`) is not recorded: the caller records it with the
-    /// file (`recordAnswer`) once the file has arrived.
+    /// file (`record`) once the file has arrived.
     func answer(_ request: StatementRequest, holdingLocalFile: Bool = false) -> StatementAnswer {
         let received = Self.now()
         var answer = responder.answer(request)
@@ -230,12 +230,6 @@ final class ConnectionCore {
         if holdingLocalFile, answer.localInfile != nil { return answer }
         record(request, answer, receivedAt: received)
         return answer
-    }
-
-    /// Records an answer given outside `answer` (one that waited for a file: `upload`).
-    func recordAnswer(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt: Double,
-                      upload: JournalEntry.Upload? = nil) {
-        record(request, answer, receivedAt: receivedAt, upload: upload)
     }
 
     /// Asks the responder what preparing `statement` gives, and records the prepare.
@@ -250,8 +244,10 @@ final class ConnectionCore {
         return answer
     }
 
-    private func record(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt received: Double,
-                        upload: JournalEntry.Upload? = nil) {
+    /// Records a statement and its answer (journal, statement count, `--verbose` line); `answer`
+    /// and `await` call it, and a handler for an answer that waited for a file (`upload`).
+    func record(_ request: StatementRequest, _ answer: StatementAnswer, receivedAt received: Double,
+                upload: JournalEntry.Upload? = nil) {
         let statement = request.text
         let answered = Self.now()
         let first: StatementResponse? = switch answer {
