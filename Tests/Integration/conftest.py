@@ -99,6 +99,20 @@ def mock_server(tmp_path):
         server.stop()
 
 
+def start_mock(tmp: Path, *args, http=False) -> "MockProcess":
+    """The binary on a free loopback port (`.port`), and with `http` a free REST port (`.http`):
+    for module-scoped fixtures, where `mock_server` (per test) does not reach."""
+    port = free_port()
+    extra = []
+    http_port = None
+    if http:
+        http_port = free_port()
+        extra = ["--http-port", str(http_port)]
+    server = MockProcess(["--port", str(port), "--bind-address", "127.0.0.1", *extra, *args], tmp)
+    server.port, server.http = port, http_port
+    return server
+
+
 def rest_call(http_port, method, path, body=None):
     """One REST call to the mock on `http_port`: (status, parsed JSON body or None); an error
     status gives its text instead."""

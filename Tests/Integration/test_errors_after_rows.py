@@ -13,7 +13,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import MockProcess, free_port
+from conftest import free_port, start_mock
 from mariadb_server import MariaDB
 
 USER, PASSWORD, DATABASE = "failing", "failing-pw", "failing"
@@ -99,13 +99,6 @@ def run_all(port):
     return {name: probe(port) for name, probe in PROBES.items()}
 
 
-def mock(tmp, *args):
-    port = free_port()
-    server = MockProcess(["--port", str(port), "--bind-address", "127.0.0.1", *args], tmp)
-    server.port = port
-    return server
-
-
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
     """The probes against MariaDB, through the recorder, against the recording, and against TRACE."""
@@ -114,20 +107,20 @@ def answers(tmp_path_factory):
     db = MariaDB(USER, PASSWORD, DATABASE)
     try:
         direct = run_all(db.port)
-        recorder = mock(tmp, "--upstream", f"127.0.0.1:{db.port}", "--upstream-user", USER,
+        recorder = start_mock(tmp, "--upstream", f"127.0.0.1:{db.port}", "--upstream-user", USER,
                         "--upstream-password", PASSWORD, "--record", str(recording))
         relayed = run_all(recorder.port)
         assert recorder.stop() == 0, recorder.output()
     finally:
         db.stop()
-    replay = mock(tmp, "--filename", str(recording))
+    replay = start_mock(tmp, "--filename", str(recording))
     try:
         replayed = run_all(replay.port)
     finally:
         replay.stop()
     written = tmp / "written.json"
     written.write_text(json.dumps(TRACE))
-    by_hand = mock(tmp, "--filename", str(written))
+    by_hand = start_mock(tmp, "--filename", str(written))
     try:
         handwritten = run_all(by_hand.port)
     finally:
@@ -168,7 +161,7 @@ def test_x_protocol_rows_then_the_error(tmp_path):
     trace = tmp_path / "trace.json"
     trace.write_text(json.dumps(TRACE))
     xport = free_port()
-    server = mock(tmp_path, "--filename", str(trace), "--xport", str(xport))
+    server = start_mock(tmp_path, "--filename", str(trace), "--xport", str(xport))
     try:
         session = mysqlx.get_session(host="127.0.0.1", port=xport, user=USER, password=PASSWORD, ssl_mode="DISABLED")
         result = session.sql(STATEMENT).execute()

@@ -12,7 +12,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import MockProcess, free_port
+from conftest import start_mock
 from mariadb_server import MariaDB
 
 USER, PASSWORD, DATABASE = "loader", "loader-pw", "loading"
@@ -105,12 +105,10 @@ def answers(tmp_path_factory):
         db.stop()
     path = tmp / "trace.json"
     path.write_text(json.dumps(trace(data)))
-    port, http = free_port(), free_port()
-    server = MockProcess(["--filename", str(path), "--port", str(port), "--http-port", str(http),
-                          "--bind-address", "127.0.0.1"], tmp)
+    server = start_mock(tmp, "--filename", str(path), http=True)
     try:
-        mocked = {name: probe(port, data) for name, probe in PROBES.items()}
-        with urllib.request.urlopen(f"http://127.0.0.1:{http}/api/v1/mock_server/journal") as response:
+        mocked = {name: probe(server.port, data) for name, probe in PROBES.items()}
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.http}/api/v1/mock_server/journal") as response:
             journal = json.loads(response.read())["entries"]
     finally:
         server.stop()
@@ -159,8 +157,8 @@ def test_a_server_may_ask_for_another_file_and_the_wording_follows_the_greeting(
     ]}
     path = tmp_path / "trace.json"
     path.write_text(json.dumps(config))
-    port, http = free_port(), free_port()
-    server = MockProcess(["--filename", str(path), "--port", str(port), "--http-port", str(http)], tmp_path)
+    server = start_mock(tmp_path, "--filename", str(path), http=True)
+    port, http = server.port, server.http
     try:
         on = pymysql.connect(host="127.0.0.1", port=port, user="u", password="", local_infile=True)
         with on.cursor() as cur:

@@ -17,7 +17,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import MockProcess, free_port
+from conftest import MockProcess, free_port, start_mock
 from mariadb_server import MariaDB
 
 USER, PASSWORD, DATABASE = "rec", "rec-pw", "shop"
@@ -113,19 +113,12 @@ def run_all(port):
 
 
 def recorder(tmp_path, upstream_port, path, extra=()):
-    port = free_port()
-    server = MockProcess(["--port", str(port), "--bind-address", "127.0.0.1", "--upstream", f"127.0.0.1:{upstream_port}",
-                          "--upstream-user", USER, "--upstream-password", PASSWORD, "--record", str(path), *extra],
-                         tmp_path)
-    server.port = port
-    return server
+    return start_mock(tmp_path, "--upstream", f"127.0.0.1:{upstream_port}", "--upstream-user", USER,
+                      "--upstream-password", PASSWORD, "--record", str(path), *extra)
 
 
 def replay(tmp_path, path):
-    port = free_port()
-    server = MockProcess(["--filename", str(path), "--port", str(port), "--bind-address", "127.0.0.1"], tmp_path)
-    server.port = port
-    return server
+    return start_mock(tmp_path, "--filename", str(path))
 
 
 @pytest.fixture(scope="module")
