@@ -449,6 +449,10 @@ public enum AdminServer {
     /// listen backlog) until one closes, so REST clients can never take the descriptors the MySQL
     /// listeners need.
     public static let maxConnections = 128
+    /// NIO accepts up to 4 connections per read of the listening socket (`maxMessagesPerRead`,
+    /// which Hummingbird does not let us set), and the limit is checked between reads, so the gate
+    /// closes this many early to keep the open count at `maxConnections` or below.
+    static let acceptBatch = 4
 
     public static func application<Responder: HTTPResponder>(
         host: String, port: Int, responder: Responder, logger: Logger,
@@ -461,7 +465,7 @@ public enum AdminServer {
                 additionalChannelHandlers: [AdminRequestTimeout(timeout: requestTimeout), AdminConnectionTag()],
                 idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(host, port: port), serverName: "mysql_server_mock",
-                                 availableConnectionsDelegate: .maximum(maxConnections, logger: logger)),
+                                 availableConnectionsDelegate: .maximum(maxConnections - (acceptBatch - 1), logger: logger)),
             onServerRunning: { _ in await onServerRunning() },
             logger: logger)
     }

@@ -418,7 +418,10 @@ def test_admin_clients_cannot_take_the_descriptors_or_trickle_forever(mock_serve
     trickler.sendall(b"GET /api/v1/mock_server/health HTTP/1.1\r\n")
     idle = [socket.create_connection(("127.0.0.1", http_port), timeout=2) for _ in range(200)]
     time.sleep(0.5)
-    assert fd_count(server.proc.pid) <= baseline + 130, (baseline, fd_count(server.proc.pid))
+    # At most 128 open: the gate closes 3 early because NIO accepts up to 4 per read; CI once saw
+    # 131 when the gate itself was at 128.
+    opened = fd_count(server.proc.pid) - baseline
+    assert 120 <= opened <= 128, (baseline, opened)
     conn = connect(server)
     conn.cursor().execute("select 1")
     conn.close()
