@@ -1,10 +1,12 @@
 import MockAdmin
+import MockModel
 import MockScript
 import NIOCore
 
 /// The input is one byte choosing the endpoint and the Content-Type, then the request body. Bodies
 /// that decode are applied as the API applies them; afterwards every stored global must be JSON
-/// text that parses back to the value sent.
+/// text that parses back to the value sent, an armed fault must have a count of at least one, and
+/// a scenario moved must be in the state sent.
 enum AdminBodyFuzzTarget {
     static let contentTypes: [String?] = ["application/json", "application/json; charset=utf-8", "text/plain", nil]
 
@@ -15,7 +17,7 @@ enum AdminBodyFuzzTarget {
         let body = ByteBuffer(bytes: data.dropFirst())
         let globals = GlobalStore()
         globals.set("kept", json: "1")
-        switch selector & 3 {
+        switch selector & 7 {
         case 0, 1:  // PUT / PATCH /globals
             guard case .success(let members) = AdminRequestBody.object(contentType: contentType, body: body) else { return }
             GlobalsUpdate.apply(members, replacingAll: selector & 3 == 0, to: globals)
@@ -26,6 +28,21 @@ enum AdminBodyFuzzTarget {
             guard case .success(let value) = AdminRequestBody.json(contentType: contentType, body: body) else { return }
             globals.set("key", json: value.jsonText)
             try check(globals.get("key"), equals: value, key: "key")
+        case 4:  // POST /faults
+            guard case .success(let members) = AdminRequestBody.object(contentType: contentType, body: body),
+                  let request = try? ArmFaultRequest(members: members) else { return }
+            guard request.armed.remaining >= 1 else { throw FuzzFailure("a fault was armed for \(request.armed.remaining) statements") }
+            _ = request.armed.matches?("select 1")
+        case 5, 6, 7:  // PUT /scenarios/{name}, for a scenario of each scope
+            guard case .success(let members) = AdminRequestBody.object(contentType: contentType, body: body),
+                  let move = try? MoveScenarioRequest(members: members) else { return }
+            let index = Int(selector & 7) - 5
+            guard (try? scenarios.move(index, to: move.state, connection: move.connection, user: move.user)) != nil else { return }
+            let session = ScenarioStore.Session(connectionID: move.connection ?? 0, user: move.user)
+            guard scenarios.state(index, for: session) == move.state else {
+                throw FuzzFailure("scenario moved to \(move.state) reads \(scenarios.state(index, for: session))")
+            }
+            scenarios.reset()
         default:  // POST /journal/wait
             guard case .success(let members) = AdminRequestBody.object(contentType: contentType, body: body),
                   let wait = try? JournalWaitRequest(members: members) else { return }
@@ -36,6 +53,10 @@ enum AdminBodyFuzzTarget {
             _ = wait.matches(String(decoding: data.prefix(32), as: UTF8.self))
         }
     }
+
+    static let scenarios = ScenarioStore(ScenarioStore.Scope.allCases.map { scope in
+        .init(name: scope.rawValue, scope: scope, initial: "a", states: ["a", "b", "é", ""])
+    })
 
     static func check(_ stored: String?, equals value: JSONValue, key: String) throws(FuzzFailure) {
         guard let stored else { throw FuzzFailure("global \(key) was not stored") }

@@ -28,8 +28,10 @@ enum JSONTraceFuzzTarget {
         _ = responder.handshake(.auth)
         _ = responder.notices()
         for statement in statements + [String(text.prefix(64))] {
+            _ = responder.prepare(statement)
             _ = responder.respond(to: statement)
         }
+        responder.sessionClosed()
     }
 }
 

@@ -18,6 +18,8 @@ import NIOCore
 /// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
 /// | `/api/v1/mock_server/recording` | GET the trace recorded so far, DELETE reset (with `--upstream`) |
 /// | `/api/v1/mock_server/recording/start`, `…/stop` | POST; `…/status` GET (with `--upstream`) |
+/// | `/api/v1/mock_server/scenarios` | GET the trace's scenarios, DELETE reset them (`AdminScenarios.swift`) |
+/// | `/api/v1/mock_server/scenarios/{name}` | GET one, PUT `{"state"}` move it, DELETE reset it |
 /// | `/api/v1/mock_server/faults` | GET armed faults, POST arm one, DELETE clear all |
 /// | `/api/v1/mock_server/faults/{id}` | DELETE one |
 /// | `/api/v1/mock_server/health` | GET |
@@ -92,6 +94,8 @@ public struct AdminResponder: HTTPResponder {
             case .success(let name): return Self.json(JSONValue.object(["trace": .string(name)]).jsonText)
             case .failure(let error): return Self.text(.unprocessableContent, "kept the previous trace: \(error)")
             }
+        case ("scenarios", 1): return try await scenarios(nil, request)
+        case ("scenarios", 2): return try await scenarios(parts[1], request)
         case ("faults", 1): return try await faults(request)
         case ("faults", 2):
             guard request.method == .delete else { return Self.notAllowed("DELETE") }

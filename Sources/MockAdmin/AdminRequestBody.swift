@@ -90,6 +90,35 @@ package struct ArmFaultRequest: Sendable {
     }
 }
 
+/// `PUT /api/v1/mock_server/scenarios/{name}`: `{"state": "…"}`, with `"connection": id` for a
+/// scenario kept per connection or `"user": "name"` for one kept per user.
+package struct MoveScenarioRequest: Sendable, Equatable {
+    package var state: String
+    package var connection: UInt32?
+    package var user: String?
+
+    package init(members: [String: JSONValue]) throws(AdminBodyError) {
+        guard case .string(let state)? = members["state"] else {
+            throw AdminBodyError(.unprocessableContent, "expected \"state\" (a string)")
+        }
+        self.state = state
+        switch members["connection"] {
+        case nil: break
+        case .int(let n)? where n >= 0 && n <= Int64(UInt32.max): connection = UInt32(n)
+        default: throw AdminBodyError(.unprocessableContent, "connection must be a connection id (a whole number)")
+        }
+        switch members["user"] {
+        case nil: break
+        case .string(let name)?: user = name
+        default: throw AdminBodyError(.unprocessableContent, "user must be a user name (a string)")
+        }
+        let known: Set = ["state", "connection", "user"]
+        if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+            throw AdminBodyError(.unprocessableContent, "unknown member \"\(unknown)\": expected state, connection or user")
+        }
+    }
+}
+
 package struct JournalWaitRequest: Sendable {
     package var matches: @Sendable (String) -> Bool
     package var count: Int

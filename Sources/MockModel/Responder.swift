@@ -40,6 +40,13 @@ public protocol Trace: Sendable {
     var name: String { get }
     /// The per-connection responder. Called on the connection's event loop when it is accepted.
     func makeResponder(for session: SessionInfo) -> any StatementResponder
+    /// The trace's scenarios (`"scenarios"` in a JSON trace), for the REST API; `nil` when it
+    /// declares none.
+    var scenarios: ScenarioStore? { get }
+}
+
+extension Trace {
+    public var scenarios: ScenarioStore? { nil }
 }
 
 /// Answers the statements of one connection. Used from that connection's event loop only, so it

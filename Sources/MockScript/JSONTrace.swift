@@ -30,6 +30,8 @@ public struct JSONTrace: Trace {
     let notices: [NoticeSpec]
     /// Answers statements the trace does not (`"fallback": "builtin:default"`).
     let fallback: (any Trace)?
+    /// `scenarios`: the states entries require and move, made anew with each load of the trace.
+    public let scenarios: ScenarioStore?
 
     /// Parses a JSON trace document. Throws a `TraceError` naming the JSON path of any problem.
     public init(json: String, name: String, globals: GlobalStore = GlobalStore()) throws(TraceError) {
@@ -57,7 +59,10 @@ public struct JSONTrace: Trace {
         fallback = try root.member("fallback").map(Self.fallback)
         notices = try root.member("notices").map(ResponseDecoder.notices) ?? []
         guard let stmts = root.member("stmts") else { throw root.error("missing \"stmts\"") }
-        statements = try TraceStatements(stmts, ordered: ordered, defaultExecTime: defaultExecTime, strict: true)
+        var declarations = try ScenarioDeclarations(root.member("scenarios"))
+        statements = try TraceStatements(stmts, ordered: ordered, defaultExecTime: defaultExecTime, strict: true,
+                                         scenarios: &declarations)
+        scenarios = try declarations.store()
     }
 
     static func fallback(_ node: TraceNode) throws(TraceError) -> any Trace {
@@ -69,7 +74,7 @@ public struct JSONTrace: Trace {
     }
 
     public func makeResponder(for session: SessionInfo) -> any StatementResponder {
-        JSONTraceResponder(trace: self, fallback: fallback?.makeResponder(for: session))
+        JSONTraceResponder(trace: self, session: session, fallback: fallback?.makeResponder(for: session))
     }
 }
 
@@ -81,11 +86,12 @@ final class JSONTraceResponder: StatementResponder {
     private let sessionCounters: DefaultTraceResponder?
     var cursor: TraceCursor
 
-    init(trace: JSONTrace, fallback: (any StatementResponder)?) {
+    init(trace: JSONTrace, session: SessionInfo, fallback: (any StatementResponder)?) {
         self.trace = trace
         self.fallback = fallback
         self.sessionCounters = fallback as? DefaultTraceResponder
-        self.cursor = TraceCursor(globals: trace.globals)
+        self.cursor = TraceCursor(globals: trace.globals, scenarios: trace.scenarios)
+        cursor.session = ScenarioStore.Session(connectionID: session.connectionID, user: session.user)
     }
 
     func handshake(_ phase: HandshakePhase) -> HandshakeScript {
@@ -99,7 +105,15 @@ final class JSONTraceResponder: StatementResponder {
         }
     }
 
-    func sessionChanged(_ session: SessionInfo) { fallback?.sessionChanged(session) }
+    func sessionChanged(_ session: SessionInfo) {
+        cursor.session = ScenarioStore.Session(connectionID: session.connectionID, user: session.user)
+        fallback?.sessionChanged(session)
+    }
+
+    func sessionClosed() {
+        trace.scenarios?.forget(connection: cursor.session.connectionID)
+        fallback?.sessionClosed()
+    }
 
     func notices() -> [NoticeSpec] { trace.notices }
 

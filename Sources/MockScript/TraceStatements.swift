@@ -28,6 +28,10 @@ struct TraceStatements: Sendable {
         var prepareError: ErrorResponse?
         /// `answers`: the entry's answers in order.
         var sequence: AnswerSequence?
+        /// `required_state`: the entry answers only while its scenario is in this state.
+        var requiredState: ScenarioDeclarations.Step?
+        /// `new_state`: answering moves its scenario to this state.
+        var newState: ScenarioDeclarations.Step?
     }
 
     private(set) var entries: [Entry]
@@ -85,6 +89,14 @@ struct TraceStatements: Sendable {
     /// start); otherwise a broken entry is kept and reported when it answers, as the reference
     /// does for JavaScript traces.
     init(_ stmts: TraceNode, ordered: Bool, defaultExecTime: Duration, strict: Bool) throws(TraceError) {
+        var scenarios = try ScenarioDeclarations(nil)
+        try self.init(stmts, ordered: ordered, defaultExecTime: defaultExecTime, strict: strict, scenarios: &scenarios)
+    }
+
+    /// Reads the entries, with the scenarios their `required_state` / `new_state` refer to (every
+    /// `new_state` is added to its scenario's states).
+    init(_ stmts: TraceNode, ordered: Bool, defaultExecTime: Duration, strict: Bool,
+         scenarios: inout ScenarioDeclarations) throws(TraceError) {
         self.ordered = ordered
         guard case .array = stmts.value else {
             throw stmts.error("expected 'stmts' to be an array, got \(stmts.value.typeName)")
@@ -134,6 +146,7 @@ struct TraceStatements: Sendable {
                     guard let error = prepare.member("error") else { throw prepare.error("expected 'prepare.error'") }
                     entry.prepareError = try ResponseDecoder.error(error)
                 }
+                (entry.requiredState, entry.newState) = try scenarios.steps(of: node, ordered: ordered, hasMatcher: matcher != nil)
                 entries.append(entry)
             } catch {
                 if strict { throw error }
@@ -167,8 +180,28 @@ struct TraceCursor {
     /// The store `{"$global": …}` references read.
     var globals: GlobalStore?
 
-    init(globals: GlobalStore? = nil) {
+    /// The states `required_state` reads and `new_state` moves, and whose of them this connection sees.
+    var scenarios: ScenarioStore?
+    var session = ScenarioStore.Session(connectionID: 0, user: nil)
+
+    init(globals: GlobalStore? = nil, scenarios: ScenarioStore? = nil) {
         self.globals = globals
+        self.scenarios = scenarios
+    }
+
+    /// Whether the entry's scenario is in the state it requires (or why not, for the message a
+    /// statement no entry answers gets).
+    private func scenarioAllows(_ entry: TraceStatements.Entry) -> Bool {
+        guard let required = entry.requiredState, let scenarios else { return true }
+        return scenarios.state(required.scenario, for: session) == required.state
+    }
+
+    private func scenarioMismatch(_ entry: TraceStatements.Entry) -> String? {
+        guard let required = entry.requiredState, let scenarios else { return nil }
+        let scenario = scenarios.scenarios[required.scenario]
+        let state = scenarios.state(required.scenario, for: session)
+        return "\(entry.label) matches the text but wants scenario \"\(scenario.name)\" in state \"\(required.state)\""
+            + " (it is \"\(state)\"" + (scenario.scope == .global ? ")" : " for this \(scenario.scope.rawValue))")
     }
 
     /// Answers a query, or an execution of a prepared statement: entries match its text with the
@@ -226,6 +259,7 @@ struct TraceCursor {
         var budget = MatchBudget()
         var unfinished: String?
         var parametersDiffer: String?
+        var stateDiffers: String?
         for pass in 0..<Self.passes(request) {
             let text = Self.text(request, pass: pass)
             for index in statements.candidates(for: text) {
@@ -238,9 +272,16 @@ struct TraceCursor {
                 switch matcher.matches(text) {
                 case .match:
                     let entry = statements.entries[index]
-                    if ParameterMatch.matches(entry.parameters, request) { return use(entry) }
-                    parametersDiffer = parametersDiffer
-                        ?? "\(entry.label) matches the text but wants\(ParameterMatch.expected(entry.parameters))"
+                    guard ParameterMatch.matches(entry.parameters, request) else {
+                        parametersDiffer = parametersDiffer
+                            ?? "\(entry.label) matches the text but wants\(ParameterMatch.expected(entry.parameters))"
+                        break
+                    }
+                    guard scenarioAllows(entry) else {
+                        stateDiffers = stateDiffers ?? scenarioMismatch(entry)
+                        break
+                    }
+                    return use(entry)
                 case .noMatch: break
                 case .gaveUp(let code): unfinished = unfinished ?? "\(statements.entries[index].label) \(Self.gaveUp(code))"
                 }
@@ -263,7 +304,7 @@ struct TraceCursor {
         guard !candidates.isEmpty else { return Self.parseError("Unknown statement. (end of stmts)") }
         let closest = ClosestEntry.closest(to: request.text, among: candidates)
         let hint = closest.map { "; closest trace entry: \($0.label) \"\($0.text)\"" } ?? ""
-        let note = [parametersDiffer, unfinished, fallbackNote].compactMap { $0 }.map { " (\($0))" }.joined()
+        let note = [stateDiffers, parametersDiffer, unfinished, fallbackNote].compactMap { $0 }.map { " (\($0))" }.joined()
         return Self.parseError("Unknown statement: \(Self.described(request))\(hint)\(note)")
     }
 
@@ -275,7 +316,7 @@ struct TraceCursor {
             entry = next < statements.entries.count ? statements.entries[next] : nil
         } else {
             entry = statements.candidates(for: statement).lazy.map { statements.entries[$0] }
-                .first { $0.matcher?.matches(statement) == .match }
+                .first { $0.matcher?.matches(statement) == .match && scenarioAllows($0) }
                 ?? statements.entries[min(next, statements.entries.count)...].first { $0.matcher == nil }
         }
         guard let entry else { return nil }
@@ -305,6 +346,7 @@ struct TraceCursor {
     /// the next use would give (preparing a statement uses nothing up).
     private func use(_ entry: TraceStatements.Entry, advancing: Bool = true) -> StatementAnswer {
         let position = entry.sequence.map { advancing ? $0.next() : $0.current }
+        if advancing, let step = entry.newState { scenarios?.move(step.scenario, to: step.state, for: session) }
         if let template = entry.template {
             var node = template
             node.value = template.value.substitutingGlobals { globals?.get($0) }

@@ -129,3 +129,41 @@ def test_a_missing_binary_and_a_broken_trace_say_why(tmp_path):
 def test_x_protocol_port():
     with MockServer(x_protocol=True) as mock:
         assert mock.x_port and mock.x_port not in (mock.port, mock.http_port)
+
+
+def test_scenarios():
+    trace = {"fallback": "builtin:default",
+             "scenarios": {"failover": {"initial": "up", "states": ["down"]}, "login": {"initial": "anonymous", "scope": "connection"}},
+             "stmts": [
+                 {"stmt": "select role", "scenario": "failover", "required_state": "up",
+                  "result": {"columns": [{"name": "role", "type": "VAR_STRING"}], "rows": [["primary"]]}},
+                 {"stmt": "select role", "scenario": "failover", "required_state": "down",
+                  "result": {"columns": [{"name": "role", "type": "VAR_STRING"}], "rows": [["secondary"]]}},
+                 {"stmt": "log in", "scenario": "login", "new_state": "known", "ok": {}},
+             ]}
+    with MockServer(trace) as mock:
+        assert [s["name"] for s in mock.scenarios()] == ["failover", "login"]
+        assert mock.scenario("failover") == {"name": "failover", "scope": "global", "initial": "up",
+                                             "states": ["up", "down"], "state": "up"}
+        conn = connect(mock)
+        with conn.cursor() as cur:
+            cur.execute("select role")
+            assert cur.fetchall() == (("primary",),)
+            mock.set_scenario_state("failover", "down")
+            cur.execute("select role")
+            assert cur.fetchall() == (("secondary",),)
+            cur.execute("log in")
+        me = mock.connections()[0]["id"]
+        assert mock.scenario("login")["connections"] == {str(me): "known"}
+        mock.set_scenario_state("login", "anonymous", connection=me)
+        assert mock.scenario("login")["connections"] == {}
+        with pytest.raises(MockServerError, match='unknown state "sideways"'):
+            mock.set_scenario_state("failover", "sideways")
+        with pytest.raises(MockServerError, match="name the connection"):
+            mock.set_scenario_state("login", "known")
+        mock.reset_scenarios()
+        assert mock.scenario("failover")["state"] == "up"
+        mock.set_scenario_state("failover", "down")
+        mock.reset_scenarios("failover")
+        assert mock.scenario("failover")["state"] == "up"
+        conn.close()

@@ -236,6 +236,29 @@ class MockServer:
         last reload failed."""
         return self._call("GET", "trace")
 
+    def scenarios(self) -> List[Dict[str, Any]]:
+        """The trace's scenarios: `name`, `scope`, `initial`, `states`, and `state` (a global
+        scenario) or `connections` / `users` (those not in the initial state)."""
+        return self._call("GET", "scenarios")
+
+    def scenario(self, name: str) -> Dict[str, Any]:
+        return self._call("GET", f"scenarios/{urllib.parse.quote(name, safe='')}")
+
+    def set_scenario_state(self, name: str, state: str, *, connection: Optional[int] = None,
+                           user: Optional[str] = None) -> None:
+        """Moves scenario `name` to `state` (for one connection or user when it is kept per
+        connection or per user), as an entry's `new_state` would."""
+        body: Dict[str, Any] = {"state": state}
+        if connection is not None:
+            body["connection"] = connection
+        if user is not None:
+            body["user"] = user
+        self._call("PUT", f"scenarios/{urllib.parse.quote(name, safe='')}", body)
+
+    def reset_scenarios(self, name: Optional[str] = None) -> None:
+        """Every scenario (or `name`) back to its initial state."""
+        self._call("DELETE", "scenarios" + (f"/{urllib.parse.quote(name, safe='')}" if name else ""))
+
     @property
     def dashboard_url(self) -> str:
         """The dashboard's address, to open in a browser while a test is paused."""
