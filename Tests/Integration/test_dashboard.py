@@ -223,6 +223,68 @@ def test_a_global_edited_in_the_page_is_read_by_the_next_statement(mock_server, 
     assert rest_call(server.http, "GET", "globals/greeting") == (200, 12345678901234567891)
 
 
+SCENARIO_TRACE = {
+    "scenarios": {"failover": {"initial": "primary", "states": ["secondary"]},
+                  "mode": {"initial": "unset", "scope": "connection"}},
+    "stmts": [
+        {"stmt": "SELECT role", "scenario": "failover", "required_state": "primary",
+         "result": {"columns": [{"name": "role", "type": "STRING"}], "rows": [["primary"]]}},
+        {"stmt": "SELECT role", "scenario": "failover", "required_state": "secondary",
+         "result": {"columns": [{"name": "role", "type": "STRING"}], "rows": [["secondary"]]}},
+        {"stmt": "SET @mode = 'strict'", "scenario": "mode", "new_state": "strict", "ok": {}},
+        {"stmt_regex": "^SET .*", "ok": {}},
+    ]
+}
+
+
+def test_scenarios_are_shown_moved_and_reset_from_the_page(mock_server, tmp_path, page):
+    plain = start(mock_server, tmp_path)
+    open_dashboard(page, plain)
+    time.sleep(2.2)  # a poll of the scenarios has run
+    assert not page.find_element(By.ID, "scenarios-panel").is_displayed()
+
+    server = start(mock_server, tmp_path, trace=SCENARIO_TRACE)
+    open_dashboard(page, server)
+    wait(page, lambda d: d.find_element(By.ID, "scenarios-panel").is_displayed(), timeout=3.0)
+    select = Select(page.find_element(By.CSS_SELECTOR, 'select[data-state-of="failover"]'))
+    assert select.first_selected_option.text == "primary"
+    assert [o.text for o in select.options] == ["primary", "secondary"]
+
+    def role(cursor):
+        cursor.execute("SELECT role")
+        return cursor.fetchall()[0][0]
+
+    with connect(server) as conn, conn.cursor() as cursor:
+        assert role(cursor) == "primary"
+        select.select_by_value("secondary")
+        page.find_element(By.CSS_SELECTOR, 'button[aria-label="Set the state of failover"]').click()
+        wait(page, lambda d: "failover is now secondary" in d.find_element(By.ID, "live").text, timeout=2.0)
+        assert rest_call(server.http, "GET", "scenarios/failover")[1]["state"] == "secondary"
+        assert role(cursor) == "secondary"
+
+        # A statement moves a connection's state: the page shows whose, within two polls.
+        cursor.execute("SET @mode = 'strict'")
+        me = rest_call(server.http, "GET", "connections")[1][0]["id"]
+        wait(page, lambda d: f"connection {me}: strict" in d.find_element(
+            By.CSS_SELECTOR, '#scenarios tr[data-scenario="mode"]').text, timeout=3.0)
+
+        # Reset, pressed from the keyboard, puts the scenario back for the client.
+        reset = page.find_element(By.CSS_SELECTOR, 'button[aria-label="Reset failover to primary"]')
+        reset.send_keys(Keys.ENTER)
+        wait(page, lambda d: "failover is back to its initial state" in d.find_element(By.ID, "live").text, timeout=2.0)
+        assert role(cursor) == "primary"
+        wait(page, lambda d: Select(d.find_element(By.CSS_SELECTOR, 'select[data-state-of="failover"]'))
+             .first_selected_option.text == "primary", timeout=3.0)
+        assert page.switch_to.active_element.get_attribute("aria-label") == "Reset failover to primary"
+    # The client is gone, and its connection's state with it (audited once the page has redrawn).
+    mode_row = '#scenarios tr[data-scenario="mode"]'
+    try:
+        wait(page, lambda d: "unset for every connection" in d.find_element(By.CSS_SELECTOR, mode_row).text, timeout=3.0)
+    except Exception:
+        raise AssertionError(page.find_element(By.CSS_SELECTOR, mode_row).text)
+    assert audit(page) == []
+
+
 def test_invalid_json_is_refused_in_the_page(mock_server, tmp_path, page):
     server = start(mock_server, tmp_path)
     rest_call(server.http, "PUT", "globals/greeting", "kept")

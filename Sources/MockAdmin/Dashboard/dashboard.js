@@ -5,7 +5,7 @@
 
 (() => {
   const API = "/api/v1/mock_server/";
-  /// Connections every second, globals and the trace every two.
+  /// Connections every second; globals, the trace and its scenarios every two.
   const POLL_MS = 1000;
   /// How long one read of the journal waits at the server for the next statement (a long poll:
   /// a statement shows as soon as it is answered).
@@ -27,6 +27,7 @@
     connections: [],
     connectionsSignature: "",
     globalsSignature: "",
+    scenariosSignature: "",
     filters: { connection: "", text: "", unmatched: false },
     ticks: 0,
     timer: null,
@@ -345,6 +346,80 @@
     await pollGlobals().catch(() => {});
   });
 
+  // MARK: Scenarios
+
+  /// The trace's scenarios (the panel shows only when it declares some): a global one's state can
+  /// be chosen and set; a per-connection or per-user one lists who is not in the initial state.
+  async function pollScenarios() {
+    const list = await api("scenarios");
+    const signature = JSON.stringify(list);
+    const focused = $("scenarios-table").contains(document.activeElement) ? document.activeElement : null;
+    // A redraw would drop a state being chosen; the poll after the choice draws it.
+    if (signature === state.scenariosSignature || (focused && focused.tagName === "SELECT")) return;
+    state.scenariosSignature = signature;
+    $("scenarios-panel").hidden = list.length === 0;
+    $("content").classList.toggle("has-scenarios", list.length > 0);
+    const rows = document.createDocumentFragment();
+    for (const s of list) {
+      const row = element("tr", { attributes: { "data-scenario": s.name } });
+      cell(row, s.name, "mono", "Name");
+      cell(row, s.scope, "", "Scope");
+      const current = element("td", { attributes: { "data-label": "State" } });
+      const actions = element("td", { className: "nowrap" });
+      if (s.scope === "global") {
+        const move = element("div", { className: "scenario-move" });
+        const select = element("select", { attributes: { "aria-label": "State of " + s.name, "data-state-of": s.name } });
+        for (const name of s.states) select.append(element("option", { text: name, attributes: { value: name } }));
+        select.value = s.state;
+        const set = element("button", { text: "Set", className: "secondary", attributes: { type: "button", "aria-label": "Set the state of " + s.name } });
+        set.addEventListener("click", () => moveScenario(s.name, select.value));
+        move.append(select, set);
+        current.append(move);
+      } else {
+        const moved = Object.entries(s.scope === "connection" ? s.connections : s.users);
+        const initial = s.initial + (moved.length ? " for the others" : " for every " + s.scope);
+        current.textContent = moved.map(([who, st]) => s.scope + " " + who + ": " + st).concat(initial).join(" · ");
+      }
+      const reset = element("button", { text: "Reset", className: "secondary", attributes: { type: "button", "aria-label": "Reset " + s.name + " to " + s.initial } });
+      reset.addEventListener("click", () => resetScenario(s.name));
+      actions.append(reset);
+      row.append(current, actions);
+      rows.append(row);
+    }
+    $("scenarios").replaceChildren(rows);
+    // The button that had the focus has it again in the new rows.
+    const label = focused && focused.getAttribute("aria-label");
+    if (label) {
+      const again = $("scenarios").querySelector('[aria-label="' + CSS.escape(label) + '"]');
+      (again || $("scenarios-table")).focus();
+    }
+  }
+
+  async function moveScenario(name, to) {
+    try {
+      await api("scenarios/" + encodeURIComponent(name), { method: "PUT", body: JSON.stringify({ state: to }) });
+      say("scenario " + name + " is now " + to);
+    } catch (error) {
+      say("could not move " + name + ": " + error.message, true);
+    }
+    await redrawScenarios();
+  }
+
+  async function resetScenario(name) {
+    try {
+      await api("scenarios/" + encodeURIComponent(name), { method: "DELETE" });
+      say("scenario " + name + " is back to its initial state");
+    } catch (error) {
+      say("could not reset " + name + ": " + error.message, true);
+    }
+    await redrawScenarios();
+  }
+
+  async function redrawScenarios() {
+    state.scenariosSignature = "";
+    await pollScenarios().catch(() => {});
+  }
+
   // MARK: Journal
 
   function matchesFilters(entry) {
@@ -548,7 +623,7 @@
 
   $("node").addEventListener("change", (event) => {
     state.base = API + "nodes/" + encodeURIComponent(event.target.value) + "/";
-    Object.assign(state, { entries: [], lastSeq: 0, resets: null, connectionsSignature: "", globalsSignature: "" });
+    Object.assign(state, { entries: [], lastSeq: 0, resets: null, connectionsSignature: "", globalsSignature: "", scenariosSignature: "" });
     renderJournal();
     restart();
   });
@@ -561,7 +636,7 @@
     if (state.needsToken || generation !== state.generation) return;
     try {
       await pollConnections();
-      if (state.ticks % 2 === 0) await Promise.all([pollGlobals(), pollTrace()]);
+      if (state.ticks % 2 === 0) await Promise.all([pollGlobals(), pollTrace(), pollScenarios()]);
       beat(true, (state.paused ? "paused · " : "live · ") + clock(Date.now() / 1000).slice(0, 8));
       if (state.offline) say("the server answers again");
       state.offline = false;
