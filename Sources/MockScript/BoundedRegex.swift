@@ -79,6 +79,53 @@ public final class BoundedRegex: @unchecked Sendable {
         return .gaveUp(rc)
     }
 
+    /// The capturing groups of the pattern (group 0, the whole match, not counted).
+    public var captureCount: Int {
+        var count: UInt32 = 0
+        return pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_CAPTURECOUNT), &count) == 0 ? Int(count) : 0
+    }
+
+    /// The named groups: name → group number (`(?<id>\d+)`, `(?P<id>…)`, `(?'id'…)`).
+    public var groupNames: [String: Int] {
+        var count: UInt32 = 0
+        var entrySize: UInt32 = 0
+        var table: UnsafePointer<UInt8>?
+        guard pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMECOUNT), &count) == 0,
+              pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMEENTRYSIZE), &entrySize) == 0,
+              pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMETABLE), &table) == 0, let table, entrySize >= 3
+        else { return [:] }
+        var names: [String: Int] = [:]
+        for entry in 0..<Int(count) {
+            // Each entry: the group number (2 bytes, most significant first), then the name and a
+            // zero byte, padded to the entry size.
+            let base = table + entry * Int(entrySize)
+            let group = Int(base[0]) << 8 | Int(base[1])
+            let nameBytes = UnsafeBufferPointer(start: base + 2, count: Int(entrySize) - 2)
+            let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+            names[name] = group
+        }
+        return names
+    }
+
+    /// The text of each group (0: the whole statement) when the whole of `statement` matches; a
+    /// group that took no part in the match is `nil`. `nil` when it does not match or gives up.
+    public func captures(_ statement: String) -> [Substring?]? {
+        let groups = captureCount + 1
+        guard let context, let data = pcre2_match_data_create_8(UInt32(groups), nil) else { return nil }
+        defer { pcre2_match_data_free_8(data) }
+        let rc = Self.withBytes(statement) { pcre2_match_8(code, $0, $1, 0, UInt32(PCRE2_NO_UTF_CHECK), data, context) }
+        guard rc >= 0, let ovector = pcre2_get_ovector_pointer_8(data) else { return nil }
+        let utf8 = statement.utf8
+        return (0..<groups).map { group in
+            let (start, end) = (Int(truncatingIfNeeded: ovector[2 * group]), Int(truncatingIfNeeded: ovector[2 * group + 1]))
+            // PCRE2_UNSET (all ones) reads as -1; offsets of a UTF-8 match fall on character boundaries.
+            guard start >= 0, end >= start, end <= utf8.count else { return nil }
+            let lower = utf8.index(utf8.startIndex, offsetBy: start)
+            let upper = utf8.index(lower, offsetBy: end - start)
+            return statement[lower..<upper]
+        }
+    }
+
     /// PCRE2's text for an error code.
     public static func message(for code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)

@@ -49,9 +49,9 @@ public struct JSONTrace: Trace {
         let defaultExecTime = try root.member("defaults")?.member("exec_time")?.milliseconds() ?? .zero
         if let node = root.member("handshake") {
             var checked = node
-            checked.value = node.value.substitutingGlobals { _ in nil }
+            checked.value = node.value.substituting(TemplateValues())
             handshake = try ResponseDecoder.handshake(checked)
-            handshakeTemplate = node.value.referencesGlobals ? node : nil
+            handshakeTemplate = node.value.isTemplate ? node : nil
         } else {
             handshake = HandshakeScript()
             handshakeTemplate = nil
@@ -91,13 +91,13 @@ final class JSONTraceResponder: StatementResponder {
         self.fallback = fallback
         self.sessionCounters = fallback as? DefaultTraceResponder
         self.cursor = TraceCursor(globals: trace.globals, scenarios: trace.scenarios)
-        cursor.session = ScenarioStore.Session(connectionID: session.connectionID, user: session.user)
+        cursor.session = session
     }
 
     func handshake(_ phase: HandshakePhase) -> HandshakeScript {
         guard let template = trace.handshakeTemplate else { return trace.handshake }
         var node = template
-        node.value = template.value.substitutingGlobals { trace.globals.get($0) }
+        node.value = template.value.substitutingGlobals { [globals = trace.globals] in globals.get($0) }
         do {
             return try ResponseDecoder.handshake(node)
         } catch {
@@ -106,7 +106,7 @@ final class JSONTraceResponder: StatementResponder {
     }
 
     func sessionChanged(_ session: SessionInfo) {
-        cursor.session = ScenarioStore.Session(connectionID: session.connectionID, user: session.user)
+        cursor.session = session
         fallback?.sessionChanged(session)
     }
 

@@ -94,38 +94,6 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue {
-    /// `true` if the value holds a global reference `{"$global": "name"}` anywhere.
-    var referencesGlobals: Bool {
-        switch self {
-        case .object(let members):
-            if case .string? = members["$global"] { return true }
-            return members.values.contains { $0.referencesGlobals }
-        case .array(let items):
-            return items.contains { $0.referencesGlobals }
-        default:
-            return false
-        }
-    }
-
-    /// Replaces every `{"$global": "name", "default": value}` by the global's current value (parsed
-    /// from its JSON text), else by `default`, else by `null`.
-    func substitutingGlobals(_ lookup: (String) -> String?) -> JSONValue {
-        switch self {
-        case .object(let members):
-            if case .string(let name)? = members["$global"] {
-                if let text = lookup(name), let value = try? JSONValue(parsing: text) { return value }
-                return members["default"] ?? .null
-            }
-            return .object(members.mapValues { $0.substitutingGlobals(lookup) })
-        case .array(let items):
-            return .array(items.map { $0.substitutingGlobals(lookup) })
-        default:
-            return self
-        }
-    }
-}
-
-extension JSONValue {
     /// A number's value as a double (`nil` for anything else).
     var doubleValue: Double? {
         switch self {

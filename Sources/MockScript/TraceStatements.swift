@@ -32,6 +32,8 @@ struct TraceStatements: Sendable {
         var requiredState: ScenarioDeclarations.Step?
         /// `new_state`: answering moves its scenario to this state.
         var newState: ScenarioDeclarations.Step?
+        /// The response takes groups of the statement's match (`$match`).
+        var usesMatch = false
     }
 
     private(set) var entries: [Entry]
@@ -106,10 +108,11 @@ struct TraceStatements: Sendable {
             do throws(TraceError) {
                 try node.requireObject()
                 let matcher = try StatementMatcher.read(node)
-                let dynamic = node.value.referencesGlobals
-                // Checked once with defaults in place of the globals, so mistakes show at start.
+                let dynamic = node.value.isTemplate
+                try node.checkTemplates(matcher: matcher)
+                // Checked once with defaults in place of the templates, so mistakes show at start.
                 var checked = node
-                checked.value = node.value.substitutingGlobals { _ in nil }
+                checked.value = node.value.substituting(TemplateValues())
                 var sequence: AnswerSequence?
                 var response: [StatementResponse]
                 if let list = checked.member("answers") {
@@ -135,6 +138,7 @@ struct TraceStatements: Sendable {
                 var entry = Entry(matcher: matcher, response: .success(response), label: node.path,
                                   template: dynamic ? node : nil, defaultExecTime: defaultExecTime)
                 entry.sequence = sequence
+                entry.usesMatch = dynamic && node.value.usesMatch
                 if let params = node.member("params") {
                     guard case .array(let values) = params.value else {
                         throw params.error("expected 'params' to be an array of parameter values, got \(params.value.typeName)")
@@ -182,7 +186,11 @@ struct TraceCursor {
 
     /// The states `required_state` reads and `new_state` moves, and whose of them this connection sees.
     var scenarios: ScenarioStore?
-    var session = ScenarioStore.Session(connectionID: 0, user: nil)
+    /// The client's session, for `$session` templates and the scenarios' connection and user.
+    var session = SessionInfo(connectionID: 0, port: 0)
+    private var scenarioSession: ScenarioStore.Session {
+        ScenarioStore.Session(connectionID: session.connectionID, user: session.user)
+    }
 
     init(globals: GlobalStore? = nil, scenarios: ScenarioStore? = nil) {
         self.globals = globals
@@ -193,13 +201,13 @@ struct TraceCursor {
     /// statement no entry answers gets).
     private func scenarioAllows(_ entry: TraceStatements.Entry) -> Bool {
         guard let required = entry.requiredState, let scenarios else { return true }
-        return scenarios.state(required.scenario, for: session) == required.state
+        return scenarios.state(required.scenario, for: scenarioSession) == required.state
     }
 
     private func scenarioMismatch(_ entry: TraceStatements.Entry) -> String? {
         guard let required = entry.requiredState, let scenarios else { return nil }
         let scenario = scenarios.scenarios[required.scenario]
-        let state = scenarios.state(required.scenario, for: session)
+        let state = scenarios.state(required.scenario, for: scenarioSession)
         return "\(entry.label) matches the text but wants scenario \"\(scenario.name)\" in state \"\(required.state)\""
             + " (it is \"\(state)\"" + (scenario.scope == .global ? ")" : " for this \(scenario.scope.rawValue))")
     }
@@ -235,10 +243,12 @@ struct TraceCursor {
         }
         let entry = statements.entries[next]
         next += 1
+        var matched = request.text
         if let matcher = entry.matcher {
             var outcome = BoundedRegex.Outcome.noMatch
             for pass in 0..<Self.passes(request) where outcome == .noMatch {
-                outcome = matcher.matches(Self.text(request, pass: pass))
+                matched = Self.text(request, pass: pass)
+                outcome = matcher.matches(matched)
             }
             if outcome == .match, !ParameterMatch.matches(entry.parameters, request) { outcome = .noMatch }
             switch outcome {
@@ -251,7 +261,7 @@ struct TraceCursor {
                     + " (\(Self.gaveUp(code)))")
             }
         }
-        return use(entry)
+        return use(entry, matched: matched)
     }
 
     private mutating func respondMatching(_ request: StatementRequest, _ statements: TraceStatements,
@@ -281,7 +291,7 @@ struct TraceCursor {
                         stateDiffers = stateDiffers ?? scenarioMismatch(entry)
                         break
                     }
-                    return use(entry)
+                    return use(entry, matched: text)
                 case .noMatch: break
                 case .gaveUp(let code): unfinished = unfinished ?? "\(statements.entries[index].label) \(Self.gaveUp(code))"
                 }
@@ -290,7 +300,7 @@ struct TraceCursor {
         while next < statements.entries.count {
             let entry = statements.entries[next]
             next += 1
-            if entry.matcher == nil { return use(entry) }
+            if entry.matcher == nil { return use(entry, matched: request.text) }
         }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
         var fallbackNote: String?
@@ -321,7 +331,7 @@ struct TraceCursor {
         }
         guard let entry else { return nil }
         if let error = entry.prepareError { return .error(error) }
-        let results = use(entry, advancing: false).results
+        let results = use(entry, matched: statement, advancing: false).results
         // Several results (a stored procedure) bring their own metadata, as the server announces
         // no columns when preparing a CALL.
         guard results.count == 1 else { return .unknown }
@@ -342,14 +352,25 @@ struct TraceCursor {
         "gave up: \(BoundedRegex.message(for: code))"
     }
 
-    /// The entry's answer; for an entry with `answers`, the next one (`advancing`) or the one
-    /// the next use would give (preparing a statement uses nothing up).
-    private func use(_ entry: TraceStatements.Entry, advancing: Bool = true) -> StatementAnswer {
+    /// The entry's answer to the statement text it `matched`; for an entry with `answers`, the
+    /// next one (`advancing`) or the one the next use would give (preparing a statement uses
+    /// nothing up).
+    private func use(_ entry: TraceStatements.Entry, matched: String, advancing: Bool = true) -> StatementAnswer {
         let position = entry.sequence.map { advancing ? $0.next() : $0.current }
-        if advancing, let step = entry.newState { scenarios?.move(step.scenario, to: step.state, for: session) }
+        if advancing, let step = entry.newState { scenarios?.move(step.scenario, to: step.state, for: scenarioSession) }
         if let template = entry.template {
             var node = template
-            node.value = template.value.substitutingGlobals { globals?.get($0) }
+            var values = TemplateValues(global: { [globals] in globals?.get($0) }, session: session)
+            if entry.usesMatch {
+                switch entry.matcher {
+                case .regex(let regex)?:
+                    values.captures = regex.captures(matched) ?? [Substring(matched)]
+                    values.groupNames = regex.groupNames
+                case .exact?, nil:
+                    values.captures = [Substring(matched)]
+                }
+            }
+            node.value = template.value.substituting(values)
             do {
                 if let position, let list = node.member("answers") {
                     let item = try list.elements()[position]
