@@ -23,6 +23,7 @@ import NIOCore
 /// | `/api/v1/mock_server/faults` | GET armed faults, POST arm one, DELETE clear all |
 /// | `/api/v1/mock_server/faults/{id}` | DELETE one |
 /// | `/api/v1/mock_server/health` | GET |
+/// | `/metrics`, `/api/v1/mock_server/metrics` | GET counters in Prometheus's text format (`AdminMetrics.swift`) |
 /// | `/`, `/dashboard.css`, `/dashboard.js` | GET the dashboard (`Dashboard`) |
 public struct AdminResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
@@ -39,14 +40,17 @@ public struct AdminResponder: HTTPResponder {
     let faultArmory: FaultArmory
     /// The trace in use, for its status.
     let traces: TraceHolder?
+    /// The server's counters, for `GET /metrics`.
+    let metrics: ServerMetrics?
     static let prefix = "/api/v1/mock_server/"
     /// Largest request body read; a larger one gets 413.
     package static let maxBody = 16 << 20
 
     public init(globals: GlobalStore, registry: SessionRegistry, journal: Journal, access: AdminAccess = AdminAccess(),
                 reloadTrace: (@Sendable () -> Result<String, any Error>)? = nil, recorder: TraceRecorder? = nil,
-                faults: FaultArmory = FaultArmory(), traces: TraceHolder? = nil) {
+                faults: FaultArmory = FaultArmory(), traces: TraceHolder? = nil, metrics: ServerMetrics? = nil) {
         self.traces = traces
+        self.metrics = metrics
         self.recorder = recorder
         self.faultArmory = faults
         self.globals = globals
@@ -74,6 +78,8 @@ public struct AdminResponder: HTTPResponder {
         if request.headers[.contentRange] != nil { return Self.status(.notImplemented) }
         var path = request.uri.path
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        // Where Prometheus looks by default, and under the API's prefix.
+        if path == "/metrics" || path == Self.prefix + "metrics" { return metricsResponse(request) }
         guard path.hasPrefix(Self.prefix) else { return Self.notFound() }
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         switch (parts.first, parts.count) {

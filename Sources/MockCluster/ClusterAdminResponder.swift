@@ -35,7 +35,7 @@ public struct ClusterAdminResponder: HTTPResponder {
         for node in cluster.nodes {
             apis[node.name] = AdminResponder(
                 globals: node.globals, registry: node.registry, journal: node.configuration.journal, access: access,
-                faults: node.configuration.faults, traces: node.configuration.traces)
+                faults: node.configuration.faults, traces: node.configuration.traces, metrics: node.configuration.metrics)
         }
         nodeAPIs = apis
         sharedAPI = AdminResponder(globals: cluster.sharedGlobals, registry: SessionRegistry(), journal: Journal(capacity: 1),
@@ -48,6 +48,14 @@ public struct ClusterAdminResponder: HTTPResponder {
         if let refusal = access.refusal(request) { return refusal }
         var path = request.uri.path
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        if path == "/metrics" || path == Self.prefix + "metrics" {
+            // Every node's counters in one scrape, each sample labelled with its node.
+            guard request.method == .get || request.method == .head else { return AdminResponder.notAllowed("GET") }
+            let families = cluster.nodes.compactMap { node in
+                nodeAPIs[node.name].map { api in api.metricsFamilies().map { $0.labelled("node", node.name) } }
+            }
+            return AdminResponder.metricsText(MetricFamily.text(MetricFamily.merged(families)))
+        }
         guard path.hasPrefix(Self.prefix) else { return AdminResponder.text(.notFound, "no such endpoint") }
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         switch parts.first {

@@ -253,6 +253,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private func logRefusal(_ err: ERRPacket) {
         let why = [ErrorCode.accessDenied, ErrorCode.authModeNotSupported].contains(err.code) ? stateMachine.refusal.map { " (\($0))" } ?? "" : ""
         core.logger.debug("ERR \(err.code) (\(err.sqlState)): \(err.message)\(why)")
+        core.configuration.metrics.serverError(.classic, code: err.code)
     }
 
     /// Answers the statements of a multi-statement query in turn (one journal entry each), waiting

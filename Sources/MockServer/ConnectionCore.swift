@@ -72,6 +72,7 @@ final class ConnectionCore {
             snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue,
                                       peer: session.peer, connectedSince: Self.now(), statements: 0))
         statementCounter = statements
+        configuration.metrics.connectionAccepted(session.wireProtocol)
         logger.info("accepted from \(session.peer) (\(session.wireProtocol.rawValue) protocol)")
         if open > configuration.maxConnections {
             logger.notice("refusing: more than \(configuration.maxConnections) connections")
@@ -261,13 +262,16 @@ final class ConnectionCore {
             statement: statement, answeredBy: first?.answeredBy, kind: first?.kindName ?? "ok", receivedAt: received,
             answeredAt: answered)
         // (`answer.results` would make an array for every statement.)
+        var fault: Fault?
         switch answer {
         case .one(let response):
+            fault = response.fault
             entry.fault = response.fault?.description
             entry.execTime = response.execTime
             if let error = response.error { entry.error = .init(error) }
         case .several(let responses):
-            entry.fault = responses.lazy.compactMap(\.fault).first?.description
+            fault = responses.lazy.compactMap(\.fault).first
+            entry.fault = fault?.description
             for response in responses {
                 entry.execTime += response.execTime
                 if let error = response.error {
@@ -284,6 +288,8 @@ final class ConnectionCore {
             entry.parameters = request.parameters.map(\.description)
             entry.attributes = request.attributes.map { JournalEntry.Attribute(name: $0.name, value: $0.value.description) }
         }
+        configuration.metrics.statement(session.wireProtocol, response: entry.kind, matched: entry.answeredBy != nil,
+                                        seconds: answered - received + entry.execTime.seconds, fault: fault)
         configuration.journal.append(entry)
         statementCounter?.increment()
     }
@@ -526,5 +532,12 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension Duration {
+    /// In seconds, as a `Double`.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

@@ -33,6 +33,8 @@ public final class TraceHolder: Sendable {
         /// (the previous trace stays in use).
         public var failedAt: Double?
         public var failure: String?
+        /// Reloads refused since start.
+        public var failedReloads = 0
     }
 
     private struct State {
@@ -54,7 +56,8 @@ public final class TraceHolder: Sendable {
         let now = Self.now()
         box.withLockedValue { state in
             state.trace = trace
-            state.status = Status(name: trace.name, loadedAt: now, reloads: state.status.reloads + 1)
+            state.status = Status(name: trace.name, loadedAt: now, reloads: state.status.reloads + 1,
+                                  failedReloads: state.status.failedReloads)
         }
     }
 
@@ -64,6 +67,7 @@ public final class TraceHolder: Sendable {
         box.withLockedValue { state in
             state.status.failedAt = now
             state.status.failure = reason
+            state.status.failedReloads += 1
         }
     }
 
@@ -99,6 +103,8 @@ public struct ServerConfiguration: Sendable {
     public var compression: Set<CompressionAlgorithm> = [.zlib, .zstd]
     /// Faults armed at run time (REST), shared by every copy of this configuration.
     public let faults = FaultArmory()
+    /// Counters for `GET /metrics`, shared by every copy of this configuration.
+    public let metrics = ServerMetrics()
     /// Connections the listeners hold open before they stop accepting, from the open-files limit.
     public var descriptorBudget = DescriptorBudget.forProcess()
 

@@ -141,6 +141,7 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
                 // `--verbose`: errors the connection itself sends (unknown messages, refused logins).
                 let why = code == ErrorCode.accessDenied ? stateMachine.refusal.map { " (\($0))" } ?? "" : ""
                 core.logger.debug("X error \(code) (\(sqlState)): \(message)\(why)")
+                core.configuration.metrics.serverError(.x, code: code)
             }
             switch after {
             case .keepOpen:

@@ -193,7 +193,8 @@ enum Entrypoint {
             let access = AdminAccess(bindAddress: options.httpBindAddress, token: token)
             let admin = AdminResponder(globals: globals, registry: server.registry, journal: server.journal,
                                        access: access, reloadTrace: reloadTrace, recorder: upstream?.recorder,
-                                       faults: server.configuration.faults, traces: traces)
+                                       faults: server.configuration.faults, traces: traces,
+                                       metrics: server.configuration.metrics)
             let app = AdminServer.application(host: options.httpBindAddress, port: httpPort, responder: admin,
                                               logger: Logger(label: "rest_mock_server"),
                                               onServerRunning: { adminListening.finish() })

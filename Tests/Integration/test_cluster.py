@@ -209,3 +209,25 @@ def test_cluster_excludes_single_node_options(tmp_path):
     out = subprocess.run([str(BINARY), "--cluster", str(path), "--port", "3306"], capture_output=True, text=True,
                          timeout=30)
     assert out.returncode != 0 and "--port cannot be given with it" in out.stderr
+
+
+def test_one_scrape_gives_every_nodes_counters(cluster):
+    """GET /metrics of a cluster: each sample labelled with its node (read by prometheus-client's
+    parser); a node's own counters under nodes/{name}/metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+    query(cluster.ports[0], "select @@port")
+    query(cluster.ports[1], "select @@port")
+    query(cluster.ports[1], "select @@port")
+    with urllib.request.urlopen(f"http://127.0.0.1:{cluster.http}/metrics") as response:
+        parsed = list(text_string_to_metric_families(response.read().decode()))
+    families = {f.name: f for f in parsed}
+    connections = {s.labels["node"]: s.value for s in families["mysql_server_mock_connections"].samples
+                   if s.name == "mysql_server_mock_connections_total" and s.labels["protocol"] == "classic"}
+    assert connections == {"a": 1, "b": 2, "c": 0}
+    # The samples of one family come together, whatever the number of nodes.
+    names = [f.name for f in parsed]
+    assert len(names) == len(set(names)) and "mysql_server_mock_statement_duration_seconds" in names
+    with urllib.request.urlopen(f"http://127.0.0.1:{cluster.http}/api/v1/mock_server/nodes/b/metrics") as response:
+        node = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    assert [s.value for s in node["mysql_server_mock_connections"].samples
+            if s.labels == {"protocol": "classic"} and s.name.endswith("_total")] == [2]
