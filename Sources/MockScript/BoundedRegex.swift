@@ -107,7 +107,7 @@ public final class BoundedRegex: @unchecked Sendable {
         return names
     }
 
-    /// The text of each group (0: the whole statement) when the whole of `statement` matches; a
+    /// The text of each group (0: the whole statement, even after a `\K`) when the whole of `statement` matches; a
     /// group that took no part in the match is `nil`. `nil` when it does not match or gives up.
     public func captures(_ statement: String) -> [Substring?]? {
         let groups = captureCount + 1
@@ -117,6 +117,8 @@ public final class BoundedRegex: @unchecked Sendable {
         guard rc >= 0, let ovector = pcre2_get_ovector_pointer_8(data) else { return nil }
         let utf8 = statement.utf8
         return (0..<groups).map { group in
+            // Anchored at both ends, a match is the whole statement, whatever `\K` says of its start.
+            if group == 0 { return statement[...] }
             let (start, end) = (Int(truncatingIfNeeded: ovector[2 * group]), Int(truncatingIfNeeded: ovector[2 * group + 1]))
             // PCRE2_UNSET (all ones) reads as -1; offsets of a UTF-8 match fall on character boundaries.
             guard start >= 0, end >= start, end <= utf8.count else { return nil }
