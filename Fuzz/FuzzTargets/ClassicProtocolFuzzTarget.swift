@@ -5,7 +5,7 @@ import MySQLWire
 import NIOCore
 
 /// The input is one byte choosing the server's set-up (TLS offered/required, auth plugin, Unix
-/// socket, password, cache miss, required user name), then the bytes a client sends. They are
+/// socket, password, cache miss, required user name; the last two together: an expired password), then the bytes a client sends. They are
 /// framed like the server frames them; every packet goes through every decoder (a decoded packet
 /// must survive encode → decode unchanged) and through the connection state machine, whose actions
 /// are carried out as far as they do not need I/O (responses are encoded, TLS counts as done).
@@ -28,6 +28,9 @@ enum ClassicProtocolFuzzTarget {
         script.auth.password = setup & 0x20 != 0 ? "secret" : nil
         script.auth.cacheMiss = setup & 0x40 != 0
         script.auth.username = setup & 0x80 != 0 ? "root" : nil
+        // A required user with a password also has it expired: the sandbox runs.
+        script.auth.passwordExpired = setup & 0xA0 == 0xA0
+        configuration.passwordResets = PasswordResets()
 
         var machine = ClassicConnectionStateMachine(configuration: configuration)
         let responder = DefaultTrace().makeResponder(for: SessionInfo(connectionID: 7, port: 3306))

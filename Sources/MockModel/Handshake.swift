@@ -54,6 +54,21 @@ public struct HandshakeScript: Sendable, Hashable {
         /// `handshake.auth.certificate`: a verified client certificate is required, and its names
         /// must equal these (OpenSSL one-line form, `/C=DE/O=Org/CN=name`) when given.
         public var certificate: CertificateRequirement?
+        /// `locked`: the account is locked; a login with good credentials gets ER_ACCOUNT_HAS_BEEN_LOCKED.
+        public var locked = false
+        /// `password_expired`: the login leads to sandbox mode (or ER_MUST_CHANGE_PASSWORD_LOGIN).
+        public var passwordExpired = false
+        /// `users`: the accounts the server knows, by name, each with the fields above (those it
+        /// leaves out are the top level's); a user not among them is refused. `nil`: one account,
+        /// the top level.
+        public var users: [String: Auth]?
+
+        /// The account `username` logs in to: a user of `users`, or the top level without them;
+        /// `nil` when `users` does not name it.
+        public func account(_ username: String) -> Auth? {
+            guard let users else { return self }
+            return users[username]
+        }
 
         public init(username: String? = nil, password: String? = nil, methodName: String? = nil,
                     cacheMiss: Bool = false, certificate: CertificateRequirement? = nil) {

@@ -317,24 +317,24 @@ enum ResponseDecoder {
             }
         }
         if let a = node.member("auth") {
-            try a.requireObject()
-            script.auth.username = try a.optionalString("username")
-            script.auth.password = try a.optionalString("password")
-            if let certificate = a.member("certificate") {
-                try certificate.requireObject()
-                script.auth.certificate = HandshakeScript.CertificateRequirement(
-                    subject: try certificate.optionalString("subject"), issuer: try certificate.optionalString("issuer"))
-            }
-            if let cache = try a.optionalString("cache") {
-                guard cache == "hit" || cache == "miss" else {
-                    throw a.error("cache must be \"hit\" or \"miss\", got \"\(cache)\"")
+            script.auth = try auth(a, defaults: HandshakeScript.Auth())
+            if let users = a.member("users") {
+                guard case .object(let members) = users.value else {
+                    throw users.error("expected 'users' to be an object of user names, got \(users.value.typeName)")
                 }
-                script.auth.cacheMiss = cache == "miss"
-            }
-            if let method = try a.optionalString("method_name") {
-                script.auth.methodName = method
-            } else {
-                script.auth.methodName = try a.optionalString("auth_method_name")
+                var accounts: [String: HandshakeScript.Auth] = [:]
+                for name in members.keys.sorted() {
+                    guard let user = users.child(name) else { continue }
+                    var defaults = script.auth
+                    defaults.username = name
+                    var account = try auth(user, defaults: defaults)
+                    if account.username != name {
+                        throw user.error("'username' is the key (\"\(name)\"); leave it out or make it equal")
+                    }
+                    account.users = nil
+                    accounts[name] = account
+                }
+                script.auth.users = accounts
             }
         }
         if let e = node.member("error") { script.error = try error(e) }
@@ -346,6 +346,34 @@ enum ResponseDecoder {
             script.fault = fault
         }
         return script
+    }
+
+    /// One account of `handshake.auth` (the top level, or one of its `users`): the fields it gives
+    /// over `defaults`.
+    static func auth(_ a: TraceNode, defaults: HandshakeScript.Auth) throws(TraceError) -> HandshakeScript.Auth {
+        try a.requireObject()
+        var auth = defaults
+        if let username = try a.optionalString("username") { auth.username = username }
+        if let password = try a.optionalString("password") { auth.password = password }
+        if let certificate = a.member("certificate") {
+            try certificate.requireObject()
+            auth.certificate = HandshakeScript.CertificateRequirement(
+                subject: try certificate.optionalString("subject"), issuer: try certificate.optionalString("issuer"))
+        }
+        if let cache = try a.optionalString("cache") {
+            guard cache == "hit" || cache == "miss" else {
+                throw a.error("cache must be \"hit\" or \"miss\", got \"\(cache)\"")
+            }
+            auth.cacheMiss = cache == "miss"
+        }
+        if let method = try a.optionalString("method_name") {
+            auth.methodName = method
+        } else if let method = try a.optionalString("auth_method_name") {
+            auth.methodName = method
+        }
+        if let locked = try a.member("locked")?.bool() { auth.locked = locked }
+        if let expired = try a.member("password_expired")?.bool() { auth.passwordExpired = expired }
+        return auth
     }
 
     /// `notices`: `[{send_offset, type, scope, payload}]` (types 1–5).

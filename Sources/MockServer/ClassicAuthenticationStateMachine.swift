@@ -29,6 +29,13 @@ package struct ClassicAuthenticationStateMachine: Equatable {
         /// The status flags of the final OK.
         package var statusFlags: ServerStatus
         package var passwordKeys: PasswordKeyPair?
+        /// The greeting says MariaDB: its error codes and wording for locked accounts and expired
+        /// passwords.
+        package var mariaDB = false
+        /// CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS: the client can work in sandbox mode.
+        package var clientCanHandleExpiredPasswords = false
+        /// The claimed account's expired password was reset in an earlier session.
+        package var passwordWasReset = false
     }
 
     /// What the client claimed and what the trace expects.
@@ -72,6 +79,12 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     package private(set) var state: State = .initial
     package let context: Context
     package let claim: Claim
+    /// The account the claim logs in to (`handshake.auth`, or one of its `users`); `nil` when the
+    /// trace's `users` does not name the user.
+    let account: HandshakeScript.Auth?
+    private var auth: HandshakeScript.Auth { account ?? claim.script.auth }
+    /// Authenticated into sandbox mode: the account's password has expired.
+    package private(set) var sandboxed = false
     /// The plugin the exchange is using now (the client's, or the one it was switched to).
     package private(set) var plugin: String
 
@@ -79,6 +92,7 @@ package struct ClassicAuthenticationStateMachine: Equatable {
         self.context = context
         self.claim = claim
         self.plugin = clientPlugin
+        self.account = claim.script.auth.account(claim.username)
     }
 
     // MARK: Events
@@ -90,10 +104,13 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     package mutating func started(response: [UInt8]) -> Action {
         guard case .initial = state else { return unexpected() }
         if let error = claim.script.error { return fail(ERRPacket(error), reason: "the trace's handshake sets an error") }
-        if let required = claim.script.auth.username, required != claim.username {
+        guard account != nil else {
+            return accessDenied(usingPassword: !response.isEmpty, reason: "the trace's users do not include '\(claim.username)'")
+        }
+        if let required = auth.username, required != claim.username {
             return accessDenied(usingPassword: !response.isEmpty, reason: "the trace accepts user '\(required)' only")
         }
-        if let required = claim.script.auth.certificate {
+        if let required = auth.certificate {
             guard let peer = context.peerCertificate else {
                 return accessDenied(usingPassword: !response.isEmpty, reason: "the trace requires a client certificate; none was sent")
             }
@@ -104,9 +121,9 @@ package struct ClassicAuthenticationStateMachine: Equatable {
                                     reason: "the client certificate (subject '\(peer.subject)', issuer '\(peer.issuer)') is not the one the trace requires")
             }
         }
-        let needsPassword = !(claim.script.auth.password ?? "").isEmpty
+        let needsPassword = !(auth.password ?? "").isEmpty
         let target: String? =
-            if let forced = claim.script.auth.methodName, forced != plugin {
+            if let forced = auth.methodName, forced != plugin {
                 forced
             } else if !Self.knownPlugins.contains(plugin) {
                 AuthPlugin.cachingSHA2Password
@@ -151,10 +168,10 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     /// authentication, sha256_password key exchange).
     private mutating func verify(_ response: [UInt8]) -> Action {
         let sent = response == [0] ? [] : response
-        let password = claim.script.auth.password
+        let password = auth.password
         switch plugin {
         case AuthPlugin.cachingSHA2Password where !sent.isEmpty:
-            if claim.script.auth.cacheMiss {
+            if auth.cacheMiss {
                 // The server "has no cached entry": the client must send the password itself.
                 state = .fullAuthRequested
                 return .continue(.authMoreData(.performFullAuthentication))
@@ -202,16 +219,28 @@ package struct ClassicAuthenticationStateMachine: Equatable {
     private mutating func cleartextPasswordReceived(_ data: [UInt8]) -> Action {
         var sent = data
         if sent.last == 0 { sent.removeLast() }
-        if let password = claim.script.auth.password, sent != Array(password.utf8) {
+        if let password = auth.password, sent != Array(password.utf8) {
             return accessDenied(usingPassword: !sent.isEmpty, reason: "wrong password (\(plugin), sent in full)")
         }
         return authenticated(fastAuth: false)
     }
 
     /// The credentials are good: OK (after 0x03 on caching_sha2_password's fast path), unless the
-    /// trace ends the handshake with an error.
+    /// trace ends the handshake with an error, the account is locked, or its password has expired
+    /// and the client cannot work in sandbox mode (as a server checks them: after the password).
     private mutating func authenticated(fastAuth: Bool) -> Action {
         if let error = claim.script.error { return fail(ERRPacket(error), reason: "the trace's handshake sets an error") }
+        if auth.locked {
+            return fail(ExpiredPasswordSandbox.accountLocked(user: claim.username, host: context.peerHost, mariaDB: context.mariaDB),
+                        reason: "the account is locked (the trace's 'locked')")
+        }
+        if auth.passwordExpired, !context.passwordWasReset {
+            guard context.clientCanHandleExpiredPasswords || context.mariaDB else {
+                return fail(ExpiredPasswordSandbox.mustChangePasswordLogin,
+                            reason: "the password has expired and the client cannot handle that (no CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS)")
+            }
+            sandboxed = true
+        }
         state = .done
         let ok = ClassicConnectionStateMachine.OutboundPacket.ok(OKPacket(status: context.statusFlags))
         return .succeeded(fastAuth ? [.authMoreData(.fastAuthSuccess), ok] : [ok])

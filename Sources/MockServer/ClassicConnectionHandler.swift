@@ -39,6 +39,7 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         machine.passwordKeys = configuration.passwordKeys
         machine.maxConnections = configuration.maxConnections
         machine.onQuit = configuration.onQuit
+        machine.passwordResets = configuration.traces.passwordResets
         machine.compression = CapabilityFlags(configuration.compression.map { $0 == .zlib ? .compress : .zstdCompression })
         self.stateMachine = ClassicConnectionStateMachine(configuration: machine)
     }

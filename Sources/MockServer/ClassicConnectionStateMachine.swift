@@ -37,6 +37,8 @@ package struct ClassicConnectionStateMachine {
         /// Prepared statements one connection may hold open (`max_prepared_stmt_count`; past it,
         /// ERR 1461).
         package var maxPreparedStatements = 16382
+        /// The accounts whose expired password a session reset (their logins are not sandboxed).
+        package var passwordResets: PasswordResets?
 
         /// The reference's fixed scramble (made once; connections share its storage).
         package static let defaultNonce: [UInt8] = Array("01234567890123456789".utf8)
@@ -171,6 +173,11 @@ package struct ClassicConnectionStateMachine {
     private(set) var greeting: HandshakeV10?
     private(set) var user: String?
     private(set) var schema: String?
+    /// Logged in with an expired password: only what resets it, and SET, is answered
+    /// (`ExpiredPasswordSandbox`).
+    package private(set) var sandboxed = false
+    /// The greeting says MariaDB (its error codes and wording where MySQL's differ).
+    var mariaDB: Bool { (greeting?.serverVersion ?? configuration.serverVersion).contains("MariaDB") }
     /// TLS is up.
     private(set) var tlsEstablished = false
     /// Open prepared statements by id.
@@ -325,7 +332,6 @@ package struct ClassicConnectionStateMachine {
     package mutating func localFileRequested(_ filename: String, sequenceID: UInt8) -> Action {
         guard case .command = state else { return .none }
         guard capabilities.contains(.localFiles) else {
-            let mariaDB = greeting?.serverVersion.contains("MariaDB") == true
             let err = mariaDB
                 ? ERRPacket(code: 4166, sqlState: "HY000", message: "The used command is not allowed because the "
                             + "MariaDB server or client has disabled the local infile capability")
@@ -385,7 +391,9 @@ package struct ClassicConnectionStateMachine {
             announcedPlugin: greeting?.authPluginName ?? configuration.authMethod,
             clientCanSwitch: capabilities.contains(.pluginAuth), secureTransport: secureTransport,
             peerCertificate: peerCertificate, statusFlags: greeting?.statusFlags ?? [],
-            passwordKeys: configuration.passwordKeys)
+            passwordKeys: configuration.passwordKeys, mariaDB: mariaDB,
+            clientCanHandleExpiredPasswords: capabilities.contains(.canHandleExpiredPasswords),
+            passwordWasReset: configuration.passwordResets?.contains(claim.username) ?? false)
         var auth = ClassicAuthenticationStateMachine(context: context, claim: claim, clientPlugin: clientPlugin)
         return authenticationStepped(auth.started(response: response), auth, sequenceID: sequenceID)
     }
@@ -400,6 +408,7 @@ package struct ClassicConnectionStateMachine {
             return .write([packet], sequenceID: sequenceID, after: .keepOpen)
         case .succeeded(let packets):
             user = auth.claim.username
+            sandboxed = auth.sandboxed
             if let schema = auth.claim.schema, !schema.isEmpty { self.schema = schema }
             state = .command
             return .write(packets, sequenceID: sequenceID, after: .sessionChanged)
@@ -413,6 +422,7 @@ package struct ClassicConnectionStateMachine {
 
     private mutating func commandReceived(_ command: ClientCommand, sequenceID: UInt8,
                                           authScript: () -> HandshakeScript) -> Action {
+        if sandboxed, let action = sandboxed(command, sequenceID: sequenceID) { return action }
         switch command {
         case .query(let text, let attributes):
             return queryReceived(text, attributes: attributes.map(AttributeValue.init), sequenceID: sequenceID)
@@ -482,6 +492,32 @@ package struct ClassicConnectionStateMachine {
             return .write([.err(ERRPacket(code: ErrorCode.unknownCommand, sqlState: "08S01",
                                           message: "Unknown command (0x\(String(byte, radix: 16)))"))],
                           sequenceID: sequenceID, after: .keepOpen)
+        }
+    }
+
+    // MARK: Sandbox mode
+
+    /// In sandbox mode: a password reset is answered OK and lifts it (for later logins too); other
+    /// SET statements, and commands that run no statement, go on as usual (`nil`); the rest get
+    /// ER_MUST_CHANGE_PASSWORD.
+    private mutating func sandboxed(_ command: ClientCommand, sequenceID: UInt8) -> Action? {
+        let refused = Action.write([.err(ExpiredPasswordSandbox.mustChangePassword(mariaDB: mariaDB))],
+                                   sequenceID: sequenceID, after: .keepOpen)
+        switch command {
+        case .query(let text, _), .stmtPrepare(let text):
+            switch ExpiredPasswordSandbox.classify(text, mariaDB: mariaDB) {
+            case .set: return nil
+            case .refused: return refused
+            case .passwordReset:
+                guard case .query = command else { return refused }
+                sandboxed = false
+                if let user { configuration.passwordResets?.insert(user) }
+                return .write([.ok(OKPacket(status: greeting?.statusFlags ?? []))], sequenceID: sequenceID, after: .keepOpen)
+            }
+        case .initDB:
+            return refused
+        default:
+            return nil
         }
     }
 

@@ -40,6 +40,7 @@ public final class TraceHolder: Sendable {
     private struct State {
         var trace: any Trace
         var status: Status
+        var passwordResets = PasswordResets()
     }
 
     private let box: NIOLockedValueBox<State>
@@ -52,10 +53,15 @@ public final class TraceHolder: Sendable {
 
     public var status: Status { box.withLockedValue { $0.status } }
 
+    /// The accounts whose expired password (`password_expired`) a session reset, until the next
+    /// reload.
+    public var passwordResets: PasswordResets { box.withLockedValue { $0.passwordResets } }
+
     public func replace(with trace: any Trace) {
         let now = Self.now()
         box.withLockedValue { state in
             state.trace = trace
+            state.passwordResets = PasswordResets()
             state.status = Status(name: trace.name, loadedAt: now, reloads: state.status.reloads + 1,
                                   failedReloads: state.status.failedReloads)
         }

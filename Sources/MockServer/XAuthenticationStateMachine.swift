@@ -63,7 +63,7 @@ package struct XAuthenticationStateMachine: Equatable {
             }
             let (schema, user, secret) = Self.split(Array(start.authData))
             return finish(user: user, schema: schema,
-                          ok: script.auth.password.map { $0 == String(decoding: secret, as: UTF8.self) } ?? true)
+                          ok: script.auth.account(user)?.password.map { $0 == String(decoding: secret, as: UTF8.self) } ?? true)
         default:
             return .failed(code: ErrorCode.authModeNotSupported, sqlState: "HY000",
                            message: "Invalid authentication method \(start.mechName)", fatal: false)
@@ -80,7 +80,7 @@ package struct XAuthenticationStateMachine: Equatable {
         let (schema, user, secret) = Self.split(data)
         var hex = String(decoding: secret.prefix { $0 != 0 }, as: UTF8.self)  // some clients end with a NUL
         if hex.hasPrefix("*") { hex.removeFirst() }
-        guard let password = script.auth.password else { return finish(user: user, schema: schema, ok: true) }
+        guard let password = script.auth.account(user)?.password else { return finish(user: user, schema: schema, ok: true) }
         let expected = mechanism == "MYSQL41"
             ? AuthScramble.nativePassword(password: password, nonce: nonce)
             : AuthScramble.cachingSHA2Password(password: password, nonce: nonce)
@@ -89,8 +89,11 @@ package struct XAuthenticationStateMachine: Equatable {
 
     private mutating func finish(user: String, schema: String, ok: Bool) -> Action {
         state = .done
-        let userOK = script.auth.username.map { $0 == user } ?? true
-        if !userOK {
+        let account = script.auth.account(user)
+        let userOK = account?.username.map { $0 == user } ?? (account != nil)
+        if account == nil {
+            refusal = "the trace's users do not include '\(user)'"
+        } else if !userOK {
             refusal = "the trace accepts user '\(script.auth.username ?? "")' only"
         } else if !ok {
             refusal = "wrong password"
@@ -107,6 +110,17 @@ package struct XAuthenticationStateMachine: Equatable {
         }
         if let error = script.error {
             return .failed(code: error.code, sqlState: error.sqlState, message: error.message, fatal: true)
+        }
+        if account?.locked == true {
+            refusal = "the account is locked (the trace's 'locked')"
+            let err = ExpiredPasswordSandbox.accountLocked(user: user, host: peerHost, mariaDB: false)
+            return .failed(code: err.code, sqlState: err.sqlState, message: err.message, fatal: false)
+        }
+        if account?.passwordExpired == true {
+            // The X protocol has no sandbox here: a session with an expired password is refused.
+            refusal = "the password has expired (the trace's 'password_expired')"
+            let err = ExpiredPasswordSandbox.mustChangePasswordLogin
+            return .failed(code: err.code, sqlState: err.sqlState, message: err.message, fatal: false)
         }
         return .succeeded(user: user, schema: schema.isEmpty ? nil : schema)
     }
