@@ -18,6 +18,10 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
     /// Send a result set's metadata and its first `rows` rows, then end as `then` says (no end
     /// of rows is ever sent). On an answer without a result set: `then` at once.
     case afterRows(Int, then: Ending)
+    /// Send a result set's metadata and its first `rows` rows, then this ERR in place of the end
+    /// of rows, and go on with the session: a statement that fails part-way (as `result.error`
+    /// says in a trace). On an answer without a result set: the ERR alone.
+    case errorAfterRows(Int, ErrorResponse)
 
     /// How a connection ends after a partial answer.
     public enum Ending: String, Sendable, Hashable, CaseIterable {
@@ -27,7 +31,7 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The fault as a trace and the journal name it: `close`, `reset`, `stall`, `truncate`,
-    /// `garbage`, `after_rows:2:close`.
+    /// `garbage`, `after_rows:2:close`, `after_rows:2:error:1205`.
     public var description: String {
         switch self {
         case .close: "close"
@@ -36,6 +40,7 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
         case .truncate: "truncate"
         case .garbage: "garbage"
         case .afterRows(let rows, let then): "after_rows:\(rows):\(then.rawValue)"
+        case .errorAfterRows(let rows, let error): "after_rows:\(rows):error:\(error.code)"
         }
     }
 
@@ -57,4 +62,20 @@ public enum HandshakeFault: String, Sendable, Hashable, CaseIterable {
     case greetingThenStall = "greeting_then_stall"
     /// Send the greeting, then close when the client answers it.
     case greetingThenClose = "greeting_then_close"
+}
+
+extension StatementResponse {
+    /// The response cut after `rows` rows and ended by `error` (`Fault.errorAfterRows`); a
+    /// response without a result set becomes the error.
+    public func failing(afterRows rows: Int, with error: ErrorResponse) -> StatementResponse {
+        var failed = self
+        if case .result(var result) = kind {
+            result.rows = Array(result.rows.prefix(rows))
+            result.error = error
+            failed.kind = .result(result)
+        } else {
+            failed.kind = .error(error)
+        }
+        return failed
+    }
 }

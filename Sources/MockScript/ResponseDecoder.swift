@@ -77,7 +77,7 @@ enum ResponseDecoder {
     }
 
     /// `fault`: `"close"`, `"reset"`, `"stall"`, `"truncate"`, `"garbage"`, or
-    /// `{"after_rows": n, "then": "close" | "reset" | "stall"}`.
+    /// `{"after_rows": n, "then": "close" | "reset" | "stall" | {"error": {…}}}`.
     static func fault(_ node: TraceNode) throws(TraceError) -> Fault {
         let names = Fault.named.keys.sorted().joined(separator: ", ")
         switch node.value {
@@ -94,9 +94,15 @@ enum ResponseDecoder {
             case .uint(let value) where value <= UInt64(Int32.max): n = Int64(value)
             default: throw rows.error("after_rows must be a whole number of rows (0 or more), is \(rows.value.jsonText)")
             }
+            if let then = node.member("then"), case .object = then.value {
+                guard let error = then.member("error") else {
+                    throw then.error("expected 'then' to be close, reset, stall or {\"error\": {\"code\", \"message\"}}")
+                }
+                return .errorAfterRows(Int(n), try Self.error(error))
+            }
             let thenName = try node.optionalString("then") ?? "close"
             guard let then = Fault.Ending(rawValue: thenName) else {
-                throw node.error("then must be one of close, reset, stall; got \"\(thenName)\"")
+                throw node.error("then must be one of close, reset, stall, or {\"error\": …}; got \"\(thenName)\"")
             }
             return .afterRows(Int(n), then: then)
         default:

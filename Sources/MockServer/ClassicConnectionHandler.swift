@@ -319,6 +319,10 @@ final class ClassicConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                            encoder: ClassicResponseEncoder, writer: inout PacketWriter) -> ConnectionCore.Chunk {
         let delay = response.execTime
         switch fault {
+        case .errorAfterRows(let rows, let error):
+            // The rows, then the ERR; the session goes on.
+            encoder.write(response.failing(afterRows: rows, with: error), moreResults: false, to: &writer)
+            return .init(bytes: writer.buffer, delay: delay)
         case .close: return .init(bytes: ByteBuffer(), delay: delay, ending: .close)
         case .reset: return .init(bytes: ByteBuffer(), delay: delay, ending: .reset)
         case .stall: return .init(bytes: ByteBuffer(), delay: delay, ending: .stall)

@@ -281,6 +281,8 @@ final class ConnectionCore {
             }
         case .later, .deferred: break
         }
+        // A fault that ends the rows with an error: the client got that error.
+        if case .errorAfterRows(_, let error)? = fault { entry.error = .init(error) }
         entry.upload = upload
         if request.kind != .query || !request.attributes.isEmpty || !request.parameters.isEmpty {
             entry.statementKind = request.kind.rawValue

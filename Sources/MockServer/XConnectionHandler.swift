@@ -221,6 +221,11 @@ final class XConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, C
     {
         let delay = response.execTime
         switch fault {
+        case .errorAfterRows(let rows, let error):
+            // The rows, then the error; the session goes on.
+            var bytes = ByteBuffer()
+            XResponseEncoder.write(response.failing(afterRows: rows, with: error), last: true, moreResultSets: false, to: &bytes)
+            return .init(bytes: bytes, delay: delay)
         case .close: return .init(bytes: ByteBuffer(), delay: delay, ending: .close)
         case .reset: return .init(bytes: ByteBuffer(), delay: delay, ending: .reset)
         case .stall: return .init(bytes: ByteBuffer(), delay: delay, ending: .stall)

@@ -13,7 +13,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import free_port, start_mock
+from conftest import free_port, rest_call, start_mock
 from mariadb_server import MariaDB
 
 USER, PASSWORD, DATABASE = "failing", "failing-pw", "failing"
@@ -125,7 +125,26 @@ def answers(tmp_path_factory):
         handwritten = run_all(by_hand.port)
     finally:
         by_hand.stop()
-    return direct, relayed, replayed, handwritten, recording
+    # All ten rows in the trace; a fault armed over REST cuts them after four and sends the error.
+    whole = json.loads(json.dumps(TRACE))
+    result = whole["stmts"][0]["result"]
+    result.pop("error")
+    result["rows"] = [[n, n] for n in range(1, 11)]
+    (tmp / "whole.json").write_text(json.dumps(whole))
+    armed_server = start_mock(tmp, "--filename", str(tmp / "whole.json"), http=True)
+    try:
+        fault = {"after_rows": 4, "then": {"error": {"code": 1242, "sql_state": "21000",
+                                                     "message": "Subquery returns more than 1 row"}}}
+        assert rest_call(armed_server.http, "POST", "faults", {"fault": fault, "count": 1000, "stmt": STATEMENT})[0] == 201
+        armed = run_all(armed_server.port)
+        journal = rest_call(armed_server.http, "GET", f"journal?since=0")[1]["entries"]
+        # Every execution (not the prepare of the connector's prepared cursor) took the fault.
+        faulted = [(e["kind"], e.get("fault"), e.get("error", {}).get("code")) for e in journal
+                   if e["stmt"] == STATEMENT and e["kind"] != "prepare"]
+        assert len(faulted) == 6 and set(faulted) == {(k, "after_rows:4:error:1242", 1242) for k, _, _ in faulted}, faulted
+    finally:
+        armed_server.stop()
+    return direct, relayed, replayed, handwritten, recording, armed
 
 
 def test_mariadb_sends_rows_then_the_error(answers):
@@ -141,10 +160,11 @@ def test_mariadb_sends_rows_then_the_error(answers):
 
 @pytest.mark.parametrize("name", PROBES)
 def test_the_mock_answers_as_mariadb_did(answers, name):
-    direct, relayed, replayed, handwritten, _ = answers
+    direct, relayed, replayed, handwritten, _, armed = answers
     assert relayed[name] == direct[name], "through the recorder"
     assert replayed[name] == direct[name], "from the recorded trace"
     assert handwritten[name] == direct[name], "from result.error written by hand"
+    assert armed[name] == direct[name], "from a fault armed over REST"
 
 
 def test_the_recording_says_result_error(answers):

@@ -31,6 +31,21 @@ struct FaultDecodingTests {
         #expect(Fault.afterRows(2, then: .close).description == "after_rows:2:close")
     }
 
+    @Test("after_rows then an error: the rows cut, the error in place of the end of rows; without rows, the error")
+    func errorAfterRows() throws {
+        let fault = try Fault(json: JSONValue(parsing: #"{"after_rows": 1, "then": {"error": {"code": 1205, "message": "Lock wait"}}}"#))
+        let error = ErrorResponse(code: 1205, sqlState: "HY000", message: "Lock wait")
+        #expect(fault == .errorAfterRows(1, error))
+        #expect(fault.description == "after_rows:1:error:1205")
+        let result = StatementResponse(.result(ResultSet(columns: [Column(name: "n", type: 3)], rows: [["1"], ["2"]])))
+        let failed = result.failing(afterRows: 1, with: error)
+        #expect(failed.result?.rows == [["1"]] && failed.result?.error == error)
+        #expect(StatementResponse(.ok(OKResponse())).failing(afterRows: 1, with: error).error == error)
+        #expect(throws: TraceError.self) {
+            try Fault(json: JSONValue(parsing: #"{"after_rows": 1, "then": {"warning": {}}}"#))
+        }
+    }
+
     @Test("a fault that is not one is refused at load with its path and the choices")
     func refuses() {
         let cases: [(String, String)] = [

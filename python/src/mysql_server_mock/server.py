@@ -212,7 +212,8 @@ class MockServer:
     def arm_fault(self, fault: Union[str, Mapping[str, Any]], *, count: int = 1, stmt: Optional[str] = None,
                   regex: Optional[str] = None, connection: Optional[int] = None) -> int:
         """Makes the next `count` matching statements fail as `fault` says (`"close"`, `"reset"`,
-        `"stall"`, `"truncate"`, `"garbage"`, `{"after_rows": 2, "then": "close"}`); its id."""
+        `"stall"`, `"truncate"`, `"garbage"`, `{"after_rows": 2, "then": "close"}`, or the rows then an
+        error: `{"after_rows": 2, "then": {"error": {"code": 1205, "message": "Lock wait timeout"}}}`); its id."""
         body: Dict[str, Any] = {"fault": fault, "count": count}
         if stmt is not None:
             body["stmt"] = stmt
