@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MockModel
 import MockScript
 import MockServer
 import NIOCore
@@ -16,6 +17,7 @@ import NIOCore
 /// | `/api/v1/mock_server/journal/wait` | POST `{"stmt"|"stmt_regex", "count", "timeout_ms"}` |
 /// | `/api/v1/mock_server/trace` | GET the trace's name, when it was loaded, how the last reload went |
 /// | `/api/v1/mock_server/trace/reload` | POST: load the trace file again |
+/// | `/api/v1/mock_server/trace/coverage` | GET how many statements each entry answered, DELETE reset the counts |
 /// | `/api/v1/mock_server/recording` | GET the trace recorded so far, DELETE reset (with `--upstream`) |
 /// | `/api/v1/mock_server/recording/start`, `…/stop` | POST; `…/status` GET (with `--upstream`) |
 /// | `/api/v1/mock_server/scenarios` | GET the trace's scenarios, DELETE reset them (`AdminScenarios.swift`) |
@@ -93,6 +95,20 @@ public struct AdminResponder: HTTPResponder {
             guard request.method == .get || request.method == .head else { return Self.notAllowed("GET") }
             guard let traces else { return Self.text(.notFound, "this server has no trace") }
             return Self.json(Self.traceStatusJSON(traces.status).jsonText)
+        case ("trace", 2) where parts[1] == "coverage":
+            guard let traces else { return Self.text(.notFound, "this server has no trace") }
+            switch request.method {
+            case .get, .head:
+                guard let coverage = traces.current.coverage else {
+                    return Self.text(.notFound, "\(traces.current.name) has no entries to count (a JavaScript or built-in trace)")
+                }
+                return Self.json(Self.coverageJSON(coverage).jsonText)
+            case .delete:
+                traces.current.resetCoverage()
+                return Self.status(.noContent)
+            default:
+                return Self.notAllowed("GET, DELETE")
+            }
         case ("trace", 2) where parts[1] == "reload":
             guard request.method == .post else { return Self.notAllowed("POST") }
             guard let reloadTrace else { return Self.text(.notImplemented, "this server has no trace file to reload") }
@@ -283,6 +299,18 @@ public struct AdminResponder: HTTPResponder {
                                                        uniquingKeysWith: { first, _ in first }))
         }
         return .object(members)
+    }
+
+    /// `{"entries": [{"entry", "stmt" | "stmt_regex", "uses"}], "unused": ["stmts[2]", …]}`.
+    static func coverageJSON(_ coverage: [EntryCoverage]) -> JSONValue {
+        .object([
+            "entries": .array(coverage.map { entry in
+                var members: [String: JSONValue] = ["entry": .string(entry.entry), "uses": .int(Int64(entry.uses))]
+                if let matcher = entry.matcher { members[entry.isRegex ? "stmt_regex" : "stmt"] = .string(matcher) }
+                return .object(members)
+            }),
+            "unused": .array(coverage.filter { $0.uses == 0 }.map { .string($0.entry) }),
+        ])
     }
 
     static func traceStatusJSON(_ status: TraceHolder.Status) -> JSONValue {

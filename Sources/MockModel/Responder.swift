@@ -43,10 +43,30 @@ public protocol Trace: Sendable {
     /// The trace's scenarios (`"scenarios"` in a JSON trace), for the REST API; `nil` when it
     /// declares none.
     var scenarios: ScenarioStore? { get }
+    /// How many statements each entry answered since the trace was loaded (or the counts were
+    /// reset), in trace order; `nil` for a trace without entries to count (JavaScript, built-in).
+    var coverage: [EntryCoverage]? { get }
+    /// Every entry's count back to zero.
+    func resetCoverage()
 }
 
 extension Trace {
     public var scenarios: ScenarioStore? { nil }
+    public var coverage: [EntryCoverage]? { nil }
+    public func resetCoverage() {}
+}
+
+/// One trace entry's use: its label (`stmts[3]`), its `stmt` or `stmt.regex` (`nil` for an entry
+/// answering in turn), and the statements it answered.
+public struct EntryCoverage: Sendable, Equatable {
+    public var entry: String
+    public var matcher: String?
+    public var isRegex: Bool
+    public var uses: Int
+
+    public init(entry: String, matcher: String?, isRegex: Bool, uses: Int) {
+        (self.entry, self.matcher, self.isRegex, self.uses) = (entry, matcher, isRegex, uses)
+    }
 }
 
 /// Answers the statements of one connection. Used from that connection's event loop only, so it

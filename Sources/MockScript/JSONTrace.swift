@@ -73,6 +73,10 @@ public struct JSONTrace: Trace {
         return builtin
     }
 
+    public var coverage: [EntryCoverage]? { statements.coverage }
+
+    public func resetCoverage() { statements.resetCoverage() }
+
     public func makeResponder(for session: SessionInfo) -> any StatementResponder {
         JSONTraceResponder(trace: self, session: session, fallback: fallback?.makeResponder(for: session))
     }

@@ -34,6 +34,19 @@ struct TraceStatements: Sendable {
         var newState: ScenarioDeclarations.Step?
         /// The response takes groups of the statement's match (`$match`).
         var usesMatch = false
+        /// How many statements the entry answered (`GET …/trace/coverage`), across connections.
+        let uses = UseCounter()
+    }
+
+    /// Each entry's label, matcher and answered statements, in trace order.
+    var coverage: [EntryCoverage] {
+        entries.map { EntryCoverage(entry: $0.label, matcher: $0.matcher?.source, isRegex: $0.matcher?.isRegex ?? false,
+                                    uses: $0.uses.value) }
+    }
+
+    /// Every entry's count back to zero.
+    func resetCoverage() {
+        for entry in entries { entry.uses.reset() }
     }
 
     private(set) var entries: [Entry]
@@ -357,6 +370,7 @@ struct TraceCursor {
     /// nothing up).
     private func use(_ entry: TraceStatements.Entry, matched: String, advancing: Bool = true) -> StatementAnswer {
         let position = entry.sequence.map { advancing ? $0.next() : $0.current }
+        if advancing { entry.uses.add() }
         if advancing, let step = entry.newState { scenarios?.move(step.scenario, to: step.state, for: scenarioSession) }
         if let template = entry.template {
             var node = template
@@ -457,4 +471,13 @@ final class AnswerSequence: Sendable {
     var current: Int {
         min(used.load(ordering: .relaxed), answers.count - 1)
     }
+}
+
+/// A count shared by the connections a trace answers (one relaxed atomic add per use).
+final class UseCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add() { count.add(1, ordering: .relaxed) }
+    func reset() { count.store(0, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }

@@ -44,6 +44,8 @@ public final class UpstreamTrace: Trace {
     public var name: String { "\(inner.name) with upstream \(endpoint.address)" }
 
     public var scenarios: ScenarioStore? { inner.scenarios }
+    public var coverage: [EntryCoverage]? { inner.coverage }
+    public func resetCoverage() { inner.resetCoverage() }
 
     public func makeResponder(for session: SessionInfo) -> any StatementResponder {
         UpstreamResponder(inner: inner.makeResponder(for: session), trace: self, session: session)

@@ -167,3 +167,18 @@ def test_scenarios():
         mock.reset_scenarios("failover")
         assert mock.scenario("failover")["state"] == "up"
         conn.close()
+
+
+def test_trace_coverage():
+    with MockServer(TRACE) as mock:
+        conn = connect(mock)
+        with conn.cursor() as cur:
+            cur.execute("select 1")
+            cur.execute("select 1")
+        conn.close()
+        coverage = mock.trace_coverage()
+        assert coverage["entries"] == [{"entry": "stmts[0]", "stmt": "select greeting", "uses": 0},
+                                       {"entry": "stmts[1]", "stmt": "select 1", "uses": 2}]
+        assert coverage["unused"] == ["stmts[0]"]
+        mock.reset_trace_coverage()
+        assert [e["uses"] for e in mock.trace_coverage()["entries"]] == [0, 0]

@@ -260,6 +260,14 @@ class MockServer:
         """Every scenario (or `name`) back to its initial state."""
         self._call("DELETE", "scenarios" + (f"/{urllib.parse.quote(name, safe='')}" if name else ""))
 
+    def trace_coverage(self) -> Dict[str, Any]:
+        """How many statements each trace entry answered: `entries` (`entry`, `stmt` or
+        `stmt_regex`, `uses`) and `unused` (the labels of entries nothing used)."""
+        return self._call("GET", "trace/coverage")
+
+    def reset_trace_coverage(self) -> None:
+        self._call("DELETE", "trace/coverage")
+
     @property
     def dashboard_url(self) -> str:
         """The dashboard's address, to open in a browser while a test is paused."""
