@@ -157,6 +157,12 @@ def test_statements_appear_in_the_journal_within_a_second(mock_server, tmp_path,
     # Newest first.
     statements = [r.find_elements(By.TAG_NAME, "td")[4].text for r in rows(page)]
     assert statements.index("SELECT slowly") < statements.index("SELECT 1")
+    # The trace's entries nothing used: SELECT greeting and SET AUTOCOMMIT = 0 (PyMySQL's SET NAMES
+    # took the regex), named on hover.
+    wait(page, lambda d: d.find_element(By.ID, "trace-unused").text == "2 of 6", timeout=3.0,
+         message="unused entries")
+    assert page.find_element(By.ID, "trace-unused").get_attribute("title") \
+        == "stmts[2] SELECT greeting\nstmts[4] SET AUTOCOMMIT = 0"
 
 
 def test_an_unmatched_statement_shows_its_near_miss(mock_server, tmp_path, page):

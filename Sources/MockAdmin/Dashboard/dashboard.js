@@ -193,6 +193,27 @@
       banner.hidden = true;
       banner.textContent = "";
     }
+    await pollCoverage();
+  }
+
+  /// The entries no statement has used yet (a JSON trace's; others have no count).
+  async function pollCoverage() {
+    const unused = $("trace-unused");
+    let coverage;
+    try {
+      coverage = await api("trace/coverage");
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      unused.textContent = "—";
+      unused.removeAttribute("title");
+      return;
+    }
+    const entries = coverage.entries.length;
+    unused.textContent = coverage.unused.length + " of " + entries;
+    const names = coverage.entries.filter((e) => e.uses === 0)
+      .map((e) => e.entry + (e.stmt !== undefined ? " " + e.stmt : e.stmt_regex !== undefined ? " /" + e.stmt_regex + "/" : ""));
+    if (names.length) unused.title = names.join("\n");
+    else unused.removeAttribute("title");
   }
 
   $("reload-trace").addEventListener("click", async () => {
@@ -515,12 +536,13 @@
     const data = await api("journal?since=" + state.lastSeq + known + (waitMs ? "&wait_ms=" + waitMs : ""),
       { signal: state.abort.signal });
     if (state.resets !== null && data.resets !== state.resets) {
-      // Cleared elsewhere: numbering started again.
+      // Cleared elsewhere: numbering started again. The read goes on waiting as it was asked to
+      // (answering 0 at once would look like a wait the server could not start, and pause the loop).
       state.resets = data.resets;
       state.entries = [];
       state.lastSeq = 0;
       renderJournal();
-      return pollJournal();
+      return pollJournal(waitMs);
     }
     state.resets = data.resets;
     const note = data.dropped > 0
