@@ -34,19 +34,24 @@ struct TraceStatements: Sendable {
         var newState: ScenarioDeclarations.Step?
         /// The response takes groups of the statement's match (`$match`).
         var usesMatch = false
-        /// How many statements the entry answered (`GET …/trace/coverage`), across connections.
-        let uses = UseCounter()
+        /// Its position in `entries` (its counter in `uses`).
+        var index = 0
     }
+
+    /// How many statements each entry answered (`GET …/trace/coverage`), across connections,
+    /// counted by each thread on its own.
+    let uses: StripedCounters
 
     /// Each entry's label, matcher and answered statements, in trace order.
     var coverage: [EntryCoverage] {
-        entries.map { EntryCoverage(entry: $0.label, matcher: $0.matcher?.source, isRegex: $0.matcher?.isRegex ?? false,
-                                    uses: $0.uses.value) }
+        let totals = uses.totals()
+        return entries.map { EntryCoverage(entry: $0.label, matcher: $0.matcher?.source, isRegex: $0.matcher?.isRegex ?? false,
+                                           uses: totals[$0.index]) }
     }
 
     /// Every entry's count back to zero.
     func resetCoverage() {
-        for entry in entries { entry.uses.reset() }
+        uses.reset()
     }
 
     private(set) var entries: [Entry]
@@ -171,7 +176,9 @@ struct TraceStatements: Sendable {
                 entries.append(Entry(matcher: matcher ?? nil, response: .failure(error), label: node.path))
             }
         }
+        for index in entries.indices { entries[index].index = index }
         self.entries = entries
+        uses = StripedCounters(width: entries.count)
         for (index, entry) in entries.enumerated() {
             switch entry.matcher {
             case .exact(let text)?:
@@ -201,6 +208,8 @@ struct TraceCursor {
     var scenarios: ScenarioStore?
     /// The client's session, for `$session` templates and the scenarios' connection and user.
     var session = SessionInfo(connectionID: 0, port: 0)
+    /// This connection's thread's counters of entry uses (taken on the first answer).
+    private var uses: StripedCounters.Stripe?
     private var scenarioSession: ScenarioStore.Session {
         ScenarioStore.Session(connectionID: session.connectionID, user: session.user)
     }
@@ -274,6 +283,7 @@ struct TraceCursor {
                     + " (\(Self.gaveUp(code)))")
             }
         }
+        count(entry, in: statements)
         return use(entry, matched: matched)
     }
 
@@ -304,6 +314,7 @@ struct TraceCursor {
                         stateDiffers = stateDiffers ?? scenarioMismatch(entry)
                         break
                     }
+                    count(entry, in: statements)
                     return use(entry, matched: text)
                 case .noMatch: break
                 case .gaveUp(let code): unfinished = unfinished ?? "\(statements.entries[index].label) \(Self.gaveUp(code))"
@@ -313,7 +324,10 @@ struct TraceCursor {
         while next < statements.entries.count {
             let entry = statements.entries[next]
             next += 1
-            if entry.matcher == nil { return use(entry, matched: request.text) }
+            if entry.matcher == nil {
+                count(entry, in: statements)
+                return use(entry, matched: request.text)
+            }
         }
         let candidates = statements.entries.compactMap { e in e.matcher.map { (e.label, $0.source) } }
         var fallbackNote: String?
@@ -365,12 +379,17 @@ struct TraceCursor {
         "gave up: \(BoundedRegex.message(for: code))"
     }
 
+    /// One more use of `entry` (its `coverage`), on this connection's thread's counters.
+    private mutating func count(_ entry: TraceStatements.Entry, in statements: TraceStatements) {
+        if uses == nil { uses = statements.uses.stripe() }
+        uses?.add(entry.index)
+    }
+
     /// The entry's answer to the statement text it `matched`; for an entry with `answers`, the
     /// next one (`advancing`) or the one the next use would give (preparing a statement uses
     /// nothing up).
     private func use(_ entry: TraceStatements.Entry, matched: String, advancing: Bool = true) -> StatementAnswer {
         let position = entry.sequence.map { advancing ? $0.next() : $0.current }
-        if advancing { entry.uses.add() }
         if advancing, let step = entry.newState { scenarios?.move(step.scenario, to: step.state, for: scenarioSession) }
         if let template = entry.template {
             var node = template
@@ -471,13 +490,4 @@ final class AnswerSequence: Sendable {
     var current: Int {
         min(used.load(ordering: .relaxed), answers.count - 1)
     }
-}
-
-/// A count shared by the connections a trace answers (one relaxed atomic add per use).
-final class UseCounter: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func add() { count.add(1, ordering: .relaxed) }
-    func reset() { count.store(0, ordering: .relaxed) }
-    var value: Int { count.load(ordering: .relaxed) }
 }

@@ -28,6 +28,8 @@ final class ConnectionCore {
     }
 
     let configuration: ServerConfiguration
+    /// This connection's counters for `/metrics` (its event loop's stripe), from `opened`.
+    private var metrics: ServerMetrics.Recorder?
     private let registry: SessionRegistry
     private let listenerName: String
     private(set) var session: SessionInfo
@@ -72,7 +74,9 @@ final class ConnectionCore {
             snapshot: SessionSnapshot(connectionID: session.connectionID, wireProtocol: session.wireProtocol.rawValue,
                                       peer: session.peer, connectedSince: Self.now(), statements: 0))
         statementCounter = statements
-        configuration.metrics.connectionAccepted(session.wireProtocol)
+        let metrics = configuration.metrics.recorder()
+        self.metrics = metrics
+        metrics.connectionAccepted(session.wireProtocol)
         logger.info("accepted from \(session.peer) (\(session.wireProtocol.rawValue) protocol)")
         if open > configuration.maxConnections {
             logger.notice("refusing: more than \(configuration.maxConnections) connections")
@@ -290,8 +294,8 @@ final class ConnectionCore {
             entry.parameters = request.parameters.map(\.description)
             entry.attributes = request.attributes.map { JournalEntry.Attribute(name: $0.name, value: $0.value.description) }
         }
-        configuration.metrics.statement(session.wireProtocol, response: entry.kind, matched: entry.answeredBy != nil,
-                                        seconds: answered - received + entry.execTime.seconds, fault: fault)
+        metrics?.statement(session.wireProtocol, response: entry.kind, matched: entry.answeredBy != nil,
+                           seconds: answered - received + entry.execTime.seconds, fault: fault)
         configuration.journal.append(entry)
         statementCounter?.increment()
     }

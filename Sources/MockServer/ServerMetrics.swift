@@ -6,19 +6,19 @@ import Synchronization
 /// sent. Counters only grow (a journal reset does not touch them); the open connections, the
 /// trace and the scenarios are read when scraped.
 ///
-/// The per-statement cost is a few relaxed atomic adds; faults and server errors, which are rare,
-/// go through a lock.
+/// The per-statement cost is a few relaxed atomic adds to the thread's own counters
+/// (`StripedCounters`); faults and server errors, which are rare, go through a lock.
 public final class ServerMetrics: Sendable {
     static let protocols: [SessionInfo.WireProtocol] = [.classic, .x]
     static let responses = ["ok", "error", "result"]
     /// Upper bounds of the answer-time histogram, in seconds.
     public static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]
 
-    private let connections = Counter.many(2)
-    private let statements = Counter.many(2 * 3)
-    private let unmatched = Counter.many(2)
-    private let buckets = Counter.many(bounds.count + 1)
-    private let microseconds = Counter()
+    // The hot counters, striped by thread: connections (2), statements by protocol and response
+    // (6), unmatched (2), the histogram's buckets, and the microseconds summed.
+    private static let connectionsAt = 0, statementsAt = 2, unmatchedAt = 8, bucketsAt = 10
+    private static let microsecondsAt = bucketsAt + bounds.count + 1
+    private let counters = StripedCounters(width: microsecondsAt + 1)
     private let rare = Mutex(Rare())
 
     private struct Rare {
@@ -31,22 +31,32 @@ public final class ServerMetrics: Sendable {
 
     private static func index(_ wireProtocol: SessionInfo.WireProtocol) -> Int { wireProtocol == .classic ? 0 : 1 }
 
-    func connectionAccepted(_ wireProtocol: SessionInfo.WireProtocol) {
-        connections[Self.index(wireProtocol)].add(1)
+    /// What one connection counts with: its thread's stripe, taken once on its event loop.
+    struct Recorder {
+        let metrics: ServerMetrics
+        let stripe: StripedCounters.Stripe
+
+        func connectionAccepted(_ wireProtocol: SessionInfo.WireProtocol) {
+            stripe.add(ServerMetrics.connectionsAt + ServerMetrics.index(wireProtocol))
+        }
+
+        /// A statement answered: its response kind (`ok`, `error`, `result`), whether an entry
+        /// answered it, how long from its arrival to its answer, and the fault it fired.
+        func statement(_ wireProtocol: SessionInfo.WireProtocol, response: String, matched: Bool, seconds: Double,
+                       fault: Fault?) {
+            let p = ServerMetrics.index(wireProtocol)
+            let r = response == "result" ? 2 : response == "error" ? 1 : 0
+            stripe.add(ServerMetrics.statementsAt + p * 3 + r)
+            if !matched { stripe.add(ServerMetrics.unmatchedAt + p) }
+            let bucket = ServerMetrics.bounds.firstIndex { seconds <= $0 } ?? ServerMetrics.bounds.count
+            stripe.add(ServerMetrics.bucketsAt + bucket)
+            stripe.add(ServerMetrics.microsecondsAt, Int(max(0, seconds) * 1e6))
+            if let fault { metrics.rare.withLock { $0.faults[ServerMetrics.faultName(fault), default: 0] += 1 } }
+        }
     }
 
-    /// A statement answered: its response kind (`ok`, `error`, `result`), whether an entry answered
-    /// it, how long from its arrival to its answer, and the fault it fired.
-    func statement(_ wireProtocol: SessionInfo.WireProtocol, response: String, matched: Bool, seconds: Double, fault: Fault?) {
-        let p = Self.index(wireProtocol)
-        let r = response == "result" ? 2 : response == "error" ? 1 : 0
-        statements[p * 3 + r].add(1)
-        if !matched { unmatched[p].add(1) }
-        let bucket = Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count
-        buckets[bucket].add(1)
-        microseconds.add(Int(max(0, seconds) * 1e6))
-        if let fault { rare.withLock { $0.faults[Self.faultName(fault), default: 0] += 1 } }
-    }
+    /// The calling thread's recorder (call it on the connection's event loop).
+    func recorder() -> Recorder { Recorder(metrics: self, stripe: counters.stripe()) }
 
     /// An error the server sent of its own (a refused login, an unknown command, a protocol error).
     func serverError(_ wireProtocol: SessionInfo.WireProtocol, code: UInt16) {
@@ -63,32 +73,33 @@ public final class ServerMetrics: Sendable {
     /// status and its scenarios.
     public func families(open: [String: Int], trace: TraceHolder.Status?, scenarios: ScenarioStore?) -> [MetricFamily] {
         let prefix = "mysql_server_mock_"
+        let totals = counters.totals()
         var families: [MetricFamily] = []
         families.append(MetricFamily(prefix + "connections_total", .counter, help: "Client connections accepted.",
-            samples: Self.protocols.map { .init(labels: [("protocol", $0.rawValue)], value: Double(connections[Self.index($0)].value)) }))
+            samples: Self.protocols.map { .init(labels: [("protocol", $0.rawValue)], value: Double(totals[Self.connectionsAt + Self.index($0)])) }))
         families.append(MetricFamily(prefix + "connections_open", .gauge, help: "Client connections open now.",
             samples: Self.protocols.map { .init(labels: [("protocol", $0.rawValue)], value: Double(open[$0.rawValue] ?? 0)) }))
         var byResponse: [MetricFamily.Sample] = []
         for p in Self.protocols {
             for (r, response) in Self.responses.enumerated() {
                 byResponse.append(.init(labels: [("protocol", p.rawValue), ("response", response)],
-                                        value: Double(statements[Self.index(p) * 3 + r].value)))
+                                        value: Double(totals[Self.statementsAt + Self.index(p) * 3 + r])))
             }
         }
         families.append(MetricFamily(prefix + "statements_total", .counter,
             help: "Statements answered, by protocol and the kind of the (first) response.", samples: byResponse))
         families.append(MetricFamily(prefix + "unmatched_statements_total", .counter,
             help: "Statements no trace entry answered (their clients got the near-miss error).",
-            samples: Self.protocols.map { .init(labels: [("protocol", $0.rawValue)], value: Double(unmatched[Self.index($0)].value)) }))
+            samples: Self.protocols.map { .init(labels: [("protocol", $0.rawValue)], value: Double(totals[Self.unmatchedAt + Self.index($0)])) }))
         var histogram: [MetricFamily.Sample] = []
         var cumulative = 0
         for (i, bound) in Self.bounds.enumerated() {
-            cumulative += buckets[i].value
+            cumulative += totals[Self.bucketsAt + i]
             histogram.append(.init(suffix: "_bucket", labels: [("le", MetricFamily.format(bound))], value: Double(cumulative)))
         }
-        cumulative += buckets[Self.bounds.count].value
+        cumulative += totals[Self.bucketsAt + Self.bounds.count]
         histogram.append(.init(suffix: "_bucket", labels: [("le", "+Inf")], value: Double(cumulative)))
-        histogram.append(.init(suffix: "_sum", value: Double(microseconds.value) / 1e6))
+        histogram.append(.init(suffix: "_sum", value: Double(totals[Self.microsecondsAt]) / 1e6))
         histogram.append(.init(suffix: "_count", value: Double(cumulative)))
         families.append(MetricFamily(prefix + "statement_duration_seconds", .histogram,
             help: "Time from a statement's arrival to its answer, exec_time included.", samples: histogram))
@@ -126,14 +137,4 @@ public final class ServerMetrics: Sendable {
         }
         return families
     }
-}
-
-/// One counter (an `Atomic` cannot be an array's element; a class holding one can).
-private final class Counter: Sendable {
-    private let atomic = Atomic<Int>(0)
-
-    func add(_ n: Int) { atomic.add(n, ordering: .relaxed) }
-    var value: Int { atomic.load(ordering: .relaxed) }
-
-    static func many(_ count: Int) -> [Counter] { (0..<count).map { _ in Counter() } }
 }

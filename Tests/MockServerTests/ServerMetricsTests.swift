@@ -35,12 +35,13 @@ struct ServerMetricsTests {
     @Test("statements by protocol and response, unmatched ones, a cumulative histogram, faults and server errors")
     func counting() throws {
         let metrics = ServerMetrics()
-        metrics.connectionAccepted(.classic)
-        metrics.connectionAccepted(.x)
-        metrics.connectionAccepted(.x)
-        metrics.statement(.classic, response: "result", matched: true, seconds: 0.00005, fault: nil)
-        metrics.statement(.classic, response: "error", matched: false, seconds: 0.003, fault: nil)
-        metrics.statement(.x, response: "ok", matched: true, seconds: 7, fault: .afterRows(2, then: .close))
+        let recorder = metrics.recorder()
+        recorder.connectionAccepted(.classic)
+        recorder.connectionAccepted(.x)
+        recorder.connectionAccepted(.x)
+        recorder.statement(.classic, response: "result", matched: true, seconds: 0.00005, fault: nil)
+        recorder.statement(.classic, response: "error", matched: false, seconds: 0.003, fault: nil)
+        recorder.statement(.x, response: "ok", matched: true, seconds: 7, fault: .afterRows(2, then: .close))
         metrics.serverError(.classic, code: 1045)
         metrics.serverError(.classic, code: 1045)
         let families = metrics.families(open: ["x": 1], trace: nil, scenarios: nil)
@@ -63,5 +64,23 @@ struct ServerMetricsTests {
         #expect(abs(sum - 7.00305) < 1e-5)
         #expect(samples("faults_total") == [.init(labels: [("fault", "after_rows")], value: 1)])
         #expect(samples("server_errors_total") == [.init(labels: [("protocol", "classic"), ("code", "1045")], value: 2)])
+    }
+
+    @Test("striped counters: each thread adds to its own stripe, and the totals sum them all")
+    func striped() async {
+        let counters = StripedCounters(width: 3)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    let stripe = counters.stripe()
+                    for _ in 0..<1000 { stripe.add(1) }
+                    stripe.add(2, 5)
+                }
+            }
+        }
+        #expect(counters.totals() == [0, 8000, 40])
+        #expect(counters.total(1) == 8000)
+        counters.reset()
+        #expect(counters.totals() == [0, 0, 0])
     }
 }
