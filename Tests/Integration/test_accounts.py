@@ -65,6 +65,16 @@ def pymysql_probe(target):
         seen.append((statement, run(old, statement)))
     again = login("old", "old-pw")
     seen.append(("a later login", run(again, "SELECT 1")))
+    target.expire_again()
+    sandboxed = login("old", "old-pw")
+    try:
+        sandboxed.select_db("accounts")  # COM_INIT_DB
+        seen.append(("COM_INIT_DB in the sandbox", "ok"))
+    except pymysql.MySQLError as e:
+        seen.append(("COM_INIT_DB in the sandbox", error(e)))
+    sandboxed.ping()
+    seen.append(("COM_PING in the sandbox", "ok"))
+    sandboxed.close()
     for conn in (app, old, again):
         conn.close()
     return seen
@@ -152,6 +162,7 @@ def test_mariadb_answers_as_the_probes_expect(answers):
         ("SELECT 1", must), ("SET @a = 1", []), ("/* why */ set autocommit=1", []),
         ("ALTER USER CURRENT_USER() IDENTIFIED BY 'old-pw'", must), ("SELECT 1", must),
         ("SET PASSWORD = PASSWORD('old-pw')", []), ("SELECT 1", ((1,),)), ("a later login", ((1,),)),
+        ("COM_INIT_DB in the sandbox", must), ("COM_PING in the sandbox", "ok"),
     ]
 
 
