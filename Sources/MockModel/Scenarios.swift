@@ -146,13 +146,14 @@ public final class ScenarioStore: Sendable {
         public var scenario: Scenario
         /// The state, for a `global` scenario.
         public var state: String?
-        /// Connection id or user name → state, for the others (those not listed are in the initial state).
-        public var moved: [(holder: String, state: String)]
+        /// For the others: the connections (by id) or users not in the initial state.
+        public var moved: [Moved]
+    }
 
-        public static func == (a: Snapshot, b: Snapshot) -> Bool {
-            a.scenario == b.scenario && a.state == b.state
-                && a.moved.map(\.holder) == b.moved.map(\.holder) && a.moved.map(\.state) == b.moved.map(\.state)
-        }
+    /// One connection's or user's state, when it is not the initial one.
+    public struct Moved: Sendable, Equatable {
+        public var holder: String
+        public var state: String
     }
 
     public func snapshot(_ index: Int) -> Snapshot {
@@ -166,8 +167,8 @@ public final class ScenarioStore: Sendable {
             snapshot.moved = held.compactMap { key, state in
                 switch key.holder {
                 case .global: nil
-                case .connection(let id): (String(id), state)
-                case .user(let name): (name, state)
+                case .connection(let id): Moved(holder: String(id), state: state)
+                case .user(let name): Moved(holder: name, state: state)
                 }
             }.sorted { a, b in
                 if let x = UInt32(a.holder), let y = UInt32(b.holder) { return x < y }

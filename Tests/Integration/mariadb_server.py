@@ -69,3 +69,33 @@ class MariaDB:
     def stop(self):
         stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def answers_from_mariadb_then_mock(tmp, probes, trace, *, user, password, database, setup=(),
+                                   mariadb_target=None, mock_target=None, http=False):
+    """Runs every probe (name → probe(target)) against a fresh MariaDB (after the `setup`
+    statements, as root), stops it, and runs them again against the mock serving `trace` (a dict,
+    or a function of the MariaDB server giving one). A probe's target is the server's port unless
+    `mariadb_target(db)` / `mock_target(mock)` make another (say, one that can also change the
+    server's state from outside). Returns (MariaDB's answers, the mock's answers, the mock, still
+    running: the caller stops it)."""
+    import json
+    from conftest import start_mock
+    db = MariaDB(user, password, database)
+    try:
+        if setup:
+            db.execute(*setup)
+        target = mariadb_target(db) if mariadb_target else db.port
+        mariadb = {name: probe(target) for name, probe in probes.items()}
+        written = trace(db) if callable(trace) else trace
+    finally:
+        db.stop()
+    path = tmp / "trace.json"
+    path.write_text(json.dumps(written))
+    mock = start_mock(tmp, "--filename", str(path), http=http)
+    try:
+        target = mock_target(mock) if mock_target else mock.port
+        return mariadb, {name: probe(target) for name, probe in probes.items()}, mock
+    except BaseException:
+        mock.stop()
+        raise

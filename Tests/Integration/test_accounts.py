@@ -13,7 +13,7 @@ import pymysql
 import pytest
 
 from conftest import rest_call, start_mock
-from mariadb_server import MariaDB
+from mariadb_server import answers_from_mariadb_then_mock
 
 ACCOUNTS = {"app": "app-pw", "locked": "locked-pw", "old": "old-pw"}
 ONE = {"columns": [{"name": "1", "type": "LONGLONG"}], "rows": [[1]]}
@@ -130,26 +130,20 @@ PROBES = {
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("accounts")
-    db = MariaDB("admin", "admin-pw", "accounts")
-    try:
-        db.execute("CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw'",
-                   "CREATE USER 'locked'@'%' IDENTIFIED BY 'locked-pw' ACCOUNT LOCK",
-                   "CREATE USER 'old'@'%' IDENTIFIED BY 'old-pw'")
-        version = pymysql.connect(unix_socket=str(db.sock), user="root").get_server_info()
-        target = Target(db.port, lambda: db.execute("ALTER USER 'old'@'%' PASSWORD EXPIRE"))
-        mariadb = {name: probe(target) for name, probe in PROBES.items()}
-    finally:
-        db.stop()
-    path = tmp / "accounts.json"
-    path.write_text(json.dumps(trace(version)))
-    mock = start_mock(tmp, "--filename", str(path), http=True)
-    try:
-        # A reload forgets the passwords sessions reset, as the trace says them again.
-        target = Target(mock.port, lambda: rest_call(mock.http, "POST", "trace/reload"))
-        yield mariadb, {name: probe(target) for name, probe in PROBES.items()}
-    finally:
-        mock.stop()
+    """MariaDB re-expires the password with ALTER USER before each probe; the mock forgets the
+    resets sessions made when the trace is reloaded, as the trace says the password again."""
+    mariadb, mocked, mock = answers_from_mariadb_then_mock(
+        tmp_path_factory.mktemp("accounts"), PROBES,
+        lambda db: trace(pymysql.connect(unix_socket=str(db.sock), user="root").get_server_info()),
+        user="admin", password="admin-pw", database="accounts",
+        setup=["CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw'",
+               "CREATE USER 'locked'@'%' IDENTIFIED BY 'locked-pw' ACCOUNT LOCK",
+               "CREATE USER 'old'@'%' IDENTIFIED BY 'old-pw'"],
+        mariadb_target=lambda db: Target(db.port, lambda: db.execute("ALTER USER 'old'@'%' PASSWORD EXPIRE")),
+        mock_target=lambda mock: Target(mock.port, lambda: rest_call(mock.http, "POST", "trace/reload")),
+        http=True)
+    yield mariadb, mocked
+    mock.stop()
 
 
 def test_mariadb_answers_as_the_probes_expect(answers):

@@ -6,15 +6,13 @@ The probes ask MariaDB for rows of a table by id (a text query with the id writt
 client, and a prepared statement with the id as a parameter), and for CONNECTION_ID() and
 DATABASE(); the mock answers the same from one regex entry with `$match` and one entry with
 `$session`. Both must give the same."""
-import json
 import subprocess
 
 import mysql.connector
 import pymysql
 import pytest
 
-from conftest import start_mock
-from mariadb_server import MariaDB
+from mariadb_server import answers_from_mariadb_then_mock
 
 USER, PASSWORD, DATABASE = "templ", "templ-pw", "templ"
 BY_ID = "SELECT id, name FROM users WHERE id = %s"
@@ -85,21 +83,12 @@ PROBES = {
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("templates")
-    db = MariaDB(USER, PASSWORD, DATABASE)
-    try:
-        db.execute(f"CREATE TABLE {DATABASE}.users (id INT PRIMARY KEY, name VARCHAR(16))",
-                   f"INSERT INTO {DATABASE}.users SELECT seq, seq FROM {DATABASE}.seq_1_to_100")
-        mariadb = {name: probe(db.port) for name, probe in PROBES.items()}
-    finally:
-        db.stop()
-    trace = tmp / "templates.json"
-    trace.write_text(json.dumps(TRACE))
-    mock = start_mock(tmp, "--filename", str(trace))
-    try:
-        yield mariadb, {name: probe(mock.port) for name, probe in PROBES.items()}, mock
-    finally:
-        mock.stop()
+    mariadb, mocked, mock = answers_from_mariadb_then_mock(
+        tmp_path_factory.mktemp("templates"), PROBES, TRACE, user=USER, password=PASSWORD, database=DATABASE,
+        setup=[f"CREATE TABLE {DATABASE}.users (id INT PRIMARY KEY, name VARCHAR(16))",
+               f"INSERT INTO {DATABASE}.users SELECT seq, seq FROM {DATABASE}.seq_1_to_100"])
+    yield mariadb, mocked, mock
+    mock.stop()
 
 
 def test_mariadb_answers_as_the_probes_expect(answers):

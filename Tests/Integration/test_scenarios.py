@@ -13,8 +13,8 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import rest_call, start_mock
-from mariadb_server import MariaDB
+from conftest import rest_call
+from mariadb_server import answers_from_mariadb_then_mock
 
 USER, PASSWORD, DATABASE = "scenes", "scenes-pw", "scenes"
 SELECT_ROLE = "SELECT role FROM cluster_role"
@@ -68,6 +68,7 @@ def pymysql_probe(target):
             cur.execute(statement)
             return [text(v) for v in cur.fetchone()]
 
+    target.reset()
     seen = []
     a, b = connect(), connect()
     seen.append(("a reads", one(a, SELECT_ROLE)))
@@ -147,42 +148,34 @@ PROBES = {
 }
 
 
+def mariadb_target(db):
+    """On MariaDB the row is reset, and changed from outside, by a root session."""
+    def reset():
+        db.execute(f"DELETE FROM {DATABASE}.cluster_role", f"INSERT INTO {DATABASE}.cluster_role VALUES ('primary')")
+
+    return Target(db.port, jump=lambda: db.execute(f"UPDATE {DATABASE}.cluster_role SET role = 'secondary'"),
+                  reset=reset)
+
+
+def mock_target(mock):
+    """On the mock the scenarios are reset, and moved from outside, over REST."""
+    def put(state):
+        assert rest_call(mock.http, "PUT", "scenarios/failover", {"state": state}) == (204, None)
+
+    def reset():
+        assert rest_call(mock.http, "DELETE", "scenarios") == (204, None)
+
+    return Target(mock.port, jump=lambda: put("secondary"), reset=reset)
+
+
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("scenarios")
-    db = MariaDB(USER, PASSWORD, DATABASE)
-    try:
-        db.execute(f"CREATE TABLE {DATABASE}.cluster_role (role VARCHAR(16))")
-
-        def db_reset():
-            db.execute(f"DELETE FROM {DATABASE}.cluster_role", f"INSERT INTO {DATABASE}.cluster_role VALUES ('primary')")
-
-        db_target = Target(db.port, jump=lambda: db.execute(f"UPDATE {DATABASE}.cluster_role SET role = 'secondary'"),
-                           reset=db_reset)
-        mariadb = {}
-        for name, probe in PROBES.items():
-            db_reset()
-            mariadb[name] = probe(db_target)
-    finally:
-        db.stop()
-    trace = tmp / "scenarios.json"
-    trace.write_text(json.dumps(TRACE))
-    mock = start_mock(tmp, "--filename", str(trace), http=True)
-    try:
-        def put(state):
-            assert rest_call(mock.http, "PUT", "scenarios/failover", {"state": state}) == (204, None)
-
-        def mock_reset():
-            assert rest_call(mock.http, "DELETE", "scenarios") == (204, None)
-
-        mock_target = Target(mock.port, jump=lambda: put("secondary"), reset=mock_reset)
-        seen = {}
-        for name, probe in PROBES.items():
-            mock_reset()
-            seen[name] = probe(mock_target)
-        yield mariadb, seen, mock
-    finally:
-        mock.stop()
+    mariadb, seen, mock = answers_from_mariadb_then_mock(
+        tmp_path_factory.mktemp("scenarios"), PROBES, TRACE, user=USER, password=PASSWORD, database=DATABASE,
+        setup=[f"CREATE TABLE {DATABASE}.cluster_role (role VARCHAR(16))"],
+        mariadb_target=mariadb_target, mock_target=mock_target, http=True)
+    yield mariadb, seen, mock
+    mock.stop()
 
 
 def test_mariadb_keeps_the_state_the_probes_expect(answers):
