@@ -521,6 +521,8 @@ def test_accessible_and_readable_at_1280_and_narrow(mock_server, tmp_path, page)
         wait(page, lambda d: len(rows(d)) >= 6, timeout=2.0)
         wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#connections tr")) == 2, timeout=3.0)
         wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#globals tr")) == 3, timeout=3.0)
+        # Only SET AUTOCOMMIT = 0 is still unused (the page reads the counts every two seconds).
+        wait(page, lambda d: d.find_element(By.ID, "trace-unused").text == "1 of 6", timeout=3.0)
 
         # Every control has a name a screen reader reads out.
         unnamed = page.execute_script("""
