@@ -280,6 +280,7 @@ public struct AdminResponder: HTTPResponder {
         ]
         if e.statementKind != "query" { members["statement_id"] = .int(Int64(e.statementID)) }
         if let fault = e.fault { members["fault"] = .string(fault) }
+        if let change = e.scenarioChange { members["scenario_change"] = .string(change) }
         if let error = e.error {
             members["error"] = .object(["code": .int(Int64(error.code)), "sql_state": .string(error.sqlState),
                                         "message": .string(error.message)])

@@ -20,6 +20,8 @@ public struct StatementResponse: Sendable {
     /// Ask the client for a file first (`LOAD DATA LOCAL INFILE`), read what it sends, then send
     /// this response.
     public var localInfile: LocalInfileRequest?
+    /// The scenario the answering entry moved (`new_state`), as `name: from → to`, for the journal.
+    public var scenarioChange: String?
 
     public init(_ kind: Kind, execTime: Duration = .zero, answeredBy: String? = nil, cacheKey: Int? = nil,
                 fault: Fault? = nil) {

@@ -390,7 +390,25 @@ struct TraceCursor {
     /// nothing up).
     private func use(_ entry: TraceStatements.Entry, matched: String, advancing: Bool = true) -> StatementAnswer {
         let position = entry.sequence.map { advancing ? $0.next() : $0.current }
-        if advancing, let step = entry.newState { scenarios?.move(step.scenario, to: step.state, for: scenarioSession) }
+        guard advancing, let step = entry.newState, let scenarios else { return answer(entry, matched: matched, position: position) }
+        let from = scenarios.state(step.scenario, for: scenarioSession)
+        scenarios.move(step.scenario, to: step.state, for: scenarioSession)
+        // The journal says which scenario the answer moved, and from where.
+        let change = "\(scenarios.scenarios[step.scenario].name): \(from) → \(step.state)"
+        switch answer(entry, matched: matched, position: position) {
+        case .one(var response):
+            response.scenarioChange = change
+            return .one(response)
+        case .several(var responses) where !responses.isEmpty:
+            responses[0].scenarioChange = change
+            return .several(responses)
+        case let other:
+            return other
+        }
+    }
+
+    /// The entry's answer (its `answers`' one at `position`), its templates filled in.
+    private func answer(_ entry: TraceStatements.Entry, matched: String, position: Int?) -> StatementAnswer {
         if let template = entry.template {
             var node = template
             var values = TemplateValues(global: { [globals] in globals?.get($0) }, session: session)

@@ -285,6 +285,7 @@ final class ConnectionCore {
             }
         case .later, .deferred: break
         }
+        entry.scenarioChange = first?.scenarioChange
         // A fault that ends the rows with an error: the client got that error.
         if case .errorAfterRows(_, let error)? = fault { entry.error = .init(error) }
         entry.upload = upload

@@ -25,6 +25,8 @@ public struct JournalEntry: Sendable, Hashable {
     public var statementKind = "query"
     /// The fault the answer carried (from the trace or armed over REST), as its name.
     public var fault: String?
+    /// The scenario the answer moved (`name: from → to`).
+    public var scenarioChange: String?
     /// The prepared statement's id (`execute`); 0 otherwise.
     public var statementID: UInt32 = 0
     /// The parameters of an execution, as SQL (`7`, `'x y'`, `NULL`).

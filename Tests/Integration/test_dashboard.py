@@ -268,8 +268,11 @@ def test_scenarios_are_shown_moved_and_reset_from_the_page(mock_server, tmp_path
         assert rest_call(server.http, "GET", "scenarios/failover")[1]["state"] == "secondary"
         assert role(cursor) == "secondary"
 
-        # A statement moves a connection's state: the page shows whose, within two polls.
+        # A statement moves a connection's state: the page shows whose, within two polls, and the
+        # journal's row says what it moved.
         cursor.execute("SET @mode = 'strict'")
+        wait(page, lambda d: row_for(d, "SET @mode = 'strict'") is not None
+             and "scenario mode: unset → strict" in row_for(d, "SET @mode = 'strict'").text, timeout=2.0)
         me = rest_call(server.http, "GET", "connections")[1][0]["id"]
         wait(page, lambda d: f"connection {me}: strict" in d.find_element(
             By.CSS_SELECTOR, '#scenarios tr[data-scenario="mode"]').text, timeout=3.0)

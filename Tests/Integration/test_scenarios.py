@@ -211,6 +211,9 @@ def test_the_rest_api_shows_and_checks_scenarios(answers):
         cur.execute(SET_MODE)
     me = rest_call(mock.http, "GET", "connections")[1][-1]["id"]
     assert rest_call(mock.http, "GET", "scenarios/mode")[1]["connections"] == {str(me): "strict"}
+    # The journal says which scenario the statement moved.
+    entry = rest_call(mock.http, "GET", f"journal?connection={me}")[1]["entries"][-1]
+    assert (entry["stmt"], entry["scenario_change"]) == (SET_MODE, "mode: unset → strict")
     # Moved back for that connection only, over REST.
     assert rest_call(mock.http, "PUT", "scenarios/mode", {"state": "unset", "connection": me}) == (204, None)
     with conn.cursor() as cur:

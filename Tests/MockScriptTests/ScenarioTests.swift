@@ -27,7 +27,9 @@ struct ScenarioTests {
         let b = trace.makeResponder(for: session(2))
         #expect(a.respond(to: "select role").result?.rows == [["primary"]])
         #expect(b.respond(to: "select role").answeredBy == "stmts[0]")
-        #expect(a.respond(to: "fail over").ok != nil)
+        #expect(b.respond(to: "select role").scenarioChange == nil)
+        let moved = a.respond(to: "fail over")
+        #expect(moved.ok != nil && moved.scenarioChange == "failover: primary-up → primary-down")
         #expect(b.respond(to: "select role").result?.rows == [["secondary"]])
         #expect(a.respond(to: "select role").answeredBy == "stmts[1]")
         // Entries without a scenario answer in any state.

@@ -479,6 +479,7 @@
       if (entry.error) answer.append(element("span", { text: entry.error.message, className: "nearmiss" }));
     } else {
       answer.append(element("span", { text: entry.answered_by, className: "mono" }));
+      if (entry.scenario_change) answer.append(element("span", { text: "scenario " + entry.scenario_change, className: "scenario-change" }));
       if (entry.error) {
         answer.append(element("span", { text: "ERROR " + entry.error.code + ": " + entry.error.message, className: "nearmiss" }));
       }
