@@ -34,6 +34,21 @@ public enum StatementAnswer: Sendable {
         return nil
     }
 
+    /// The answer with `update` applied to its first response; `several` with none, `later` and
+    /// `deferred` are returned as they are.
+    public func updatingFirst(_ update: (inout StatementResponse) -> Void) -> StatementAnswer {
+        switch self {
+        case .one(var response):
+            update(&response)
+            return .one(response)
+        case .several(var responses) where !responses.isEmpty:
+            update(&responses[0])
+            return .several(responses)
+        case .several, .later, .deferred:
+            return self
+        }
+    }
+
     /// One result as `one`, several as `several`.
     public static func of(_ results: [StatementResponse]) -> StatementAnswer {
         results.count == 1 ? .one(results[0]) : .several(results)

@@ -15,6 +15,10 @@ import CPCRE2
 public final class BoundedRegex: @unchecked Sendable {
     /// The pattern as written.
     public let pattern: String
+    /// The capturing groups of the pattern (group 0, the whole match, not counted).
+    public let captureCount: Int
+    /// The named groups: name → group number (`(?<id>\d+)`, `(?P<id>…)`, `(?'id'…)`).
+    public let groupNames: [String: Int]
     private let code: OpaquePointer
     private let context: OpaquePointer?
 
@@ -50,6 +54,8 @@ public final class BoundedRegex: @unchecked Sendable {
             throw CompileError(message: Self.message(for: errorCode), offset: errorOffset)
         }
         code = compiled
+        captureCount = Self.captureCount(compiled)
+        groupNames = Self.groupNames(compiled)
         // The JIT is an optimisation: without it (no JIT for this CPU) the interpreter runs with
         // the same limits.
         _ = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
@@ -79,14 +85,12 @@ public final class BoundedRegex: @unchecked Sendable {
         return .gaveUp(rc)
     }
 
-    /// The capturing groups of the pattern (group 0, the whole match, not counted).
-    public var captureCount: Int {
+    private static func captureCount(_ code: OpaquePointer) -> Int {
         var count: UInt32 = 0
         return pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_CAPTURECOUNT), &count) == 0 ? Int(count) : 0
     }
 
-    /// The named groups: name → group number (`(?<id>\d+)`, `(?P<id>…)`, `(?'id'…)`).
-    public var groupNames: [String: Int] {
+    private static func groupNames(_ code: OpaquePointer) -> [String: Int] {
         var count: UInt32 = 0
         var entrySize: UInt32 = 0
         var table: UnsafePointer<UInt8>?

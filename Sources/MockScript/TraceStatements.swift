@@ -395,16 +395,7 @@ struct TraceCursor {
         scenarios.move(step.scenario, to: step.state, for: scenarioSession)
         // The journal says which scenario the answer moved, and from where.
         let change = "\(scenarios.scenarios[step.scenario].name): \(from) → \(step.state)"
-        switch answer(entry, matched: matched, position: position) {
-        case .one(var response):
-            response.scenarioChange = change
-            return .one(response)
-        case .several(var responses) where !responses.isEmpty:
-            responses[0].scenarioChange = change
-            return .several(responses)
-        case let other:
-            return other
-        }
+        return answer(entry, matched: matched, position: position).updatingFirst { $0.scenarioChange = change }
     }
 
     /// The entry's answer (its `answers`' one at `position`), its templates filled in.

@@ -85,13 +85,10 @@ extension StatementAnswer {
     /// arrives).
     public func withFault(_ fault: Fault) -> StatementAnswer {
         switch self {
-        case .one(var response):
-            response.fault = fault
-            return .one(response)
-        case .several(var responses):
-            guard !responses.isEmpty else { return .one(StatementResponse(.ok(OKResponse()), fault: fault)) }
-            responses[0].fault = fault
-            return .several(responses)
+        case .several(let responses) where responses.isEmpty:
+            return .one(StatementResponse(.ok(OKResponse()), fault: fault))
+        case .one, .several:
+            return updatingFirst { $0.fault = fault }
         case .later(let compute):
             return .later { await compute().withFault(fault) }
         case .deferred(let start):
